@@ -1,0 +1,144 @@
+"""What the CLI does, as functions (Helm's pkg/action to its pkg/cmd). No printing, no exiting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from .errors import KfgenError, Problem, did_you_mean
+from .loader import list_profiles, load_profile
+from .output import Drift, diff_dir, render_files, render_stream, write_dir
+from .profile import Profile, validate_profile
+from .prototype import Prototype, prototypes
+from .render import RenderResult, render_profile
+
+
+@dataclass
+class Workspace:
+    profiles_dir: Path = Path("profiles")
+    out_dir: Path = Path("out")
+
+    def profile_names(self) -> list[str]:
+        return list_profiles(self.profiles_dir)
+
+    def load(self, name: str) -> Profile:
+        return validate_profile(load_profile(self.profiles_dir, name))
+
+    def render(self, name: str) -> tuple[Profile, RenderResult, dict[str, str]]:
+        profile = self.load(name)
+        result = render_profile(profile)
+        return profile, result, render_files(result, profile.namespace)
+
+    def target(self, name: str) -> Path:
+        return self.out_dir / name
+
+
+@dataclass
+class Outcome:
+    profile: str
+    objects: int
+    files: dict[str, str]
+    drift: list[Drift]
+    warnings: list[str]
+    summary: list[str]
+    stream: str = ""
+
+
+def render(ws: Workspace, names: list[str], *, write: bool = True, check: bool = False,
+           stream: bool = False) -> list[Outcome]:
+    """Render every profile in *names* first; write only when all of them rendered cleanly."""
+    problems: list[Problem] = []
+    rendered: list[tuple[str, RenderResult, dict[str, str]]] = []
+    for name in names:
+        try:
+            _, result, files = ws.render(name)
+        except KfgenError as exc:
+            problems.extend(exc.problems)
+            continue
+        rendered.append((name, result, files))
+    if problems:
+        raise KfgenError(problems)
+    outcomes = []
+    for name, result, files in rendered:
+        drift = diff_dir(ws.target(name), files)
+        if write and not check and not stream and drift:
+            write_dir(ws.target(name), files)
+        outcomes.append(Outcome(name, len(result.objects), files, drift, result.warnings, result.summary,
+                                render_stream(result) if stream else ""))
+    return outcomes
+
+
+def resolve_names(ws: Workspace, profile: list[str] | None, all_: bool) -> list[str]:
+    known = ws.profile_names()
+    if all_:
+        if not known:
+            raise KfgenError(Problem(f"no profiles in {ws.profiles_dir}/", hint="create profiles/<name>.yaml"))
+        return known
+    if not profile:
+        raise KfgenError(Problem("name a profile with --profile NAME, or use --all",
+                                 expected="one of: " + (", ".join(known) or "(none)")))
+    return list(dict.fromkeys(profile))
+
+
+def get_prototype(name: str) -> Prototype:
+    protos = prototypes()
+    if name not in protos:
+        raise KfgenError(Problem(f"unknown prototype '{name}'", expected="one of: " + ", ".join(protos),
+                                 found=repr(name), hint=did_you_mean(name, protos)))
+    return protos[name]
+
+
+@dataclass(frozen=True)
+class ParamDoc:
+    name: str
+    type: str
+    default: str
+    doc: str
+
+
+def param_docs(model: type[BaseModel]) -> list[ParamDoc]:
+    schema = model.model_json_schema()
+    props: dict[str, Any] = schema.get("properties", {})
+    defs = schema.get("$defs", {})
+    rows = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if info.is_required():
+            default = "(required)"
+        elif info.default_factory is not None:
+            default = _show(info.default_factory())  # type: ignore[call-arg]
+        elif info.default is PydanticUndefined or info.default is None:
+            default = "(unset)"
+        else:
+            default = _show(info.default)
+        rows.append(ParamDoc(key, _type_name(props.get(key, {}), defs), default, info.description or ""))
+    return rows
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(exclude_none=True)
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def _type_name(prop: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1]
+    if "enum" in prop:
+        return "|".join(str(v) for v in prop["enum"])
+    if "const" in prop:
+        return str(prop["const"])
+    if "anyOf" in prop:
+        parts = [_type_name(p, defs) for p in prop["anyOf"] if p.get("type") != "null"]
+        return " or ".join(parts) + ("?" if any(p.get("type") == "null" for p in prop["anyOf"]) else "")
+    kind = prop.get("type", "any")
+    if kind == "array":
+        return f"list[{_type_name(prop.get('items', {}), defs)}]"
+    if kind == "object" and "additionalProperties" in prop:
+        return f"map[string]{_type_name(prop['additionalProperties'], defs)}"
+    return {"string": "string", "integer": "int", "boolean": "bool", "number": "number"}.get(kind, kind)

@@ -1,0 +1,95 @@
+"""Whole-profile checks that run on rendered objects. Today: the GPU budget.
+
+A profile describes its nodes. kfgen refuses a pod that asks for more GPUs than the largest node
+has (it would stay Pending forever), and a TFJob whose replicas together need more GPUs than the
+cluster has (a gang that can never start). It warns when GPUs are requested in a profile that
+declares nodes but none with GPUs, and reports a one-line budget: requested / available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .errors import Problem
+from .profile import Profile
+from .render import INSTANCE_LABEL, Check, CheckResult, describe
+
+GPU = "nvidia.com/gpu"
+_WORKLOADS = {"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "ReplicationController"}
+
+
+@dataclass(frozen=True)
+class PodGroup:
+    """Pods of one shape: *replicas* pods each asking for *gpus* GPUs."""
+
+    obj: dict[str, Any]
+    part: str  # e.g. "replica Worker", "" for plain workloads
+    replicas: int
+    gpus: int
+
+
+def _pod_gpus(pod_spec: dict[str, Any]) -> int:
+    total = 0
+    for c in pod_spec.get("containers", []):
+        res = c.get("resources", {})
+        value = res.get("limits", {}).get(GPU, res.get("requests", {}).get(GPU, 0))
+        total += int(value)
+    return total
+
+
+def pod_groups(obj: dict[str, Any]) -> Iterator[PodGroup]:
+    kind, spec = obj.get("kind"), obj.get("spec", {})
+    if kind == "TFJob":
+        for rtype, rspec in sorted(spec.get("tfReplicaSpecs", {}).items()):
+            pod = rspec.get("template", {}).get("spec", {})
+            yield PodGroup(obj, f"replica {rtype}", int(rspec.get("replicas", 1)), _pod_gpus(pod))
+    elif kind in _WORKLOADS:
+        pod = spec.get("template", {}).get("spec", {})
+        replicas = int(spec.get("replicas", 1)) if kind != "DaemonSet" else 1
+        yield PodGroup(obj, "", replicas, _pod_gpus(pod))
+    elif kind == "Pod":
+        yield PodGroup(obj, "", 1, _pod_gpus(spec))
+
+
+def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
+    result = CheckResult()
+    nodes = profile.nodes
+    available = sum(n.gpus for n in nodes)
+    largest = max(nodes, key=lambda n: (n.gpus, n.name), default=None)
+    requested = 0
+    for obj in objects:
+        instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")
+        path = ("components", instance) if instance else ()
+        groups = list(pod_groups(obj))
+        job_total = 0
+        for g in groups:
+            if g.gpus == 0:
+                continue
+            job_total += g.gpus * g.replicas
+            what = f"{describe(obj)}" + (f" {g.part}" if g.part else "")
+            if nodes and available and largest is not None and g.gpus > largest.gpus:
+                result.errors.append(profile.sources.problem(
+                    path, f"instance '{instance}': {what} asks for {g.gpus} GPUs per pod, more than any node has",
+                    expected=f"at most {largest.gpus} (node {largest.name})", found=f"{g.gpus} GPUs per pod",
+                    hint="lower the GPU count per replica and add replicas instead"))
+        requested += job_total
+        if obj.get("kind") == "TFJob" and nodes and available and job_total > available:
+            result.errors.append(profile.sources.problem(
+                path, f"instance '{instance}': {describe(obj)} needs {job_total} GPUs at once, the cluster has {available}; "
+                      "its replicas would never all start",
+                expected=f"at most {available} GPUs for the whole job", found=f"{job_total} GPUs",
+                hint="reduce num_workers or num_gpus"))
+    if requested and nodes and not available:
+        result.warnings.append(f"{requested} GPU(s) requested, but no node in the profile has a GPU "
+                               "(declare gpus: on cluster.nodes)")
+    if nodes:
+        per_node = ", ".join(f"{n.name}: {n.gpus}" for n in nodes if n.gpus)
+        result.summary.append(f"GPU budget: {requested} requested / {available} available"
+                              + (f" ({per_node})" if per_node else ""))
+    else:
+        result.summary.append(f"GPU budget: {requested} requested / unknown available (profile declares no nodes)")
+    return result
+
+
+CHECKS: tuple[Check, ...] = (gpu_budget,)

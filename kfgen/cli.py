@@ -1,0 +1,146 @@
+"""The ``kfgen`` command: a thin layer over :mod:`kfgen.api`. Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    name="kfgen",
+    help="Typed Kubeflow manifests from declarative profiles (ksonnet's prototypes and environments, reborn).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ProfilesDir = typer.Option(Path("profiles"), "--profiles-dir", help="Directory of profile files.", show_default=True)
+OutDir = typer.Option(Path("out"), "--out-dir", help="Directory that receives out/<profile>/.", show_default=True)
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    from .errors import KfgenError
+
+    if isinstance(exc, KfgenError):
+        _err(exc.format())
+        n = len(exc.problems)
+        _err(f"{n} problem{'s' if n != 1 else ''}; nothing was written.")
+    else:
+        _err(f"error: {exc}")
+    return typer.Exit(code)
+
+
+@app.command()
+def render(
+    profile: Optional[List[str]] = typer.Option(None, "--profile", "-p", help="Profile to render (repeatable)."),
+    all_: bool = typer.Option(False, "--all", help="Render every profile in the profiles directory."),
+    stdout: bool = typer.Option(False, "--stdout", help="Print one multi-document YAML stream; write nothing."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 listing every file that differs from a fresh render."),
+    profiles_dir: Path = ProfilesDir,
+    out_dir: Path = OutDir,
+) -> None:
+    """Render profiles into out/<profile>/ (one file per object, plus a Kustomization)."""
+    from . import api
+    from .errors import KfgenError
+
+    ws = api.Workspace(profiles_dir, out_dir)
+    try:
+        names = api.resolve_names(ws, profile, all_)
+        outcomes = api.render(ws, names, check=check, stream=stdout)
+    except KfgenError as exc:
+        raise _fail(exc, 2)
+    drifted = False
+    for o in outcomes:
+        for w in o.warnings:
+            _err(f"warning: {o.profile}: {w}")
+        if stdout:
+            sys.stdout.write(o.stream)
+            continue
+        for line in o.summary:
+            _err(f"{o.profile}: {line}")
+        target = ws.target(o.profile)
+        if check:
+            if o.drift:
+                drifted = True
+                _err(f"{target}/ differs from a fresh render of profile '{o.profile}':")
+                for d in o.drift:
+                    _err(f"  {d.change:8} {target / d.file}")
+            else:
+                typer.echo(f"{target}/ is up to date ({o.objects} objects)")
+        else:
+            state = f"{len(o.drift)} file(s) changed" if o.drift else "unchanged"
+            typer.echo(f"rendered {o.profile}: {o.objects} objects -> {target}/ ({state})")
+    if drifted:
+        _err("run 'kfgen render' and commit out/ to fix the drift.")
+        raise typer.Exit(1)
+
+
+@app.command()
+def profiles(profiles_dir: Path = ProfilesDir) -> None:
+    """List the profiles (ksonnet's environments)."""
+    from . import api
+    from .errors import KfgenError
+
+    ws = api.Workspace(profiles_dir)
+    names = ws.profile_names()
+    if not names:
+        _err(f"no profiles in {profiles_dir}/")
+        raise typer.Exit(1)
+    failed = False
+    for name in names:
+        try:
+            p = ws.load(name)
+        except KfgenError as exc:
+            failed = True
+            typer.echo(f"{name:16} INVALID ({len(exc.problems)} problem(s); run 'kfgen render -p {name}')")
+            continue
+        extends = f"  extends {' -> '.join(p.chain[1:])}" if len(p.chain) > 1 else ""
+        comps = ", ".join(f"{i} ({c.prototype})" for i, c in p.components.items())
+        typer.echo(f"{name:16} ns={p.namespace} k8s={p.kubernetes_version} gpus={sum(n.gpus for n in p.nodes)}"
+                   f"{extends}\n{'':16} {p.model.description}\n{'':16} components: {comps or '(none)'}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def prototypes() -> None:
+    """List the prototypes a profile's components can use."""
+    from .prototype import prototypes as protos
+
+    for name, proto in protos().items():
+        typer.echo(f"{name:12} {proto.summary}" + (f"  [ksonnet: {proto.ksonnet}]" if proto.ksonnet else ""))
+
+
+@app.command()
+def params(prototype: str = typer.Argument(..., help="Prototype name, e.g. core.")) -> None:
+    """Show a prototype's parameters: name, type, default and doc."""
+    from . import api
+    from .errors import KfgenError
+
+    try:
+        proto = api.get_prototype(prototype)
+    except KfgenError as exc:
+        raise _fail(exc, 2)
+    rows = api.param_docs(proto.params)
+    typer.echo(f"{proto.name}: {proto.summary}\n")
+    w_name = max(len(r.name) for r in rows)
+    w_type = min(max(len(r.type) for r in rows), 40)
+    for r in rows:
+        typer.echo(f"  {r.name:{w_name}}  {r.type:{w_type}}  default: {r.default}")
+        if r.doc:
+            typer.echo(f"  {'':{w_name}}  {r.doc}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

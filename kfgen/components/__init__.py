@@ -1,0 +1,1 @@
+"""kfgen prototypes: one module per prototype, each exporting PROTOTYPE (see kfgen.prototype)."""

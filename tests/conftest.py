@@ -1,0 +1,38 @@
+"""Shared fixtures. The reference material (../shared/reference) is optional: tests that need it skip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reference_dir() -> Path | None:
+    """../shared/reference beside the repo (or $KFGEN_REFERENCE_DIR), when present."""
+    env = os.environ.get("KFGEN_REFERENCE_DIR")
+    for cand in ([Path(env)] if env else []) + [ROOT.parent / "shared" / "reference"]:
+        if cand.is_dir():
+            return cand
+    return None
+
+
+@pytest.fixture
+def reference() -> Path:
+    ref = reference_dir()
+    if ref is None:
+        pytest.skip("reference material ../shared/reference is absent (set KFGEN_REFERENCE_DIR to point at it)")
+    return ref
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch project: a copy of profiles/ (and out/), with the cwd set to it."""
+    shutil.copytree(ROOT / "profiles", tmp_path / "profiles")
+    if (ROOT / "out").is_dir():
+        shutil.copytree(ROOT / "out", tmp_path / "out")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -30,15 +30,23 @@ build_kubeconform() {
 
 build_apiserver() {
   local api="$BIN_DIR/kube-apiserver-$KUBERNETES_VERSION" etcd="$BIN_DIR/etcd-$KUBERNETES_VERSION"
-  if [ ! -x "$api" ] || [ ! -x "$etcd" ]; then
-    local mod="$BUILD_DIR/apiserver-$KUBERNETES_VERSION" start; start=$(date +%s)
+  # Without the version ldflags kube-apiserver reports v0.0.0-master+$Format:%H$, which kubectl
+  # cannot parse (`kubectl version` exits 1): such a binary is rebuilt (a relink, packages are cached).
+  local api_ok=0
+  if [ -x "$api" ] && [ "$("$api" --version 2>/dev/null)" = "Kubernetes $KUBERNETES_VERSION" ]; then api_ok=1; fi
+  if [ "$api_ok" = 0 ] || [ ! -x "$etcd" ]; then
+    local mod="$BUILD_DIR/apiserver-$KUBERNETES_VERSION" start full_build=0; start=$(date +%s)
+    [ "$api_ok" = 0 ] && [ ! -x "$etcd" ] && full_build=1
     mkdir -p "$mod"
     log "building kube-apiserver and etcd for $KUBERNETES_VERSION (one time, several minutes)"
     # k8s.io/kubernetes points its staging modules at ./staging with replace directives, which
     # `go install pkg@version` refuses. A wrapper module pins each staging module to the release
     # that matches (v1.X.Y -> v0.X.Y) instead.
-    local kmod staging_version
-    kmod=$(cd "$mod" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+    local kmod staging_version download
+    # (go mod download -json reports its errors on stdout: show them instead of exiting silently)
+    download=$(cd "$mod" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION") || {
+      log "go mod download k8s.io/kubernetes@$KUBERNETES_VERSION failed:"; echo "$download" >&2; exit 1; }
+    kmod=$(echo "$download" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
     staging_version="v0.${KUBERNETES_VERSION#v1.}"
     {
       echo "module kfgen.local/k8s-tools"
@@ -54,11 +62,29 @@ build_apiserver() {
       echo ")"
     } > "$mod/go.mod"
     (cd "$mod" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" go.etcd.io/etcd/server/v3 >&2)
-    (cd "$mod" && go build -trimpath -ldflags='-s -w' -o "$api.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2)
-    (cd "$mod" && go build -trimpath -ldflags='-s -w' -o "$etcd.tmp" go.etcd.io/etcd/server/v3 >&2)
-    mv "$api.tmp" "$api" && mv "$etcd.tmp" "$etcd"
-    echo "$(( $(date +%s) - start ))" > "$BIN_DIR/apiserver-build-seconds"
-    log "built in $(cat "$BIN_DIR/apiserver-build-seconds")s"
+    # what kubernetes' hack/lib/version.sh stamps into release binaries (/version, kubectl version)
+    local ver="${KUBERNETES_VERSION#v}" vflags="-s -w" pkg key val
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      for key in gitVersion=$KUBERNETES_VERSION gitMajor=${ver%%.*} gitMinor=$(echo "$ver" | cut -d. -f2) \
+                 gitTreeState=clean gitCommit= buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ); do
+        val=${key#*=}; key=${key%%=*}
+        vflags="$vflags -X $pkg.$key=$val"
+      done
+    done
+    if [ "$api_ok" = 0 ]; then
+      (cd "$mod" && go build -trimpath -ldflags="$vflags" -o "$api.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2)
+      mv "$api.tmp" "$api"
+    fi
+    if [ ! -x "$etcd" ]; then
+      (cd "$mod" && go build -trimpath -ldflags='-s -w' -o "$etcd.tmp" go.etcd.io/etcd/server/v3 >&2)
+      mv "$etcd.tmp" "$etcd"
+    fi
+    local took=$(( $(date +%s) - start ))
+    log "built in ${took}s"
+    # keep the time of a full build; a relink of kube-apiserver alone does not replace it
+    if [ "$full_build" = 1 ] || [ ! -s "$BIN_DIR/apiserver-build-seconds" ]; then
+      echo "$took" > "$BIN_DIR/apiserver-build-seconds"
+    fi
   fi
   ln -sf "$(basename "$api")" "$BIN_DIR/kube-apiserver"
   ln -sf "$(basename "$etcd")" "$BIN_DIR/etcd"

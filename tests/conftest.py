@@ -36,3 +36,9 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copytree(ROOT / "out", tmp_path / "out")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# A real etcd + kube-apiserver on 127.0.0.1, started once per session by tests that ask for it.
+from apiserver import control_plane_fixture  # noqa: E402
+
+control_plane = pytest.fixture(scope="session", name="control_plane")(control_plane_fixture)

@@ -1,0 +1,335 @@
+"""Small builders for Kubernetes objects, shared by the prototypes.
+
+Every builder returns plain dicts (what a render function returns) in current API versions
+(``apps/v1``, ``rbac.authorization.k8s.io/v1`` …) and never emits ``None``: an optional argument
+left unset is simply absent from the object. Nothing here knows about a particular component;
+prototype-specific choices (names, images, labels) stay in ``kfgen/components/``.
+
+Typical use::
+
+    from kfgen import k8s
+
+    labels = {"app": "web"}
+    objects = [
+        k8s.service("web", ns, ports=[k8s.port(80, 8080, name="http")], selector=labels),
+        k8s.deployment("web", ns, template=k8s.pod_template(labels, [
+            k8s.container("web", "registry.example/web:1.0", ports=[k8s.container_port(8080)]),
+        ])),
+    ]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping, Sequence
+
+Json = dict[str, Any]
+
+RBAC_API = "rbac.authorization.k8s.io/v1"
+
+#: A container image reference: ``[registry[:port]/]path[:tag][@sha256:digest]`` (lower-case path).
+IMAGE_PATTERN = (
+    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+)
+
+#: A Kubernetes resource quantity (``resource.Quantity``): a decimal number with an optional
+#: SI / binary suffix or decimal exponent, e.g. ``500m``, ``1.5``, ``20Gi``, ``1e3``.
+QUANTITY_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+
+_SUFFIX = {
+    "": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
+    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
+}
+_QUANTITY_RE = re.compile(QUANTITY_PATTERN)
+
+
+def parse_quantity(text: str) -> Decimal:
+    """The value of a Kubernetes quantity (``"20Gi"`` -> 21474836480). Raises ValueError if malformed."""
+    if not isinstance(text, str) or not _QUANTITY_RE.match(text):
+        raise ValueError(f"{text!r} is not a Kubernetes quantity (examples: 500m, 2, 20Gi, 1.5G)")
+    m = re.match(r"^(.*?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$", text)
+    assert m is not None
+    number, suffix = m.group(1), m.group(2) or ""
+    try:
+        return Decimal(number) * _SUFFIX[suffix]
+    except InvalidOperation as exc:  # pragma: no cover - the regex already refused these
+        raise ValueError(f"{text!r} is not a Kubernetes quantity") from exc
+
+
+def prune(value: Any) -> Any:
+    """*value* with every ``None`` removed from its mappings (recursively). Lists keep their length."""
+    if isinstance(value, Mapping):
+        return {k: prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [prune(v) for v in value]
+    return value
+
+
+# --- metadata and generic objects ---------------------------------------------------------------
+
+
+def obj(api_version: str, kind: str, name: str, namespace: str | None = None, *,
+        labels: Mapping[str, str] | None = None, annotations: Mapping[str, str] | None = None,
+        **body: Any) -> Json:
+    """Any object: ``apiVersion``, ``kind``, ``metadata`` (name, namespace, labels, annotations) and
+    the top-level fields in *body* (``spec=...``, ``data=...``, ``rules=...``); ``None`` fields are dropped."""
+    meta: Json = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    if labels:
+        meta["labels"] = dict(labels)
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    out: Json = {"apiVersion": api_version, "kind": kind, "metadata": meta}
+    out.update(prune({k: v for k, v in body.items() if v is not None}))
+    return out
+
+
+def config_map(name: str, namespace: str, data: Mapping[str, str], *,
+               labels: Mapping[str, str] | None = None) -> Json:
+    """A ConfigMap with string *data*."""
+    return obj("v1", "ConfigMap", name, namespace, labels=labels, data=dict(data))
+
+
+def service_account(name: str, namespace: str, *, labels: Mapping[str, str] | None = None) -> Json:
+    """A ServiceAccount."""
+    return obj("v1", "ServiceAccount", name, namespace, labels=labels)
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def port(port: int, target_port: int | str | None = None, *, name: str | None = None,
+         protocol: str | None = None, node_port: int | None = None) -> Json:
+    """One Service port (``targetPort`` defaults to *port* on the server side when left out)."""
+    return prune({"name": name, "port": port, "targetPort": target_port, "protocol": protocol, "nodePort": node_port})
+
+
+def service(name: str, namespace: str, *, ports: Sequence[Json], selector: Mapping[str, str],
+            type: str | None = "ClusterIP", cluster_ip: str | None = None,
+            external_ips: Sequence[str] = (), labels: Mapping[str, str] | None = None,
+            annotations: Mapping[str, str] | None = None) -> Json:
+    """A Service. ``cluster_ip="None"`` makes it headless (then *type* is usually ``None``)."""
+    spec: Json = {"clusterIP": cluster_ip, "ports": list(ports), "selector": dict(selector), "type": type}
+    if external_ips:
+        spec["externalIPs"] = list(external_ips)
+    return obj("v1", "Service", name, namespace, labels=labels, annotations=annotations, spec=spec)
+
+
+# --- containers and pods ----------------------------------------------------------------------
+
+
+def env_var(name: str, value: str) -> Json:
+    """An environment variable with a literal value."""
+    return {"name": name, "value": value}
+
+
+def env_from_field(name: str, field_path: str) -> Json:
+    """An environment variable from the downward API (``metadata.namespace``, ``metadata.name`` …)."""
+    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_path}}}
+
+
+def container_port(port: int, *, name: str | None = None, protocol: str | None = None) -> Json:
+    """One container port."""
+    return prune({"containerPort": port, "name": name, "protocol": protocol})
+
+
+def http_probe(path: str, port: int | str, *, initial_delay: int | None = None, period: int | None = None,
+               timeout: int | None = None) -> Json:
+    """An HTTP GET probe (liveness or readiness)."""
+    return prune({"httpGet": {"path": path, "port": port}, "initialDelaySeconds": initial_delay,
+                  "periodSeconds": period, "timeoutSeconds": timeout})
+
+
+def resources(*, requests: Mapping[str, str] | None = None, limits: Mapping[str, str] | None = None) -> Json:
+    """Container resource requests and limits (quantities as strings)."""
+    return prune({"limits": dict(limits) if limits else None, "requests": dict(requests) if requests else None})
+
+
+def security_context(*, run_as_user: int | None = None, run_as_group: int | None = None,
+                     run_as_non_root: bool | None = None, read_only_root_filesystem: bool | None = None,
+                     drop_all_capabilities: bool = False) -> Json:
+    """A container securityContext. Privilege escalation is always off; the rest is opt-in, because
+    what an image tolerates (a non-root user, a read-only root) depends on the image."""
+    ctx: Json = {"allowPrivilegeEscalation": False, "runAsUser": run_as_user, "runAsGroup": run_as_group,
+                 "runAsNonRoot": run_as_non_root, "readOnlyRootFilesystem": read_only_root_filesystem}
+    if drop_all_capabilities:
+        ctx["capabilities"] = {"drop": ["ALL"]}
+    return prune(ctx)
+
+
+def volume_mount(name: str, mount_path: str, *, read_only: bool | None = None, sub_path: str | None = None) -> Json:
+    """A container volumeMount."""
+    return prune({"mountPath": mount_path, "name": name, "readOnly": read_only, "subPath": sub_path})
+
+
+def container(name: str, image: str, *, command: Sequence[str] | None = None, args: Sequence[str] | None = None,
+              env: Sequence[Json] = (), ports: Sequence[Json] = (), volume_mounts: Sequence[Json] = (),
+              resources: Json | None = None, liveness_probe: Json | None = None,
+              readiness_probe: Json | None = None, security_context: Json | None = None,
+              working_dir: str | None = None) -> Json:
+    """A container. *security_context* defaults to ``{allowPrivilegeEscalation: false}``."""
+    out: Json = {
+        "name": name,
+        "image": image,
+        "command": list(command) if command is not None else None,
+        "args": list(args) if args is not None else None,
+        "workingDir": working_dir,
+        "env": list(env) or None,
+        "ports": list(ports) or None,
+        "volumeMounts": list(volume_mounts) or None,
+        "resources": resources,
+        "livenessProbe": liveness_probe,
+        "readinessProbe": readiness_probe,
+        "securityContext": security_context if security_context is not None else {"allowPrivilegeEscalation": False},
+    }
+    return prune(out)
+
+
+def config_map_volume(name: str, config_map_name: str) -> Json:
+    """A pod volume backed by a ConfigMap."""
+    return {"name": name, "configMap": {"name": config_map_name}}
+
+
+def secret_volume(name: str, secret_name: str) -> Json:
+    """A pod volume backed by a Secret."""
+    return {"name": name, "secret": {"secretName": secret_name}}
+
+
+def empty_dir_volume(name: str, *, medium: str | None = None) -> Json:
+    """A pod-private scratch volume (``medium="Memory"`` for tmpfs)."""
+    return {"name": name, "emptyDir": prune({"medium": medium})}
+
+
+def pvc_volume(name: str, claim_name: str, *, read_only: bool | None = None) -> Json:
+    """A pod volume backed by a PersistentVolumeClaim."""
+    return {"name": name, "persistentVolumeClaim": prune({"claimName": claim_name, "readOnly": read_only})}
+
+
+def pod_template(labels: Mapping[str, str], containers: Sequence[Json], *,
+                 init_containers: Sequence[Json] = (), volumes: Sequence[Json] = (),
+                 service_account: str | None = None, annotations: Mapping[str, str] | None = None,
+                 restart_policy: str | None = None, pod_security_context: Json | None = None) -> Json:
+    """A pod template (``metadata.labels`` + ``spec``) for a workload."""
+    meta: Json = {"labels": dict(labels)}
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    spec: Json = {
+        "initContainers": list(init_containers) or None,
+        "containers": list(containers),
+        "volumes": list(volumes) or None,
+        "serviceAccountName": service_account,
+        "restartPolicy": restart_policy,
+        "securityContext": pod_security_context,
+    }
+    return {"metadata": meta, "spec": prune(spec)}
+
+
+def _selector(template: Json, selector: Mapping[str, str] | None) -> Json:
+    labels = dict(selector) if selector is not None else dict(template["metadata"]["labels"])
+    missing = {k: v for k, v in labels.items() if template["metadata"]["labels"].get(k) != v}
+    if missing:
+        raise ValueError(f"selector {labels} does not match the pod template labels {template['metadata']['labels']}")
+    return {"matchLabels": labels}
+
+
+def deployment(name: str, namespace: str, *, template: Json, replicas: int | None = 1,
+               selector: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,
+               annotations: Mapping[str, str] | None = None) -> Json:
+    """An ``apps/v1`` Deployment whose selector is the template's labels (or *selector*, which must match them)."""
+    spec = {"replicas": replicas, "selector": _selector(template, selector), "template": template}
+    return obj("apps/v1", "Deployment", name, namespace, labels=labels, annotations=annotations, spec=spec)
+
+
+def stateful_set(name: str, namespace: str, *, service_name: str, template: Json, replicas: int = 1,
+                 selector: Mapping[str, str] | None = None, update_strategy: str | None = "RollingUpdate",
+                 labels: Mapping[str, str] | None = None) -> Json:
+    """An ``apps/v1`` StatefulSet governed by the (headless) Service *service_name*."""
+    spec = {"replicas": replicas, "selector": _selector(template, selector), "serviceName": service_name,
+            "template": template, "updateStrategy": {"type": update_strategy} if update_strategy else None}
+    return obj("apps/v1", "StatefulSet", name, namespace, labels=labels, spec=spec)
+
+
+# --- RBAC -------------------------------------------------------------------------------------
+
+
+def rule(api_groups: Iterable[str], resources: Iterable[str], verbs: Iterable[str], *,
+         resource_names: Iterable[str] | None = None) -> Json:
+    """One RBAC policy rule. ``"*"`` is refused: name the verbs and resources you need."""
+    groups, res, vs = list(api_groups), list(resources), list(verbs)
+    if "*" in res or "*" in vs:
+        raise ValueError("RBAC rules built here name their resources and verbs; '*' is not allowed")
+    out: Json = {"apiGroups": groups, "resources": res, "verbs": vs}
+    if resource_names is not None:
+        out["resourceNames"] = list(resource_names)
+    return out
+
+
+def role(name: str, rules: Sequence[Json], *, namespace: str | None = None,
+         labels: Mapping[str, str] | None = None) -> Json:
+    """A Role in *namespace*, or a ClusterRole when *namespace* is ``None``."""
+    kind = "Role" if namespace else "ClusterRole"
+    return obj(RBAC_API, kind, name, namespace, labels=labels, rules=list(rules))
+
+
+def sa_subject(name: str, namespace: str) -> Json:
+    """A ServiceAccount as a binding subject."""
+    return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+
+
+def binding(name: str, role_name: str, subjects: Sequence[Json], *, namespace: str | None = None,
+            role_kind: str | None = None, labels: Mapping[str, str] | None = None) -> Json:
+    """A RoleBinding in *namespace* (to a Role, or to a ClusterRole with ``role_kind="ClusterRole"``),
+    or a ClusterRoleBinding to a ClusterRole when *namespace* is ``None``."""
+    kind = "RoleBinding" if namespace else "ClusterRoleBinding"
+    ref_kind = role_kind or ("Role" if namespace else "ClusterRole")
+    if not namespace and ref_kind != "ClusterRole":
+        raise ValueError("a ClusterRoleBinding can only reference a ClusterRole")
+    return obj(RBAC_API, kind, name, namespace, labels=labels,
+               roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": ref_kind, "name": role_name},
+               subjects=list(subjects))
+
+
+# --- Ambassador -------------------------------------------------------------------------------
+
+AMBASSADOR_ANNOTATION = "getambassador.io/config"
+_PLAIN_SCALAR = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./:-]*$")
+_YAML_SPECIAL = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
+
+
+def _yaml_scalar(value: str | bool | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if _PLAIN_SCALAR.match(value) and value.lower() not in _YAML_SPECIAL and not re.match(r"^[0-9.]+$", value):
+        return value
+    return json.dumps(value)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def ambassador_mapping(name: str, prefix: str, service: str, *, rewrite: str | None = None,
+                       tls: bool | None = None, method: str | None = None,
+                       extra: Mapping[str, str | bool | int] | None = None,
+                       api_version: str = "ambassador/v0") -> str:
+    """One Ambassador ``Mapping`` document (the text that goes in a ``getambassador.io/config``
+    annotation): requests under *prefix* go to *service* (``name.namespace[:port]``)."""
+    fields: list[tuple[str, str | bool | int | None]] = [
+        ("apiVersion", api_version), ("kind", "Mapping"), ("name", name), ("prefix", prefix),
+        ("method", method), ("rewrite", rewrite), ("tls", tls), ("service", service),
+    ]
+    fields.extend((extra or {}).items())
+    lines = ["---"] + [f"{k}: {_yaml_scalar(v)}" for k, v in fields if v is not None]
+    return "\n".join(lines)
+
+
+def ambassador_annotations(*mappings: str) -> dict[str, str]:
+    """The ``getambassador.io/config`` annotation holding one or more mapping documents."""
+    if not mappings:
+        raise ValueError("at least one mapping is needed")
+    return {AMBASSADOR_ANNOTATION: "\n".join(mappings)}

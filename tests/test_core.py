@@ -1,0 +1,688 @@
+"""The core prototype: ksonnet's kubeflow-core inventory in current API versions, params, RBAC, purity.
+
+Comparisons with ksonnet read ../shared/reference/ksonnet-v0.1/{a,b}-*.yaml (or $KFGEN_REFERENCE_DIR)
+and skip when that folder is absent. Every place kfgen deliberately renders something else than
+ksonnet is listed, with the reason, in DELIBERATE below; the comparisons fail on any other difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import sys
+import types
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from kfgen import k8s
+from kfgen.components.core import PROTOTYPE, CoreParams
+from kfgen.prototype import RenderContext, prototypes
+
+NS = "kubeflow"
+CTX = RenderContext(profile="t", instance="kubeflow-core", namespace=NS, kubernetes_version="1.37")
+CASE_B = dict(reportUsage=True, usageId="test-id", jupyterHubServiceType="LoadBalancer")
+NFS = dict(nfsServer="192.0.2.10", nfsPath="/srv/nfs/kubeflow", jupyterNotebookPVCMount="/home/jovyan/work")
+
+# (kind, name) -> why kfgen differs from ksonnet's core there. "removed:" objects are in ksonnet's
+# output only, "added:" in kfgen's only, "changed:" in both but with a different pod or rules.
+DELIBERATE: dict[tuple[str, str], str] = {
+    ("ConfigMap", "tf-job-operator-config"):
+        "removed: its one key (grpcServerFilePath) configured the 2018 operator's gRPC shim; "
+        "training-operator v1 reads no config file",
+    ("ClusterRole", "tf-job-operator"):
+        "removed: tfJobNamespaced (default true) keeps the operator in its namespace: Role tf-job-operator",
+    ("ClusterRoleBinding", "tf-job-operator"): "removed: RoleBinding tf-job-operator instead (tfJobNamespaced)",
+    ("Role", "tf-job-operator"):
+        "added: what training-operator needs for TFJobs, in its namespace only (was '*' on tfjobs, pods, "
+        "CRDs, storage classes, jobs, deployments cluster-wide)",
+    ("RoleBinding", "tf-job-operator"): "added: binds Role tf-job-operator to its ServiceAccount",
+    ("ClusterRole", "tf-job-dashboard"):
+        "removed: Role tf-job-dashboard instead (tfJobNamespaced); ksonnet's was the operator's '*' role",
+    ("ClusterRoleBinding", "tf-job-dashboard"): "removed: RoleBinding tf-job-dashboard instead (tfJobNamespaced)",
+    ("Role", "tf-job-dashboard"): "added: read-only (get/list/watch tfjobs, pods, services, events; pod logs)",
+    ("RoleBinding", "tf-job-dashboard"): "added: binds Role tf-job-dashboard",
+    ("Service", "tf-job-operator"):
+        "added: training-operator v1.9 serves a validating webhook (443->9443) and metrics (8080)",
+    ("Secret", "tf-job-operator-webhook-cert"):
+        "added: created empty; training-operator writes its self-signed webhook certificate there and "
+        "does not start without it (no secret material in the manifests)",
+    ("ValidatingWebhookConfiguration", "validator.training-operator.kubeflow.org"):
+        "added: training-operator v1.9 injects its CA here (name fixed by the binary) and starts its "
+        "controllers only after that; limited to TFJobs in the namespace",
+    ("ClusterRole", "tf-job-operator-webhook"):
+        "added: get/list/watch webhook configurations and update that one: cluster-scoped, so not in the Role",
+    ("ClusterRoleBinding", "tf-job-operator-webhook"): "added: binds ClusterRole tf-job-operator-webhook",
+    ("Deployment", "tf-job-operator"):
+        "changed: training-operator v1.9 (/manager limited to TFJob) with ports 8080 metrics, 8081 probes, "
+        "9443 webhook and the certificate volume; the 2018 binary and its flags are gone",
+    ("StatefulSet", "tf-hub"):
+        "changed: current JupyterHub images do not bundle the proxy: a 'proxy' sidecar (configurable-http-"
+        "proxy, port 8000) and a 'proxy-token' init container join the 'tf-hub' container",
+    ("Role", "jupyter-role"):
+        "changed: what KubeSpawner needs (pods and PVCs create/get/list/watch/delete, events read) instead "
+        "of '*' on '*'",
+}
+
+
+def _kind(entry: str) -> str:
+    return entry.split(":", 1)[0]
+
+
+def deliberate(kind: str) -> set[tuple[str, str]]:
+    return {key for key, why in DELIBERATE.items() if _kind(why) == kind}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def render(ctx: RenderContext = CTX, **params: Any) -> list[dict[str, Any]]:
+    return PROTOTYPE.render(ctx, CoreParams(**params))
+
+
+def by_key(objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    out = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    assert len(out) == len(objects), "two objects share a kind and name"
+    return out
+
+
+def get(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    return by_key(objects)[(kind, name)]
+
+
+def load_reference(reference: Path, case: str) -> list[dict[str, Any]]:
+    files = {"a": "a-core-defaults.yaml", "b": "b-core-reportusage-lb.yaml"}
+    with open(reference / "ksonnet-v0.1" / files[case], encoding="utf-8") as fh:
+        return [d for d in yaml.safe_load_all(fh) if d]
+
+
+def pod_spec(o: dict[str, Any]) -> dict[str, Any]:
+    return o["spec"]["template"]["spec"]
+
+
+def containers(o: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in pod_spec(o)["containers"]}
+
+
+def pod_ports(o: dict[str, Any]) -> set[int]:
+    return {p["containerPort"] for c in pod_spec(o)["containers"] for p in c.get("ports", [])}
+
+
+def service_ports(o: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
+    return [(p.get("name"), p["port"], p.get("targetPort", p["port"])) for p in o["spec"]["ports"]]
+
+
+def mappings(o: dict[str, Any]) -> list[dict[str, Any]]:
+    text = o["metadata"].get("annotations", {}).get("getambassador.io/config", "")
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    yield path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from walk(v, f"{path}/{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from walk(v, f"{path}/{i}")
+
+
+def rbac_rules(objects: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for o in objects:
+        if o["kind"] in ("Role", "ClusterRole"):
+            for r in o["rules"]:
+                yield f"{o['kind']} {o['metadata']['name']}", r
+
+
+class FakeConfig:
+    """Stands in for JupyterHub's ``c``: ``c.Section.trait = value`` records the value."""
+
+    def __getattr__(self, name: str) -> types.SimpleNamespace:
+        section = types.SimpleNamespace()
+        setattr(self, name, section)
+        return section
+
+
+def run_hub_config(objects: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeConfig:
+    """Execute the rendered jupyterhub_config.py (it is Python) and return what it configured."""
+    token = tmp_path / "token"
+    token.write_text("t0ken\n")
+    monkeypatch.setenv("KFGEN_PROXY_TOKEN_FILE", str(token))
+    source = get(objects, "ConfigMap", "jupyterhub-config")["data"]["jupyterhub_config.py"]
+    c = FakeConfig()
+    exec(compile(source, "jupyterhub_config.py", "exec"), {"c": c})
+    assert c.ConfigurableHTTPProxy.auth_token == "t0ken"
+    return c
+
+
+def offered_images(c: FakeConfig) -> list[str]:
+    (profile,) = c.KubeSpawner.profile_list
+    choices = profile["profile_options"]["image"]["choices"]
+    return [choice["kubespawner_override"]["image"] for choice in choices.values()]
+
+
+# --- ksonnet parity -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case, params, ours_count, ref_count", [
+    ("a", {}, 29, 25),
+    ("b", CASE_B, 33, 29),
+])
+def test_inventory_is_ksonnets_except_the_deliberate_differences(reference: Path, case: str, params: dict,
+                                                                  ours_count: int, ref_count: int) -> None:
+    ref = set(by_key(load_reference(reference, case)))
+    ours = set(by_key(render(**params)))
+    assert len(ref) == ref_count
+    assert len(ours) == ours_count
+    assert ref - ours == deliberate("removed"), "ksonnet objects missing without a reason in DELIBERATE"
+    assert ours - ref == deliberate("added"), "new objects without a reason in DELIBERATE"
+    assert deliberate("changed") <= ref & ours
+
+
+@pytest.mark.parametrize("case, params", [("a", {}), ("b", CASE_B)])
+def test_shared_objects_keep_ksonnets_names_ports_selectors_and_containers(reference: Path, case: str,
+                                                                         params: dict) -> None:
+    ref = by_key(load_reference(reference, case))
+    ours = by_key(render(**params))
+    for key in sorted(ref.keys() & ours.keys()):
+        r, o = ref[key], ours[key]
+        changed = DELIBERATE.get(key, "").startswith("changed:")
+        where = f"{key[0]} {key[1]}"
+        assert o["metadata"].get("labels", {}) == r["metadata"].get("labels", {}), where
+        if r["metadata"].get("namespace"):
+            assert o["metadata"]["namespace"] == NS, where
+        else:
+            assert "namespace" not in o["metadata"], where
+        kind = key[0]
+        if kind == "Service":
+            assert service_ports(o) == service_ports(r), where
+            assert o["spec"]["selector"] == r["spec"]["selector"], where
+            assert o["spec"].get("type") == r["spec"].get("type"), where
+            assert o["spec"].get("clusterIP") == r["spec"].get("clusterIP"), where
+            assert mappings(o) == mappings(r), where
+        elif kind in ("Deployment", "StatefulSet"):
+            labels = o["spec"]["template"]["metadata"]["labels"]
+            assert labels == r["spec"]["template"]["metadata"]["labels"], where
+            assert o["spec"]["selector"] == {"matchLabels": labels}, where
+            assert o["spec"]["replicas"] == r["spec"].get("replicas", 1), where
+            assert pod_spec(o).get("serviceAccountName") == pod_spec(r).get("serviceAccountName"), where
+            ref_c, our_c = containers(r), containers(o)
+            assert pod_ports(r) <= pod_ports(o), where
+            if changed:
+                assert set(ref_c) <= set(our_c), where
+                continue
+            assert list(our_c) == list(ref_c), where
+            assert pod_ports(o) == pod_ports(r), where
+            for name, rc in ref_c.items():
+                oc = our_c[name]
+                assert oc.get("command") == rc.get("command"), f"{where} container {name}"
+                assert oc.get("args") == rc.get("args"), f"{where} container {name}"
+                assert all(e in oc.get("env", []) for e in rc.get("env", [])), f"{where} container {name}"
+        elif kind in ("Role", "ClusterRole"):
+            if not changed:
+                assert o["rules"] == r["rules"], where
+        elif kind in ("RoleBinding", "ClusterRoleBinding"):
+            assert o["roleRef"] == r["roleRef"], where
+            assert o["subjects"] == r["subjects"], where
+        elif kind == "ConfigMap":
+            assert set(o["data"]) == set(r["data"]), where
+        elif kind == "CustomResourceDefinition":
+            assert o["spec"]["group"] == r["spec"]["group"]
+            assert {k: o["spec"]["names"][k] for k in ("kind", "plural", "singular")} == r["spec"]["names"]
+    # The API versions are today's.
+    versions = {o["apiVersion"] for o in ours.values()}
+    assert not versions & {"extensions/v1beta1", "apps/v1beta1", "rbac.authorization.k8s.io/v1beta1",
+                           "apiextensions.k8s.io/v1beta1"}
+
+
+def test_ambassador_resources_and_probes_are_ksonnets(reference: Path) -> None:
+    r = containers(by_key(load_reference(reference, "a"))[("Deployment", "ambassador")])["ambassador"]
+    o = containers(get(render(), "Deployment", "ambassador"))["ambassador"]
+    assert o["livenessProbe"] == r["livenessProbe"]
+    assert o["readinessProbe"] == r["readinessProbe"]
+    # ksonnet's YAML has cpu: 1 (a number); kfgen writes quantities as strings.
+    assert o["resources"] == {"limits": {"cpu": "1", "memory": "400Mi"}, "requests": {"cpu": "200m", "memory": "100Mi"}}
+    assert r["resources"]["limits"]["cpu"] == 1 and r["resources"]["requests"] == o["resources"]["requests"]
+
+
+def test_spartakus_matches_case_b(reference: Path) -> None:
+    ref = containers(by_key(load_reference(reference, "b"))[("Deployment", "spartakus-volunteer")])["volunteer"]
+    ours = containers(get(render(**CASE_B), "Deployment", "spartakus-volunteer"))["volunteer"]
+    assert ours["args"] == ref["args"] == [
+        "volunteer", "--cluster-id=test-id", "--database=https://stats-collector.kubeflow.org"]
+
+
+def test_every_difference_has_a_reason() -> None:
+    for key, why in DELIBERATE.items():
+        assert _kind(why) in ("removed", "added", "changed"), key
+        assert len(why.split(":", 1)[1].strip()) > 20, key
+
+
+# --- params ---------------------------------------------------------------------------------------
+
+
+def test_defaults_render_without_spartakus_or_nfs() -> None:
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in render()}
+    assert not {k for k in kinds if "spartakus" in k[1]}
+    assert not {k for k in kinds if k[0] in ("PersistentVolume", "PersistentVolumeClaim")}
+
+
+@pytest.mark.parametrize("param, service", [
+    ("jupyterHubServiceType", "tf-hub-lb"),
+    ("tfJobUiServiceType", "tf-job-dashboard"),
+    ("tfAmbassadorServiceType", "ambassador"),
+])
+@pytest.mark.parametrize("value", ["NodePort", "LoadBalancer"])
+def test_each_service_type_param_changes_only_its_service(param: str, service: str, value: str) -> None:
+    objects = render(**{param: value})
+    types_ = {o["metadata"]["name"]: o["spec"].get("type") for o in objects if o["kind"] == "Service"}
+    assert types_[service] == value
+    assert all(t in (None, "ClusterIP") for name, t in types_.items() if name != service)
+
+
+def test_external_ips_go_to_the_hub_load_balancer() -> None:
+    objects = render(jupyterHubServiceType="LoadBalancer", jupyterHubExternalIPs=["192.0.2.10", "2001:db8::1"])
+    assert get(objects, "Service", "tf-hub-lb")["spec"]["externalIPs"] == ["192.0.2.10", "2001:db8::1"]
+    assert "externalIPs" not in get(render(), "Service", "tf-hub-lb")["spec"]
+
+
+def test_nfs_renders_a_bound_volume_and_claim_only_with_a_server() -> None:
+    objects = render(**NFS, nfsCapacity="50Gi", nfsAccessMode="ReadWriteOnce")
+    pv = get(objects, "PersistentVolume", "kubeflow-notebooks-nfs")
+    pvc = get(objects, "PersistentVolumeClaim", "notebooks-nfs")
+    assert "namespace" not in pv["metadata"] and pvc["metadata"]["namespace"] == NS
+    assert pv["spec"]["nfs"] == {"server": "192.0.2.10", "path": "/srv/nfs/kubeflow"}
+    assert pv["spec"]["capacity"] == {"storage": "50Gi"} and pv["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert pvc["spec"]["resources"]["requests"] == {"storage": "50Gi"} and pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
+    # Bound both ways, same (empty) class: no provisioner or default StorageClass can take the claim.
+    assert pv["spec"]["claimRef"] == {"namespace": NS, "name": "notebooks-nfs"}
+    assert pvc["spec"]["volumeName"] == "kubeflow-notebooks-nfs"
+    assert pv["spec"]["storageClassName"] == pvc["spec"]["storageClassName"] == ""
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    defaults = by_key(render(**NFS))
+    assert defaults[("PersistentVolume", "kubeflow-notebooks-nfs")]["spec"]["capacity"] == {"storage": "20Gi"}
+    assert defaults[("PersistentVolume", "kubeflow-notebooks-nfs")]["spec"]["accessModes"] == ["ReadWriteMany"]
+    other_ns = PROTOTYPE.render(RenderContext("t", "c", "lab", "1.37"), CoreParams(**NFS))
+    assert ("PersistentVolume", "lab-notebooks-nfs") in by_key(other_ns)
+
+
+def test_notebook_images_are_offered_by_the_spawner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    images = ["registry.example/nb:1.0", "registry.example/nb-gpu:1.0", "registry.example:5000/x/y@sha256:" + "a" * 64]
+    c = run_hub_config(render(jupyterNotebookImages=images), tmp_path, monkeypatch)
+    assert offered_images(c) == images
+    assert c.KubeSpawner.image == images[0]
+    defaults = run_hub_config(render(), tmp_path, monkeypatch)
+    assert offered_images(defaults) == list(CoreParams().jupyterNotebookImages)
+    assert any("cuda" in i for i in offered_images(defaults)) and any("cuda" not in i for i in offered_images(defaults))
+
+
+def test_hub_config_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = run_hub_config(render(), tmp_path, monkeypatch)
+    assert c.JupyterHub.authenticator_class == "dummy"
+    assert c.Authenticator.allow_all is True
+    assert c.JupyterHub.hub_connect_ip == f"tf-hub-0.{NS}.svc"
+    assert c.ConfigurableHTTPProxy.should_start is False
+    # No storage configured: nothing mounted, no claims created.
+    assert not hasattr(c.KubeSpawner, "volumes") and not hasattr(c.KubeSpawner, "storage_pvc_ensure")
+
+
+def test_pvc_mount_without_nfs_gives_each_user_a_claim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = run_hub_config(render(jupyterNotebookPVCMount="/home/jovyan/work"), tmp_path, monkeypatch)
+    assert c.KubeSpawner.storage_pvc_ensure is True
+    (volume,) = c.KubeSpawner.volumes
+    assert volume["persistentVolumeClaim"]["claimName"] == c.KubeSpawner.pvc_name_template
+    assert c.KubeSpawner.volume_mounts == [{"name": volume["name"], "mountPath": "/home/jovyan/work"}]
+
+
+def test_pvc_mount_with_nfs_mounts_the_shared_claim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = render(**NFS)
+    c = run_hub_config(objects, tmp_path, monkeypatch)
+    (volume,) = c.KubeSpawner.volumes
+    assert volume["persistentVolumeClaim"]["claimName"] == get(objects, "PersistentVolumeClaim", "notebooks-nfs")[
+        "metadata"]["name"]
+    assert c.KubeSpawner.volume_mounts == [{"name": volume["name"], "mountPath": "/home/jovyan/work"}]
+    assert not getattr(c.KubeSpawner, "storage_pvc_ensure", False)
+
+
+def test_hub_pod_rolls_when_its_config_changes() -> None:
+    def checksum(objects: list[dict[str, Any]]) -> str:
+        sts = get(objects, "StatefulSet", "tf-hub")
+        config = get(objects, "ConfigMap", "jupyterhub-config")["data"]["jupyterhub_config.py"]
+        value = sts["spec"]["template"]["metadata"]["annotations"]["checksum/jupyterhub-config"]
+        assert value == hashlib.sha256(config.encode()).hexdigest()
+        return value
+
+    assert checksum(render()) != checksum(render(jupyterNotebookPVCMount="/home/jovyan/work"))
+
+
+def test_iap_authenticator_trusts_the_iap_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    auth = types.ModuleType("jupyterhub.auth")
+    auth.Authenticator = type("Authenticator", (), {})
+    handlers = types.ModuleType("jupyterhub.handlers")
+    handlers.BaseHandler = type("BaseHandler", (), {})
+    web = types.ModuleType("tornado.web")
+    web.HTTPError = type("HTTPError", (Exception,), {})
+    tornado = types.ModuleType("tornado")
+    tornado.web = web
+    for name, module in {"jupyterhub": types.ModuleType("jupyterhub"), "jupyterhub.auth": auth,
+                         "jupyterhub.handlers": handlers, "tornado": tornado, "tornado.web": web}.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    c = run_hub_config(render(jupyterHubAuthenticator="iap"), tmp_path, monkeypatch)
+    cls = c.JupyterHub.authenticator_class
+    assert cls.__name__ == "IAPAuthenticator" and issubclass(cls, auth.Authenticator)
+    handler = types.SimpleNamespace(request=types.SimpleNamespace(
+        headers={"X-Goog-Authenticated-User-Email": "accounts.google.com:ann@example.com"}))
+    assert asyncio.run(cls().authenticate(handler)) == "ann@example.com"
+    nobody = types.SimpleNamespace(request=types.SimpleNamespace(headers={}))
+    assert asyncio.run(cls().authenticate(nobody)) is None
+    assert cls().get_handlers(None)[0][0] == "/login"
+
+
+def test_dummy_is_explicit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = run_hub_config(render(jupyterHubAuthenticator="dummy"), tmp_path, monkeypatch)
+    assert c.JupyterHub.authenticator_class == "dummy"
+
+
+def test_usage_id_is_derived_stably_and_differs_per_profile() -> None:
+    def cluster_id(ctx: RenderContext) -> str:
+        args = containers(get(PROTOTYPE.render(ctx, CoreParams(reportUsage=True)), "Deployment",
+                              "spartakus-volunteer"))["volunteer"]["args"]
+        (arg,) = [a for a in args if a.startswith("--cluster-id=")]
+        return arg.split("=", 1)[1]
+
+    first = cluster_id(CTX)
+    assert first == cluster_id(RenderContext("t", "kubeflow-core", NS, "1.37"))
+    assert len(first) == 16 and int(first, 16) >= 0
+    assert first == hashlib.sha256(b"t/kubeflow/kubeflow-core").hexdigest()[:16]
+    assert cluster_id(RenderContext("other", "kubeflow-core", NS, "1.37")) != first
+    assert cluster_id(RenderContext("t", "kubeflow-core", "lab", "1.37")) != first
+
+
+def test_namespaced_operator_is_limited_to_tfjob_and_its_namespace() -> None:
+    objects = render()
+    op = containers(get(objects, "Deployment", "tf-job-operator"))["tf-job-operator"]
+    assert op["command"] == ["/manager"]
+    assert "--enable-scheme=tfjob" in op["args"] and "--namespace=$(MY_POD_NAMESPACE)" in op["args"]
+    assert {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in op["env"]} == {
+        "MY_POD_NAMESPACE": "metadata.namespace", "MY_POD_NAME": "metadata.name"}
+    keys = set(by_key(objects))
+    assert {("Role", "tf-job-operator"), ("RoleBinding", "tf-job-operator"),
+            ("Role", "tf-job-dashboard"), ("RoleBinding", "tf-job-dashboard")} <= keys
+    assert not {("ClusterRole", "tf-job-operator"), ("ClusterRole", "tf-job-dashboard")} & keys
+    (hook,) = get(objects, "ValidatingWebhookConfiguration", "validator.training-operator.kubeflow.org")["webhooks"]
+    assert hook["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": NS}}
+    assert hook["clientConfig"]["service"] == {"name": "tf-job-operator", "namespace": NS, "port": 443,
+                                               "path": "/validate-kubeflow-org-v1-tfjob"}
+    crd = get(objects, "CustomResourceDefinition", "tfjobs.kubeflow.org")
+    assert crd["apiVersion"] == "apiextensions.k8s.io/v1" and crd["spec"]["versions"][0]["name"] == "v1"
+
+
+def test_cluster_wide_operator_uses_cluster_roles() -> None:
+    objects = render(tfJobNamespaced=False)
+    op = containers(get(objects, "Deployment", "tf-job-operator"))["tf-job-operator"]
+    assert not any(a.startswith("--namespace") for a in op["args"])
+    keys = set(by_key(objects))
+    assert {("ClusterRole", "tf-job-operator"), ("ClusterRoleBinding", "tf-job-operator"),
+            ("ClusterRole", "tf-job-dashboard"), ("ClusterRoleBinding", "tf-job-dashboard"),
+            ("Role", "tf-job-operator-webhook"), ("RoleBinding", "tf-job-operator-webhook")} <= keys
+    assert not {("Role", "tf-job-operator"), ("Role", "tf-job-dashboard")} & keys
+    (hook,) = get(objects, "ValidatingWebhookConfiguration", "validator.training-operator.kubeflow.org")["webhooks"]
+    assert "namespaceSelector" not in hook
+    # The certificate Secret stays a namespaced grant even then.
+    secret_rules = [r for _, r in rbac_rules(objects) if "secrets" in r["resources"]]
+    assert secret_rules and all(r in get(objects, "Role", "tf-job-operator-webhook")["rules"] for r in secret_rules)
+
+
+def test_a_second_instance_without_operator_shares_nothing_cluster_scoped() -> None:
+    first = PROTOTYPE.render(RenderContext("t", "a", "team-a", "1.37"), CoreParams(tfJobNamespaced=False))
+    second = PROTOTYPE.render(RenderContext("t", "b", "team-b", "1.37"), CoreParams(tfJobOperator=False, **NFS))
+    assert not {k for k in by_key(second) if "operator" in k[1] or k[0] in (
+        "CustomResourceDefinition", "ValidatingWebhookConfiguration")}
+    assert ("Deployment", "tf-job-dashboard") in by_key(second) and ("StatefulSet", "tf-hub") in by_key(second)
+
+    def cluster_scoped(objects: list[dict[str, Any]]) -> set[tuple[str, str]]:
+        return {(o["kind"], o["metadata"]["name"]) for o in objects if "namespace" not in o["metadata"]}
+
+    assert not cluster_scoped(first) & cluster_scoped(second)
+
+
+def test_cloud_aks_routes_the_k8s_dashboard_without_tls() -> None:
+    def tls(**params: Any) -> Any:
+        (m,) = mappings(get(render(**params), "Service", "k8s-dashboard"))
+        return m["tls"]
+
+    assert tls() is True and tls(cloud="gcp") is True
+    assert tls(cloud="aks") is False and tls(cloud="acsengine") is False
+
+
+def test_replicas_and_images_are_params() -> None:
+    objects = render(ambassadorReplicas=1, tfJobImage="registry.example/op:1", jupyterHubImage="registry.example/hub:1")
+    assert get(objects, "Deployment", "ambassador")["spec"]["replicas"] == 1
+    assert containers(get(objects, "Deployment", "tf-job-operator"))["tf-job-operator"]["image"] == "registry.example/op:1"
+    assert containers(get(objects, "StatefulSet", "tf-hub"))["tf-hub"]["image"] == "registry.example/hub:1"
+    assert get(render(), "Deployment", "ambassador")["spec"]["replicas"] == 3
+
+
+BAD = [
+    pytest.param({"reportUsage": "true"}, "reportUsage", id="bool-as-string"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancr"}, "jupyterHubServiceType", id="service-type-typo"),
+    pytest.param({"tfJobUiServiceType": "nodeport"}, "tfJobUiServiceType", id="service-type-case"),
+    pytest.param({"jupyterHubExternalIPs": ["192.0.2.300"]}, "not IPv4/IPv6", id="bad-ip"),
+    pytest.param({"jupyterHubExternalIPs": ["master1"]}, "not IPv4/IPv6", id="hostname-as-ip"),
+    pytest.param({"jupyterHubExternalIPs": ["192.0.2.1", "192.0.2.1"]}, "must not repeat", id="repeated-ip"),
+    pytest.param({**NFS, "nfsCapacity": "20GB"}, "not a Kubernetes quantity", id="bad-quantity"),
+    pytest.param({**NFS, "nfsCapacity": "20"}, "not a usable size", id="bytes-not-a-volume"),
+    pytest.param({**NFS, "nfsAccessMode": "ReadWriteAll"}, "nfsAccessMode", id="bad-access-mode"),
+    pytest.param({**NFS, "nfsPath": "srv/nfs"}, "absolute path", id="relative-nfs-path"),
+    pytest.param({**NFS, "nfsServer": "nfs server"}, "IP address or a DNS name", id="bad-nfs-server"),
+    pytest.param({"nfsServer": "192.0.2.10"}, "jupyterNotebookPVCMount", id="nfs-without-mount"),
+    pytest.param({"nfsCapacity": "50Gi"}, "only matters with nfsServer", id="nfs-param-without-server"),
+    pytest.param({"jupyterNotebookPVCMount": "home/jovyan"}, "absolute path", id="relative-mount"),
+    pytest.param({"jupyterNotebookPVCMount": "/home/../etc"}, "absolute path", id="dotdot-mount"),
+    pytest.param({"jupyterNotebookImages": []}, "at least 1", id="no-images"),
+    pytest.param({"jupyterNotebookImages": ["Not An Image"]}, "pattern", id="bad-image"),
+    pytest.param({"jupyterHubAuthenticator": "github"}, "jupyterHubAuthenticator", id="unknown-authenticator"),
+    pytest.param({"usageId": "test-id"}, "reportUsage is false", id="usage-id-without-report"),
+    pytest.param({"reportUsage": True, "usageId": "has space"}, "pattern", id="bad-usage-id"),
+    pytest.param({"tfDefaultImage": "tensorflow/tensorflow:1.7.0"}, "no default image", id="dead-tf-default-image"),
+    pytest.param({"ambassadorReplicas": 0}, "greater than or equal to 1", id="zero-replicas"),
+    pytest.param({"ambassadorReplicas": "3"}, "ambassadorReplicas", id="int-as-string"),
+    pytest.param({"cloud": "azure"}, "cloud", id="unknown-cloud"),
+    pytest.param({"tfJobOperator": False, "tfJobImage": "registry.example/op:1"}, "only matters with tfJobOperator",
+                 id="operator-image-without-operator"),
+    pytest.param({"disks": "disk1,disk2"}, "disks", id="disks-left-out"),
+    pytest.param({"jupyterHubServiceTyp": "NodePort"}, "Extra inputs are not permitted", id="unknown-param"),
+]
+
+
+@pytest.mark.parametrize("params, fragment", BAD)
+def test_bad_params_are_refused(params: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        CoreParams(**params)
+    assert fragment in str(err.value)
+
+
+def test_params_are_documented_and_registered() -> None:
+    assert prototypes()["core"] is PROTOTYPE
+    assert PROTOTYPE.ksonnet == "io.ksonnet.pkg.kubeflow-core"
+    for name, field in CoreParams.model_fields.items():
+        assert field.description and len(field.description) > 20, name
+    assert CoreParams().reportUsage is False and CoreParams().tfJobNamespaced is True
+    params = CoreParams()
+    with pytest.raises(ValidationError):
+        params.reportUsage = True  # type: ignore[misc]  # frozen
+
+
+# --- security ------------------------------------------------------------------------------------
+
+VARIANTS = [
+    pytest.param({}, id="defaults"),
+    pytest.param(CASE_B, id="case-b"),
+    pytest.param({"tfJobNamespaced": False, "reportUsage": True, **NFS}, id="cluster-wide-nfs"),
+    pytest.param({"jupyterHubAuthenticator": "iap", "jupyterNotebookPVCMount": "/home/jovyan"}, id="iap-per-user"),
+]
+
+
+@pytest.mark.parametrize("params", VARIANTS)
+def test_rbac_is_least_privilege(params: dict[str, Any]) -> None:
+    objects = render(**params)
+    for where, rule in rbac_rules(objects):
+        assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"], where
+        assert not ({"escalate", "bind", "impersonate"} & set(rule["verbs"])), where
+    for o in objects:
+        if o["kind"] in ("RoleBinding", "ClusterRoleBinding"):
+            assert o["roleRef"]["name"] not in ("cluster-admin", "admin", "edit"), o["metadata"]["name"]
+    # Only the operator's certificate rotator may write a Secret, and only its own.
+    for where, rule in rbac_rules(objects):
+        if "secrets" in rule["resources"] and set(rule["verbs"]) - {"get", "list", "watch"}:
+            assert rule["resourceNames"] == ["tf-job-operator-webhook-cert"], where
+    dashboard = [r for w, r in rbac_rules(objects) if w.endswith(" tf-job-dashboard")]
+    assert dashboard and all(set(r["verbs"]) <= {"get", "list", "watch"} for r in dashboard)
+    hub = get(objects, "Role", "jupyter-role")["rules"]
+    assert {res for r in hub for res in r["resources"]} == {"pods", "persistentvolumeclaims", "events"}
+
+
+@pytest.mark.parametrize("params", VARIANTS)
+def test_containers_do_not_escalate_and_nothing_secret_is_rendered(params: dict[str, Any]) -> None:
+    objects = render(**params)
+    for o in objects:
+        if o["kind"] in ("Deployment", "StatefulSet"):
+            spec = pod_spec(o)
+            for c in spec["containers"] + spec.get("initContainers", []):
+                assert c["securityContext"]["allowPrivilegeEscalation"] is False, (o["metadata"]["name"], c["name"])
+                assert not c["securityContext"].get("privileged"), c["name"]
+        if o["kind"] == "Secret":
+            assert "data" not in o and "stringData" not in o, o["metadata"]["name"]
+    hub = containers(get(objects, "StatefulSet", "tf-hub"))
+    assert all(c["securityContext"].get("runAsNonRoot") for c in hub.values())
+
+
+# --- purity and well-formedness ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", VARIANTS)
+def test_render_is_pure_and_emits_no_nulls(params: dict[str, Any]) -> None:
+    first = render(**params)
+    snapshot = copy.deepcopy(first)
+    for o in first:  # scribbling on one result must not leak into the next (no shared state)
+        for _, value in walk(o):
+            if isinstance(value, dict):
+                value["scribbled"] = True
+            elif isinstance(value, list):
+                value.append("scribbled")
+    second = render(**params)
+    assert second == snapshot
+    assert yaml.safe_load(yaml.safe_dump(second)) == second  # plain data only
+    nulls = [(o["kind"], o["metadata"]["name"], path) for o in second for path, v in walk(o) if v is None]
+    assert not nulls
+    for o in second:
+        assert o["apiVersion"] and o["kind"] and o["metadata"]["name"]
+        if o["kind"] not in ("CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "PersistentVolume",
+                             "ValidatingWebhookConfiguration"):
+            assert o["metadata"]["namespace"] == NS, (o["kind"], o["metadata"]["name"])
+        assert not any(k.startswith(("kfgen.io/", "app.kubernetes.io/managed-by"))
+                       for k in o["metadata"].get("labels", {})), "the pipeline adds kfgen's labels"
+
+
+@pytest.mark.parametrize("params", VARIANTS)
+def test_objects_validate_against_kubernetes_schemas(params: dict[str, Any]) -> None:
+    validate = pytest.importorskip("kfgen.validate")
+    findings = validate.validate_objects(render(**params), "1.37")
+    assert not findings, "\n".join(map(str, findings))
+
+
+def test_selectors_match_their_pods() -> None:
+    objects = render()
+    pods = {o["metadata"]["name"]: o["spec"]["template"]["metadata"]["labels"] for o in objects
+            if o["kind"] in ("Deployment", "StatefulSet")}
+    for o in objects:
+        if o["kind"] == "Service" and o["metadata"]["name"] != "k8s-dashboard":  # that one routes to kube-system
+            sel = o["spec"]["selector"]
+            assert any(sel.items() <= labels.items() for labels in pods.values()), o["metadata"]["name"]
+    assert get(objects, "StatefulSet", "tf-hub")["spec"]["serviceName"] == "tf-hub-0"
+
+
+def test_ambassador_mapping_text() -> None:
+    text = k8s.ambassador_mapping("m", "/models/x/", "x.ns:8000", rewrite="/", method="POST", tls=False,
+                                  extra={"timeout_ms": 30000, "host_rewrite": "yes"})
+    assert text.startswith("---\napiVersion: ambassador/v0\nkind: Mapping\n")
+    assert yaml.safe_load(text) == {"apiVersion": "ambassador/v0", "kind": "Mapping", "name": "m",
+                                    "prefix": "/models/x/", "method": "POST", "rewrite": "/", "tls": False,
+                                    "service": "x.ns:8000", "timeout_ms": 30000, "host_rewrite": "yes"}
+
+
+@pytest.mark.parametrize("text, value", [("20Gi", 20 * 2 ** 30), ("500m", 0.5), ("1.5G", 1.5e9), ("2", 2), ("1e3", 1000)])
+def test_parse_quantity(text: str, value: float) -> None:
+    assert float(k8s.parse_quantity(text)) == value
+
+
+# --- against a real API server (etcd + kube-apiserver on loopback) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def control_plane():
+    try:
+        from apiserver import ControlPlane, ControlPlaneError
+    except ImportError:  # tests/ imported as a package
+        from tests.apiserver import ControlPlane, ControlPlaneError
+    plane = ControlPlane()
+    try:
+        plane.start()
+    except ControlPlaneError as exc:
+        pytest.fail(f"control plane did not start: {exc}", pytrace=False)
+    yield plane
+    plane.stop()
+
+
+def _apply(cp: Any, objects: list[dict[str, Any]]) -> None:
+    stream = yaml.safe_dump_all(objects, sort_keys=False)
+    cp.kubectl("apply", "--server-side", "--field-manager=kfgen-test", "-f", "-", input=stream)
+
+
+def _can(cp: Any, sa: str, verb: str, resource: str, namespace: str | None = NS) -> bool:
+    args = ["auth", "can-i", verb, resource, f"--as=system:serviceaccount:{NS}:{sa}"]
+    args += [f"--namespace={namespace}"] if namespace else []
+    proc = cp.kubectl(*args, check=False)
+    return proc.stdout.strip() == "yes"
+
+
+@pytest.mark.apiserver
+def test_api_server_accepts_everything_and_enforces_least_privilege(control_plane: Any) -> None:
+    cp = control_plane
+    cp.kubectl("create", "namespace", NS)
+    cp.kubectl("create", "namespace", "elsewhere")
+    _apply(cp, render(**NFS, reportUsage=True))
+    cp.kubectl("wait", "--for=condition=Established", "crd/tfjobs.kubeflow.org", "--timeout=60s")
+    # the operator: TFJob pods in its namespace, its own certificate and webhook configuration, nothing more
+    assert _can(cp, "tf-job-operator", "create", "pods")
+    assert _can(cp, "tf-job-operator", "update", "tfjobs.kubeflow.org/status")
+    assert not _can(cp, "tf-job-operator", "create", "pods", "elsewhere")
+    assert not _can(cp, "tf-job-operator", "list", "tfjobs.kubeflow.org", "elsewhere")
+    assert _can(cp, "tf-job-operator", "update", "secrets/tf-job-operator-webhook-cert")
+    assert not _can(cp, "tf-job-operator", "update", "secrets/other")
+    assert _can(cp, "tf-job-operator", "update",
+                "validatingwebhookconfigurations.admissionregistration.k8s.io/validator.training-operator.kubeflow.org",
+                None)
+    assert not _can(cp, "tf-job-operator", "update",
+                    "validatingwebhookconfigurations.admissionregistration.k8s.io/other", None)
+    assert not _can(cp, "tf-job-operator", "create", "deployments.apps")
+    assert not _can(cp, "tf-job-operator", "create", "customresourcedefinitions.apiextensions.k8s.io", None)
+    # JupyterHub: user pods and claims in its namespace only
+    assert _can(cp, "jupyter-hub", "create", "pods") and _can(cp, "jupyter-hub", "delete", "persistentvolumeclaims")
+    assert not _can(cp, "jupyter-hub", "get", "secrets")
+    assert not _can(cp, "jupyter-hub", "create", "pods", "elsewhere")
+    assert not _can(cp, "jupyter-hub", "create", "roles.rbac.authorization.k8s.io")
+    # the dashboard only reads
+    assert _can(cp, "tf-job-dashboard", "list", "tfjobs.kubeflow.org")
+    assert not _can(cp, "tf-job-dashboard", "delete", "tfjobs.kubeflow.org")
+    assert not _can(cp, "tf-job-dashboard", "create", "pods")
+    assert _can(cp, "spartakus", "list", "nodes", None) and not _can(cp, "spartakus", "list", "pods")
+    # the NFS claim is pre-bound to its volume
+    pvc = cp.kubectl_json("get", "pvc", "notebooks-nfs", "-n", NS)
+    assert pvc["spec"]["volumeName"] == "kubeflow-notebooks-nfs"
+    # applying again changes nothing (server-side apply is idempotent for what we own)
+    _apply(cp, render(**NFS, reportUsage=True))

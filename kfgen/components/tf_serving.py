@@ -1,0 +1,218 @@
+"""tf-serving: a TensorFlow Serving model server, as a Service and an ``apps/v1`` Deployment.
+
+Replaces ksonnet's ``io.ksonnet.pkg.tf-serving`` (kubeflow v0.1.0): Service ``<name>`` with the gRPC
+port ``tf-serving`` 9000 and Deployment ``<name>`` running ``tensorflow_model_server --port=9000
+--model_name=<modelName> --model_base_path=<modelPath>`` as uid/gid 1000, ``app: <name>`` labels.
+
+Decisions, and what changed from ksonnet:
+
+* Image: today's ``tensorflow/serving`` (pinned; the ``-gpu`` variant when ``numGpus`` > 0, unless
+  ``modelServerImage`` is set). That image has an entrypoint script, so the server binary is the
+  container's ``command`` and the flags are its ``args``.
+* HTTP: only when ``deployHttpProxy`` is a real ``true``, the Service gets ``tf-serving-proxy`` 8000
+  and the Ambassador GET/POST mappings under ``/models/<modelName>/``. ksonnet put them on every
+  Service, pointing at a port nothing listened on unless the proxy was deployed. What listens on
+  8000: by default the model server's own REST API (``--rest_api_port=8000``; the mappings rewrite
+  to ``/v1/models/<modelName>`` and ``/v1/models/<modelName>:predict``). Kubeflow's separate gRPC->REST
+  proxy image (2018, not maintained) runs only when ``httpProxyImage`` names one: then ksonnet's
+  ``<name>-http-proxy`` container and rewrites (``/`` and ``/model/<modelName>:predict``) are used.
+* S3 (``s3Enable``): credentials only as ``valueFrom.secretKeyRef`` of ``s3SecretName``, the other
+  settings as plain env; ``s3UseHttps`` / ``s3VerifySsl`` are booleans rendered as ``1``/``0``
+  (TensorFlow treats any value not starting with ``0``, e.g. the string ``false``, as on).
+  ``tensorflow/serving`` images since 2.7 have no ``s3://`` file system (tensorflow/serving#1963): a
+  warning says so unless ``modelServerImage`` is set.
+* GCP (``cloud: gcp``): mounts secret ``gcpCredentialSecretName`` at ``/secret/gcp-credentials`` and
+  points ``GOOGLE_APPLICATION_CREDENTIALS`` at its key. kfgen references secrets, never writes them.
+* Neither S3 nor GCP adds the HTTP proxy (ksonnet did, comparing a string with a number).
+* A readiness probe (TCP 9000: the server opens its gRPC port once the model is loaded).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from .. import k8s
+from ..prototype import Params, Prototype, RenderContext, Rendered, ServiceType
+from .tf_job import DNS_SUBDOMAIN, GPU, IMAGE, ResourceMap, Resources
+
+SERVING_VERSION = "2.18.0"
+DEFAULT_IMAGE = f"tensorflow/serving:{SERVING_VERSION}"
+DEFAULT_IMAGE_GPU = f"tensorflow/serving:{SERVING_VERSION}-gpu"
+SERVER_BINARY = "/usr/bin/tensorflow_model_server"
+GRPC_PORT = 9000
+HTTP_PORT = 8000
+GCP_CREDENTIALS_DIR = "/secret/gcp-credentials"
+UID = 1000
+
+MODEL_NAME = r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
+NO_SPACE = r"^[^\s]+$"
+_S3_SETTINGS = ("s3SecretName", "s3SecretAccesskeyidKeyName", "s3SecretSecretaccesskeyKeyName",
+                "s3AwsRegion", "s3UseHttps", "s3VerifySsl", "s3Endpoint")
+
+
+class ServingResources(Resources):
+    """Resources of the model server container (ksonnet's defaults: 1 CPU / 1Gi requested,
+    4 CPUs / 4Gi limit). Setting requests or limits replaces that whole map."""
+
+    requests: Annotated[ResourceMap, Field(description="Minimum resources of the model server.")] = {
+        "cpu": "1", "memory": "1Gi"}
+    limits: Annotated[ResourceMap, Field(description="Maximum resources of the model server.")] = {
+        "cpu": "4", "memory": "4Gi"}
+
+
+class TfServingParams(Params):
+    """Parameters of tf-serving (ksonnet's io.ksonnet.pkg.tf-serving)."""
+
+    modelPath: Annotated[str, Field(
+        pattern=NO_SPACE, description="Base path of the SavedModel versions (--model_base_path): "
+                                      "gs://..., s3://... or a path in the container.")]
+    modelName: Annotated[str | None, Field(
+        pattern=MODEL_NAME, description="Name the model is served under (--model_name); default: the instance name.")] = None
+    numGpus: Annotated[int, Field(
+        ge=0, description="nvidia.com/gpu limit of the model server; > 0 selects the GPU image.")] = 0
+    replicas: Annotated[int, Field(ge=0, description="Model server replicas.")] = 1
+    serviceType: Annotated[ServiceType, Field(description="Type of the Service.")] = "ClusterIP"
+    resources: Annotated[ServingResources, Field(
+        default_factory=ServingResources,
+        description="Model server requests/limits (default 1 CPU/1Gi requested, 4/4Gi limit); GPUs come from numGpus.")]
+    modelServerImage: Annotated[str | None, Field(
+        pattern=IMAGE, description=f"Model server image; default {DEFAULT_IMAGE} ({DEFAULT_IMAGE_GPU} when numGpus > 0).")] = None
+    deployHttpProxy: Annotated[bool, Field(
+        description="Serve HTTP on Service port 8000 (tf-serving-proxy) with Ambassador routes under /models/<modelName>/.")] = False
+    httpProxyImage: Annotated[str | None, Field(
+        pattern=IMAGE, description="Run Kubeflow's separate gRPC->REST proxy container from this image; unset: "
+                                   "the model server's own REST API answers on 8000. Needs deployHttpProxy.")] = None
+    s3Enable: Annotated[bool, Field(description="Read the model from S3 with credentials from a secret.")] = False
+    s3SecretName: Annotated[str | None, Field(
+        pattern=DNS_SUBDOMAIN, description="Secret holding the S3 credentials (required with s3Enable).")] = None
+    s3SecretAccesskeyidKeyName: Annotated[str, Field(
+        pattern=SECRET_KEY, description="Key of the access key id in s3SecretName.")] = "AWS_ACCESS_KEY_ID"
+    s3SecretSecretaccesskeyKeyName: Annotated[str, Field(
+        pattern=SECRET_KEY, description="Key of the secret access key in s3SecretName.")] = "AWS_SECRET_ACCESS_KEY"
+    s3AwsRegion: Annotated[str, Field(
+        pattern=r"^[a-z0-9-]+$", description="S3 region (AWS_REGION, S3_REGION).")] = "us-west-1"
+    s3UseHttps: Annotated[bool, Field(description="Use HTTPS for S3 (S3_USE_HTTPS).")] = True
+    s3VerifySsl: Annotated[bool, Field(description="Verify S3 TLS certificates (S3_VERIFY_SSL).")] = True
+    s3Endpoint: Annotated[str | None, Field(
+        pattern=NO_SPACE, description="S3-compatible endpoint (S3_ENDPOINT), e.g. minio.minio:9000; unset: AWS's for the region.")] = None
+    cloud: Annotated[Literal["gcp"] | None, Field(
+        description="gcp: mount the service-account key secret gcpCredentialSecretName.")] = None
+    gcpCredentialSecretName: Annotated[str | None, Field(
+        pattern=DNS_SUBDOMAIN, description="Secret with a GCP service-account key (required with cloud: gcp).")] = None
+    gcpCredentialSecretKeyName: Annotated[str, Field(
+        pattern=SECRET_KEY, description="Key of the JSON key file in gcpCredentialSecretName.")] = "key.json"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TfServingParams:
+        if self.s3Enable and self.s3SecretName is None:
+            raise ValueError("s3Enable needs s3SecretName: the secret holding the S3 credentials")
+        if not self.s3Enable:
+            stray = [f for f in _S3_SETTINGS if f in self.model_fields_set]
+            if stray:
+                raise ValueError(f"{', '.join(stray)} only apply with s3Enable: true")
+        if self.cloud == "gcp" and self.gcpCredentialSecretName is None:
+            raise ValueError("cloud: gcp mounts a credentials secret: set gcpCredentialSecretName "
+                             "(with Workload Identity no key is needed: leave cloud unset)")
+        if self.cloud != "gcp":
+            stray = [f for f in ("gcpCredentialSecretName", "gcpCredentialSecretKeyName") if f in self.model_fields_set]
+            if stray:
+                raise ValueError(f"{', '.join(stray)} only apply with cloud: gcp")
+        if self.httpProxyImage is not None and not self.deployHttpProxy:
+            raise ValueError("httpProxyImage only applies with deployHttpProxy: true")
+        if GPU in self.resources.limits:
+            raise ValueError(f"resources.limits.{GPU}: set GPUs with numGpus")
+        return self
+
+
+def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    """An environment variable read from a Secret's key (kfgen never holds the value)."""
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _env(p: TfServingParams) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = []
+    if p.s3Enable:
+        assert p.s3SecretName is not None  # the validator saw to it
+        env += [_secret_env("AWS_ACCESS_KEY_ID", p.s3SecretName, p.s3SecretAccesskeyidKeyName),
+                _secret_env("AWS_SECRET_ACCESS_KEY", p.s3SecretName, p.s3SecretSecretaccesskeyKeyName),
+                k8s.env_var("AWS_REGION", p.s3AwsRegion),
+                k8s.env_var("S3_REGION", p.s3AwsRegion),
+                k8s.env_var("S3_USE_HTTPS", "1" if p.s3UseHttps else "0"),
+                k8s.env_var("S3_VERIFY_SSL", "1" if p.s3VerifySsl else "0")]
+        if p.s3Endpoint is not None:
+            env.append(k8s.env_var("S3_ENDPOINT", p.s3Endpoint))
+    if p.cloud == "gcp":
+        env.append(k8s.env_var("GOOGLE_APPLICATION_CREDENTIALS",
+                               f"{GCP_CREDENTIALS_DIR}/{p.gcpCredentialSecretKeyName}"))
+    return env
+
+
+def _mappings(ctx: RenderContext, model: str, native: bool) -> dict[str, str]:
+    """Ambassador routes for GET and POST under /models/<model>/ to the Service's HTTP port."""
+    rewrites = ({"get": f"/v1/models/{model}", "post": f"/v1/models/{model}:predict"} if native
+                else {"get": "/", "post": f"/model/{model}:predict"})
+    return k8s.ambassador_annotations(*(
+        k8s.ambassador_mapping(f"tfserving-mapping-{ctx.instance}-{method}", f"/models/{model}/",
+                               f"{ctx.instance}.{ctx.namespace}:{HTTP_PORT}",
+                               rewrite=rewrites[method], method=method.upper())
+        for method in ("get", "post")))
+
+
+def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
+    name = ctx.instance
+    model = p.modelName or name
+    labels = {"app": name}
+    native_http = p.deployHttpProxy and p.httpProxyImage is None
+    gcp = p.cloud == "gcp"
+
+    args = [f"--port={GRPC_PORT}"]
+    if native_http:
+        args.append(f"--rest_api_port={HTTP_PORT}")
+    args += [f"--model_name={model}", f"--model_base_path={p.modelPath}"]
+    containers = [k8s.container(
+        name, p.modelServerImage or (DEFAULT_IMAGE_GPU if p.numGpus else DEFAULT_IMAGE),
+        command=[SERVER_BINARY], args=args, env=_env(p),
+        ports=[k8s.container_port(GRPC_PORT)] + ([k8s.container_port(HTTP_PORT)] if native_http else []),
+        volume_mounts=[k8s.volume_mount("gcp-credentials", GCP_CREDENTIALS_DIR, read_only=True)] if gcp else [],
+        resources=p.resources.render(p.numGpus),
+        readiness_probe={"tcpSocket": {"port": GRPC_PORT}, "initialDelaySeconds": 5, "periodSeconds": 10})]
+    if p.deployHttpProxy and p.httpProxyImage is not None:
+        containers.append(k8s.container(
+            f"{name}-http-proxy", p.httpProxyImage,
+            command=["python", "/usr/src/app/server.py", f"--port={HTTP_PORT}",
+                     f"--rpc_port={GRPC_PORT}", "--rpc_timeout=10.0"],
+            ports=[k8s.container_port(HTTP_PORT)],
+            resources=k8s.resources(requests={"cpu": "500m", "memory": "500Mi"}, limits={"cpu": "1", "memory": "1Gi"})))
+    for c in containers:
+        c["imagePullPolicy"] = "IfNotPresent"
+    template = k8s.pod_template(
+        labels, containers,
+        volumes=[k8s.secret_volume("gcp-credentials", p.gcpCredentialSecretName)] if gcp and p.gcpCredentialSecretName else [],
+        pod_security_context={"fsGroup": UID, "runAsUser": UID})
+
+    ports = [k8s.port(GRPC_PORT, GRPC_PORT, name="tf-serving")]
+    if p.deployHttpProxy:
+        ports.append(k8s.port(HTTP_PORT, HTTP_PORT, name="tf-serving-proxy"))
+    service = k8s.service(name, ctx.namespace, ports=ports, selector=labels, type=p.serviceType, labels=labels,
+                          annotations=_mappings(ctx, model, native_http) if p.deployHttpProxy else None)
+    deployment = k8s.deployment(name, ctx.namespace, template=template, replicas=p.replicas, labels=labels)
+
+    warnings: list[str] = []
+    if (p.s3Enable or p.modelPath.startswith("s3://")) and p.modelServerImage is None:
+        warnings.append("tensorflow/serving images since 2.7 cannot read s3:// paths "
+                        "(tensorflow/serving#1963); set modelServerImage to a build with S3 support")
+    if p.modelPath.startswith("s3://") and not p.s3Enable:
+        warnings.append("modelPath is on S3 but s3Enable is false: no S3 credentials or region are configured")
+    return Rendered([service, deployment], warnings)
+
+
+PROTOTYPE = Prototype(
+    name="tf-serving",
+    summary="A TensorFlow Serving model server: Service (gRPC 9000, optional HTTP 8000) and Deployment.",
+    params=TfServingParams,
+    render=render,
+    ksonnet="io.ksonnet.pkg.tf-serving",
+)

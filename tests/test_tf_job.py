@@ -1,0 +1,595 @@
+"""tf-job and tf-cnn: ksonnet's reference renders (what must survive), parameter variations, and every
+rendered TFJob validated by kfgen's pydantic model, kfgen's strict JSON schema and upstream's CRD schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from conftest import reference_dir
+from kfgen.checks import pod_groups
+from kfgen.components import tf_cnn, tf_job
+from kfgen.prototype import Rendered, RenderContext, prototypes
+from kfgen.tfjob import TFJob, tfjob_validation_schema
+
+NS = "kubeflow"
+GPU = "nvidia.com/gpu"
+GPU_TOLERATION = {"key": GPU, "operator": "Exists", "effect": "NoSchedule"}
+
+# Every way kfgen's TFJobs deliberately differ from what ksonnet v0.1.0 rendered, and why. The
+# reference tests below apply exactly these transformations (each looks its reason up here) and then
+# require the rest to be equal.
+DELIBERATE_DIFFERENCES = {
+    "apiVersion": "kubeflow.org/v1alpha1 -> kubeflow.org/v1: v1alpha1 is not served by any current training "
+                  "operator (training-operator v1.9.0's CRD has only v1).",
+    "replicaSpecs -> tfReplicaSpecs": "v1 keys replica specs by replica type in a map instead of a list of "
+                                      "entries carrying tfReplicaType.",
+    "MASTER -> Chief": "v1 accepts Master only for backwards compatibility; the operator writes the lower-cased "
+                       "type into TF_CONFIG and TensorFlow 2 distribution strategies know 'chief', not 'master'.",
+    "WORKER/PS -> Worker/PS": "v1 spelling of the replica types.",
+    "terminationPolicy removed": "v1 has no terminationPolicy; by default the job ends when the chief (or, "
+                                 "without one, worker 0) finishes, which is what ksonnet's policy said.",
+    "tfImage removed": "a v1alpha1-only field of tf-cnn's job; v1 has no job-level image.",
+    "restartPolicy on the replica spec": "v1 reads restartPolicy from the replica spec and derives the pod's from "
+                                         "it (ExitCode is only valid there); ksonnet set it in the pod template.",
+    "GPU toleration on GPU workers": "GPU node pools are commonly tainted nvidia.com/gpu:NoSchedule; workers with "
+                                     "GPUs tolerate it unless the user gives tolerations.",
+    "container securityContext": "kfgen.k8s.container() turns privilege escalation off on every container.",
+    "tf-cnn images gcr.io/kubeflow -> docker.io/kubeflow": "the gcr.io copies are gone; the same builds "
+                                                           "(same tags) are on Docker Hub.",
+    "tf-cnn GPU flags explicit": "with GPUs ksonnet passed only --num_gpus and relied on tf_cnn_benchmarks' "
+                                 "defaults (gpu, gpu, NCHW); kfgen spells them out (no reference case has GPUs).",
+    "tf-job image required": "ksonnet's default image gcr.io/tf-on-k8s-dogfood/tf_sample is gone; a job has no "
+                             "sensible default program, so image is required (the cases set it).",
+}
+
+V1ALPHA1_TYPES = {"MASTER": "Chief", "WORKER": "Worker", "PS": "PS"}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def ctx(instance: str = "myjob", namespace: str = NS) -> RenderContext:
+    return RenderContext(profile="test", instance=instance, namespace=namespace, kubernetes_version="1.37")
+
+
+def render(params: dict[str, Any], prototype: str = "tf-job", instance: str = "myjob") -> Rendered:
+    proto = prototypes()[prototype]
+    return proto.render_instance(ctx(instance), proto.params.model_validate(params))
+
+
+def render_job(params: dict[str, Any], prototype: str = "tf-job", instance: str = "myjob") -> dict[str, Any]:
+    out = render(params, prototype, instance)
+    assert len(out.objects) == 1
+    job = out.objects[0]
+    assert_valid_tfjob(job)
+    return job
+
+
+@lru_cache(maxsize=1)
+def _kfgen_validator() -> jsonschema.protocols.Validator:
+    schema = tfjob_validation_schema()
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def upstream_crd_path() -> Path | None:
+    ref = reference_dir()
+    path = ref / "training-operator-v1.9.0" / "kubeflow.org_tfjobs.yaml" if ref else None
+    return path if path is not None and path.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def _upstream_validator() -> jsonschema.protocols.Validator | None:
+    path = upstream_crd_path()
+    if path is None:
+        return None
+    crd = next(d for d in yaml.safe_load_all(path.read_text()) if d)
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def assert_valid_tfjob(job: dict[str, Any]) -> None:
+    """pydantic model + kfgen's strict schema always; upstream's CRD schema when the reference is present
+    (test_every_case_valid_against_upstream_crd reports the skip when it is not)."""
+    TFJob.model_validate(job)
+    _kfgen_validator().validate(job)
+    upstream = _upstream_validator()
+    if upstream is not None:
+        upstream.validate(job)
+    assert_no_none(job)
+
+
+def walk(node: Any) -> Any:
+    yield node
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from walk(v)
+
+
+def assert_no_none(obj: dict[str, Any]) -> None:
+    assert all(v is not None for v in walk(obj)), "a None value was rendered"
+
+
+def replicas(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return job["spec"]["tfReplicaSpecs"]
+
+
+def container(job: dict[str, Any], rtype: str) -> dict[str, Any]:
+    containers = replicas(job)[rtype]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["tensorflow"]
+    return containers[0]
+
+
+def pod(job: dict[str, Any], rtype: str) -> dict[str, Any]:
+    return replicas(job)[rtype]["template"]["spec"]
+
+
+def gpu_limit(job: dict[str, Any], rtype: str) -> int | None:
+    return container(job, rtype).get("resources", {}).get("limits", {}).get(GPU)
+
+
+BASE = {"image": "registry.example/train:1.0"}
+
+
+# --- reference cases ----------------------------------------------------------------------------
+
+
+def read_reference(name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(header facts, objects) of a ksonnet-v0.1 reference file; skips when the reference is absent."""
+    ref = reference_dir()
+    if ref is None or not (ref / "ksonnet-v0.1" / name).is_file():
+        pytest.skip(f"reference file ksonnet-v0.1/{name} is absent (set KFGEN_REFERENCE_DIR to ../shared/reference)")
+    text = (ref / "ksonnet-v0.1" / name).read_text()
+    header: dict[str, Any] = {"flags": {}, "params": {}, "namespace": "default"}
+    for line in text.splitlines():
+        if m := re.match(r"^# ks generate flags: (\{.*\})$", line):
+            header["flags"] = json.loads(m.group(1))
+        elif m := re.match(r"^# ks param set: (\{.*\})$", line):
+            header["params"] = json.loads(m.group(1))
+        elif m := re.search(r"env namespace: (\S+)", line):
+            header["namespace"] = m.group(1)
+    return header, [d for d in yaml.safe_load_all(text) if d]
+
+
+def typed(params: dict[str, str], model: type) -> dict[str, Any]:
+    """ksonnet's string params, typed as kfgen's model declares them (ints stay ints)."""
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        out[k] = int(v) if model.model_fields[k].annotation is int else v
+    return out
+
+
+def reason(key: str) -> str:
+    assert key in DELIBERATE_DIFFERENCES, f"undocumented difference {key!r}"
+    return DELIBERATE_DIFFERENCES[key]
+
+
+def v1alpha1_view(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """ksonnet's v1alpha1 TFJob seen as v1: replica type -> {replicas, restartPolicy, pod}."""
+    reason("replicaSpecs -> tfReplicaSpecs")
+    reason("MASTER -> Chief")
+    reason("WORKER/PS -> Worker/PS")
+    reason("restartPolicy on the replica spec")
+    view = {}
+    for spec in job["spec"]["replicaSpecs"]:
+        pod_spec = copy.deepcopy(spec["template"]["spec"])
+        restart = pod_spec.pop("restartPolicy", None)
+        view[V1ALPHA1_TYPES[spec["tfReplicaType"]]] = {"replicas": spec["replicas"], "restartPolicy": restart,
+                                                        "pod": pod_spec}
+    return view
+
+
+def v1_view(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """kfgen's v1 TFJob without its documented additions."""
+    view = {}
+    for rtype, spec in job["spec"]["tfReplicaSpecs"].items():
+        pod_spec = copy.deepcopy(spec["template"]["spec"])
+        for c in pod_spec["containers"]:
+            if c.pop("securityContext", None) is not None:
+                reason("container securityContext")
+        if pod_spec.get("tolerations") == [GPU_TOLERATION]:
+            reason("GPU toleration on GPU workers")
+            assert rtype == "Worker"
+            del pod_spec["tolerations"]
+        view[rtype] = {"replicas": spec["replicas"], "restartPolicy": spec["restartPolicy"], "pod": pod_spec}
+    return view
+
+
+def assert_job_structure(ref: dict[str, Any], ours: dict[str, Any], header: dict[str, Any]) -> None:
+    assert (ref["kind"], ref["metadata"]["name"]) == (ours["kind"], ours["metadata"]["name"]) == ("TFJob", header["flags"]["name"])
+    assert ref["metadata"]["namespace"] == ours["metadata"]["namespace"] == header["namespace"]
+    reason("apiVersion")
+    assert (ref["apiVersion"], ours["apiVersion"]) == ("kubeflow.org/v1alpha1", "kubeflow.org/v1")
+    removed = set(ref["spec"]) - set(ours["spec"])
+    expected_removed = {"replicaSpecs", "terminationPolicy"} | ({"tfImage"} if "tfImage" in ref["spec"] else set())
+    assert removed == expected_removed
+    reason("terminationPolicy removed")
+    if "tfImage" in removed:
+        reason("tfImage removed")
+    assert set(ours["spec"]) == {"tfReplicaSpecs"}
+
+
+def test_reference_d_tf_job() -> None:
+    header, objects = read_reference("d-tf-job.yaml")
+    reason("tf-job image required")
+    params = typed(header["params"], tf_job.TfJobParams)
+    ours = render_job(params, "tf-job", header["flags"]["name"])
+    (ref,) = objects
+    assert_job_structure(ref, ours, header)
+    assert v1_view(ours) == v1alpha1_view(ref)
+    # what must survive, spelled out: GPUs and the GPU image on workers only
+    assert {t: gpu_limit(ours, t) for t in replicas(ours)} == {"Chief": None, "PS": None, "Worker": 1}
+    assert container(ours, "Worker")["image"] == header["params"]["image_gpu"]
+    assert container(ours, "Chief")["image"] == container(ours, "PS")["image"] == header["params"]["image"]
+
+
+def test_reference_tf_operator_example() -> None:
+    """The article's `kubectl create -f` example is a tf-job with num_masters=1, num_workers=1, num_ps=2."""
+    _, objects = read_reference("tf-operator-v0.1.0-examples-tf_job.yaml")
+    (ref,) = objects
+    image = ref["spec"]["replicaSpecs"][0]["template"]["spec"]["containers"][0]["image"]
+    ours = render_job({"image": image, "num_masters": 1, "num_workers": 1, "num_ps": 2}, "tf-job", ref["metadata"]["name"])
+    ours["metadata"].pop("namespace")  # the example has none; kfgen always renders one
+    assert v1_view(ours) == v1alpha1_view(ref)
+
+
+def test_reference_f_tf_cnn_defaults() -> None:
+    header, objects = read_reference("f-tf-cnn-defaults.yaml")
+    assert header["params"] == {}
+    ours = render_job({}, "tf-cnn", header["flags"]["name"])
+    (ref,) = objects
+    assert_job_structure(ref, ours, header)
+    expected = v1alpha1_view(ref)
+    reason("tf-cnn images gcr.io/kubeflow -> docker.io/kubeflow")
+    for spec in expected.values():
+        for c in spec["pod"]["containers"]:
+            assert c["image"].startswith("gcr.io/kubeflow/")
+            c["image"] = "docker.io/" + c["image"].removeprefix("gcr.io/")
+    assert ref["spec"]["tfImage"] == tf_cnn.DEFAULT_IMAGE.replace("docker.io/", "gcr.io/")
+    assert v1_view(ours) == expected
+    assert "Chief" not in replicas(ours)
+
+
+def test_every_reference_difference_is_used() -> None:
+    """The dict documents only differences that exist (each key is looked up by a test or by the code)."""
+    used = {"apiVersion", "replicaSpecs -> tfReplicaSpecs", "MASTER -> Chief", "WORKER/PS -> Worker/PS",
+            "terminationPolicy removed", "tfImage removed", "restartPolicy on the replica spec",
+            "GPU toleration on GPU workers", "container securityContext",
+            "tf-cnn images gcr.io/kubeflow -> docker.io/kubeflow", "tf-cnn GPU flags explicit",
+            "tf-job image required"}
+    assert set(DELIBERATE_DIFFERENCES) == used
+
+
+def test_every_case_valid_against_upstream_crd() -> None:
+    if _upstream_validator() is None:
+        pytest.skip("training-operator-v1.9.0/kubeflow.org_tfjobs.yaml is absent from the reference dir "
+                    "(set KFGEN_REFERENCE_DIR): upstream CRD validation is skipped; pydantic and kfgen's "
+                    "schema still validate every rendered TFJob")
+    for params, proto in [(dict(BASE), "tf-job"), ({**BASE, "num_workers": 3, "num_ps": 2, "num_gpus": 2}, "tf-job"),
+                          ({}, "tf-cnn"), ({"num_gpus": 4, "num_workers": 2}, "tf-cnn"), (RICH, "tf-job")]:
+        _upstream_validator().validate(render_job(params, proto))
+
+
+# --- tf-job parameter variations ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, expected", [
+    pytest.param("--a=1,--b=2", ["--a=1", "--b=2"], id="comma-string"),
+    pytest.param(" --a=1 , --b=2 ,", ["--a=1", "--b=2"], id="comma-string-spaces-trailing-comma"),
+    pytest.param(["--a=1", "--b=2"], ["--a=1", "--b=2"], id="list"),
+    pytest.param(["--layers=1,2", " keep "], ["--layers=1,2", " keep "], id="list-verbatim-with-comma"),
+    pytest.param("--single", ["--single"], id="one-item-string"),
+    pytest.param("", None, id="empty-string"),
+    pytest.param([], None, id="empty-list"),
+])
+def test_args_string_or_list(args: Any, expected: list[str] | None) -> None:
+    job = render_job({**BASE, "num_workers": 2, "num_ps": 1, "args": args})
+    for rtype in ("Chief", "PS", "Worker"):
+        assert container(job, rtype).get("args") == expected
+
+
+@pytest.mark.parametrize("masters, ps, workers, expected", [
+    (1, 0, 0, {"Chief": 1}),
+    (0, 0, 3, {"Worker": 3}),
+    (0, 2, 1, {"PS": 2, "Worker": 1}),
+    (1, 1, 2, {"Chief": 1, "PS": 1, "Worker": 2}),
+    (1, 3, 0, {"Chief": 1, "PS": 3}),
+])
+def test_zero_replicas_leave_the_type_out(masters: int, ps: int, workers: int, expected: dict[str, int]) -> None:
+    job = render_job({**BASE, "num_masters": masters, "num_ps": ps, "num_workers": workers})
+    assert {t: s["replicas"] for t, s in replicas(job).items()} == expected
+
+
+@pytest.mark.parametrize("num_gpus", [0, 1, 2])
+@pytest.mark.parametrize("image_gpu", [None, "registry.example/train-gpu:1.0"])
+def test_gpus_and_gpu_image_on_workers_only(num_gpus: int, image_gpu: str | None) -> None:
+    params = {**BASE, "num_masters": 1, "num_ps": 1, "num_workers": 2, "num_gpus": num_gpus}
+    if image_gpu:
+        params["image_gpu"] = image_gpu
+    job = render_job(params)
+    assert gpu_limit(job, "Worker") == (num_gpus or None)
+    assert gpu_limit(job, "Chief") is None and gpu_limit(job, "PS") is None
+    worker_image = (image_gpu or BASE["image"]) if num_gpus else BASE["image"]
+    assert container(job, "Worker")["image"] == worker_image
+    assert container(job, "Chief")["image"] == container(job, "PS")["image"] == BASE["image"]
+    images = [c["image"] for c in walk(job) if isinstance(c, dict) and "image" in c]
+    assert "null" not in images and all(isinstance(i, str) and i for i in images)
+    # the GPU budget check (kfgen.checks) sees exactly these GPUs
+    groups = {g.part: (g.replicas, g.gpus) for g in pod_groups(job)}
+    assert groups == {"replica Chief": (1, 0), "replica PS": (1, 0), "replica Worker": (2, num_gpus)}
+    # the standard GPU toleration goes to GPU workers only
+    assert pod(job, "Worker").get("tolerations") == ([GPU_TOLERATION] if num_gpus else None)
+    assert "tolerations" not in pod(job, "Chief") and "tolerations" not in pod(job, "PS")
+    warnings = render(params).warnings
+    assert warnings == (["image_gpu is not used: num_gpus is 0, so every replica runs image"]
+                        if image_gpu and not num_gpus else [])
+
+
+@pytest.mark.parametrize("policy", ["Always", "OnFailure", "Never", "ExitCode"])
+def test_restart_policy_on_every_replica_spec(policy: str) -> None:
+    job = render_job({**BASE, "num_ps": 1, "num_workers": 1, "restartPolicy": policy})
+    for rtype, spec in replicas(job).items():
+        assert spec["restartPolicy"] == policy
+        assert "restartPolicy" not in spec["template"]["spec"]  # the operator derives the pod's
+
+
+def test_restart_policy_default_is_on_failure() -> None:
+    assert replicas(render_job(BASE))["Chief"]["restartPolicy"] == "OnFailure"
+
+
+@pytest.mark.parametrize("run_policy", [
+    {"cleanPodPolicy": "None"},
+    {"cleanPodPolicy": "All", "backoffLimit": 3},
+    {"cleanPodPolicy": "Running", "ttlSecondsAfterFinished": 600, "activeDeadlineSeconds": 3600, "backoffLimit": 0},
+    {"ttlSecondsAfterFinished": 0},
+])
+def test_run_policy_lands_in_spec(run_policy: dict[str, Any]) -> None:
+    job = render_job({**BASE, "runPolicy": run_policy})
+    assert job["spec"]["runPolicy"] == run_policy
+
+
+def test_no_run_policy_when_unset() -> None:
+    assert "runPolicy" not in render_job(BASE)["spec"]
+    assert "runPolicy" not in render_job({**BASE, "runPolicy": {}})["spec"]
+
+
+def test_env_sorted_by_name_on_every_replica() -> None:
+    job = render_job({**BASE, "num_ps": 1, "num_workers": 1, "env": {"ZZ": "last", "AA": "first", "MM": ""}})
+    for rtype in replicas(job):
+        assert container(job, rtype)["env"] == [{"name": "AA", "value": "first"}, {"name": "MM", "value": ""},
+                                                {"name": "ZZ", "value": "last"}]
+
+
+def test_volumes_from_claims_on_every_replica() -> None:
+    vols = [{"claimName": "data.v1", "mountPath": "/data", "readOnly": True},
+            {"claimName": "ckpt", "mountPath": "/ckpt"},
+            {"claimName": "data.v1", "mountPath": "/data2"}]
+    job = render_job({**BASE, "num_ps": 1, "num_workers": 2, "volumes": vols})
+    for rtype in replicas(job):
+        assert pod(job, rtype)["volumes"] == [
+            {"name": "pvc-0", "persistentVolumeClaim": {"claimName": "data.v1"}},
+            {"name": "pvc-1", "persistentVolumeClaim": {"claimName": "ckpt"}}]
+        assert container(job, rtype)["volumeMounts"] == [
+            {"name": "pvc-0", "mountPath": "/data", "readOnly": True},
+            {"name": "pvc-1", "mountPath": "/ckpt"},
+            {"name": "pvc-0", "mountPath": "/data2"}]
+
+
+def test_node_selector_and_working_dir_and_command_on_every_replica() -> None:
+    job = render_job({**BASE, "num_ps": 1, "num_workers": 1, "nodeSelector": {"pool": "train", "kubernetes.io/arch": "amd64"},
+                      "workingDir": "/work", "command": ["python", "train.py"]})
+    for rtype in replicas(job):
+        assert pod(job, rtype)["nodeSelector"] == {"kubernetes.io/arch": "amd64", "pool": "train"}
+        assert container(job, rtype)["workingDir"] == "/work"
+        assert container(job, rtype)["command"] == ["python", "train.py"]
+
+
+@pytest.mark.parametrize("num_gpus", [0, 1])
+def test_user_tolerations_on_every_replica_replace_the_gpu_default(num_gpus: int) -> None:
+    tolerations = [{"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"},
+                   {"operator": "Exists"},
+                   {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+                    "tolerationSeconds": 30}]
+    job = render_job({**BASE, "num_workers": 1, "num_ps": 1, "num_gpus": num_gpus, "tolerations": tolerations})
+    for rtype in replicas(job):
+        assert pod(job, rtype)["tolerations"] == tolerations
+
+
+def test_resources_per_replica_type() -> None:
+    job = render_job({**BASE, "num_ps": 1, "num_workers": 2, "num_gpus": 1, "resources": {
+        "Worker": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": 2, "memory": "4Gi"}},
+        "PS": {"limits": {"cpu": "500m", "memory": "1Gi"}},
+        "Chief": {"limits": {GPU: 1}}}})
+    assert container(job, "Worker")["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"},
+                                                     "limits": {"cpu": 2, "memory": "4Gi", GPU: 1}}
+    assert container(job, "PS")["resources"] == {"limits": {"cpu": "500m", "memory": "1Gi"}}
+    assert container(job, "Chief")["resources"] == {"limits": {GPU: 1}}
+    assert {g.part: g.gpus for g in pod_groups(job)} == {"replica Chief": 1, "replica PS": 0, "replica Worker": 1}
+
+
+def test_no_resources_without_settings() -> None:
+    job = render_job({**BASE, "num_workers": 1})
+    assert "resources" not in container(job, "Worker") and "resources" not in container(job, "Chief")
+
+
+RICH = {**BASE, "image_gpu": "registry.example/train-gpu:1.0", "args": "--epochs=3", "num_ps": 1, "num_workers": 2,
+        "num_gpus": 1, "restartPolicy": "ExitCode",
+        "runPolicy": {"cleanPodPolicy": "Running", "backoffLimit": 2, "ttlSecondsAfterFinished": 60},
+        "env": {"B": "2", "A": "1"}, "volumes": [{"claimName": "data", "mountPath": "/data"}],
+        "nodeSelector": {"pool": "gpu"}, "workingDir": "/app", "command": ["python"],
+        "resources": {"PS": {"requests": {"cpu": "1"}, "limits": {"cpu": "1"}}}}
+
+
+def test_rich_job_is_valid_and_has_no_none() -> None:
+    job = render_job(RICH)
+    assert_no_none(job)
+    assert set(replicas(job)) == {"Chief", "PS", "Worker"}
+
+
+@pytest.mark.parametrize("params, fragment", [
+    pytest.param({**BASE, "num_masters": 0}, "the job has no replicas", id="no-replicas"),
+    pytest.param({**BASE, "num_masters": 2}, "less than or equal to 1", id="two-chiefs"),
+    pytest.param({**BASE, "num_gpus": 1}, "num_gpus goes to Worker replicas", id="gpus-without-workers"),
+    pytest.param({**BASE, "resources": {"PS": {"limits": {"cpu": "1"}}}}, "no PS replicas", id="resources-for-absent-type"),
+    pytest.param({**BASE, "num_workers": 1, "resources": {"Worker": {"limits": {GPU: 1}}}}, "set Worker GPUs with num_gpus",
+                 id="worker-gpu-in-resources"),
+    pytest.param({**BASE, "resources": {"Chief": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}}},
+                 "requests.cpu (2) is more than limits.cpu (1500m)", id="request-above-limit"),
+    pytest.param({**BASE, "resources": {"Chief": {"requests": {"memory": "2Gi"}, "limits": {"memory": "2G"}}}},
+                 "requests.memory (2Gi) is more than limits.memory (2G)", id="binary-vs-decimal-memory"),
+    pytest.param({**BASE, "resources": {"Chief": {"requests": {GPU: 1}}}}, "under limits only", id="gpu-in-requests"),
+    pytest.param({**BASE, "resources": {"Chief": {"limits": {GPU: "0.5"}}}}, "whole number", id="fractional-gpu"),
+    pytest.param({**BASE, "resources": {"Chief": {"limits": {"cpu": "4 cores"}}}}, "pattern", id="bad-quantity"),
+    pytest.param({**BASE, "resources": {"Chief": {"limits": {"cpu": 0.5}}}}, "valid", id="float-quantity"),
+    pytest.param({**BASE, "resources": {"Chief": {"limits": {"cpu": "-1"}}}}, "pattern", id="negative-quantity"),
+    pytest.param({**BASE, "resources": {"Master": {"limits": {"cpu": "1"}}}}, "Chief", id="unknown-replica-type"),
+    pytest.param({**BASE, "env": {"TF_CONFIG": "{}"}}, "TF_CONFIG is written by the training operator", id="tf-config"),
+    pytest.param({**BASE, "env": {"1BAD": "x"}}, "pattern", id="bad-env-name"),
+    pytest.param({**BASE, "env": {"N": 1}}, "valid string", id="env-value-not-string"),
+    pytest.param({**BASE, "volumes": [{"claimName": "a", "mountPath": "/d"}, {"claimName": "b", "mountPath": "/d"}]},
+                 "same path: /d", id="duplicate-mount-path"),
+    pytest.param({**BASE, "volumes": [{"claimName": "a", "mountPath": "data"}]}, "pattern", id="relative-mount-path"),
+    pytest.param({**BASE, "tolerations": [{"key": "k", "operator": "Exists", "value": "v"}]}, "takes no value",
+                 id="exists-with-value"),
+    pytest.param({**BASE, "tolerations": [{"key": "k", "value": "v", "effect": "NoSchedule", "tolerationSeconds": 5}]},
+                 "only applies to effect NoExecute", id="toleration-seconds-without-noexecute"),
+    pytest.param({**BASE, "tolerations": [{"value": "v"}]}, "without key must use operator Exists", id="no-key-equal"),
+    pytest.param({**BASE, "restartPolicy": "Sometimes"}, "'Always', 'OnFailure', 'Never' or 'ExitCode'", id="restart-policy"),
+    pytest.param({**BASE, "runPolicy": {"cleanPodPolicy": "Some"}}, "'All', 'Running' or 'None'", id="clean-pod-policy"),
+    pytest.param({**BASE, "runPolicy": {"activeDeadlineSeconds": 0}}, "greater than or equal to 1", id="deadline-zero"),
+    pytest.param({**BASE, "args": ["--a", 1]}, "valid string", id="args-list-of-non-strings"),
+    pytest.param({**BASE, "num_workers": "2"}, "valid integer", id="int-as-string"),
+    pytest.param({**BASE, "image_gpu": "null image"}, "pattern", id="image-with-space"),
+    pytest.param({}, "image", id="image-missing"),
+    pytest.param({**BASE, "numWorkers": 1}, "Extra inputs are not permitted", id="unknown-param"),
+])
+def test_invalid_tf_job_params(params: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        tf_job.TfJobParams.model_validate(params)
+    assert fragment in str(info.value)
+
+
+def test_render_is_deterministic_and_params_frozen() -> None:
+    params = tf_job.TfJobParams.model_validate(RICH)
+    a = tf_job.render(ctx(), params)
+    b = tf_job.render(ctx(), params)
+    assert a.objects == b.objects
+    a.objects[0]["spec"]["tfReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["args"].append("x")
+    assert tf_job.render(ctx(), params).objects == b.objects  # no shared mutable state
+    with pytest.raises(ValidationError):
+        params.num_workers = 5  # type: ignore[misc]
+
+
+def test_names_and_namespace_come_from_the_context() -> None:
+    job = tf_job.render(ctx("other", "team-a"), tf_job.TfJobParams.model_validate(BASE)).objects[0]
+    assert job["metadata"] == {"name": "other", "namespace": "team-a"}  # no kfgen labels: the pipeline adds them
+
+
+# --- tf-cnn -------------------------------------------------------------------------------------
+
+
+def cnn_args(**kw: Any) -> list[str]:
+    o = {"batch_size": 32, "model": "resnet50", "num_gpus": 1, "lpd": "cpu", "device": "cpu", "fmt": "NHWC", **kw}
+    return ["python", "tf_cnn_benchmarks.py", f"--batch_size={o['batch_size']}", f"--model={o['model']}",
+            "--variable_update=parameter_server", "--flush_stdout=true", f"--num_gpus={o['num_gpus']}",
+            f"--local_parameter_device={o['lpd']}", f"--device={o['device']}", f"--data_format={o['fmt']}"]
+
+
+@pytest.mark.parametrize("params, worker_image, worker_gpus, args", [
+    pytest.param({}, tf_cnn.DEFAULT_IMAGE, None, cnn_args(), id="defaults-cpu"),
+    pytest.param({"batch_size": 64, "model": "inception3"}, tf_cnn.DEFAULT_IMAGE, None,
+                 cnn_args(batch_size=64, model="inception3"), id="batch-and-model"),
+    pytest.param({"num_gpus": 2}, tf_cnn.DEFAULT_IMAGE_GPU, 2,
+                 cnn_args(num_gpus=2, lpd="gpu", device="gpu", fmt="NCHW"), id="gpus"),
+    pytest.param({"num_gpus": 1, "image_gpu": "registry.example/bench-gpu:2"}, "registry.example/bench-gpu:2", 1,
+                 cnn_args(num_gpus=1, lpd="gpu", device="gpu", fmt="NCHW"), id="gpus-custom-image"),
+    pytest.param({"image": "registry.example/bench:2", "image_gpu": "registry.example/bench-gpu:2"},
+                 "registry.example/bench:2", None, cnn_args(), id="custom-images-no-gpus"),
+])
+def test_tf_cnn_variations(params: dict[str, Any], worker_image: str, worker_gpus: int | None, args: list[str]) -> None:
+    job = render_job(params, "tf-cnn", "mycnnjob")
+    if params.get("num_gpus"):
+        reason("tf-cnn GPU flags explicit")
+    assert set(replicas(job)) == {"PS", "Worker"}
+    for rtype in ("PS", "Worker"):
+        assert container(job, rtype)["args"] == args
+        assert container(job, rtype)["workingDir"] == "/opt/tf-benchmarks/scripts/tf_cnn_benchmarks"
+    assert container(job, "Worker")["image"] == worker_image
+    assert container(job, "PS")["image"] == params.get("image", tf_cnn.DEFAULT_IMAGE)
+    assert gpu_limit(job, "Worker") == worker_gpus and gpu_limit(job, "PS") is None
+
+
+@pytest.mark.parametrize("num_ps, num_workers", [(1, 1), (2, 4), (3, 1)])
+def test_tf_cnn_replica_counts(num_ps: int, num_workers: int) -> None:
+    job = render_job({"num_ps": num_ps, "num_workers": num_workers}, "tf-cnn")
+    assert {t: s["replicas"] for t, s in replicas(job).items()} == {"PS": num_ps, "Worker": num_workers}
+
+
+def test_tf_cnn_reuses_tf_job_building() -> None:
+    p = tf_cnn.TfCnnParams(num_gpus=2, num_workers=3)
+    assert render_job({"num_gpus": 2, "num_workers": 3}, "tf-cnn") == tf_job.tfjob(ctx(), tf_cnn.job_params(p))
+
+
+@pytest.mark.parametrize("params, fragment", [
+    pytest.param({"num_ps": 0}, "greater than or equal to 1", id="no-ps"),
+    pytest.param({"num_workers": 0}, "greater than or equal to 1", id="no-workers"),
+    pytest.param({"batch_size": 0}, "greater than or equal to 1", id="batch-zero"),
+    pytest.param({"model": "resnet50 --evil"}, "pattern", id="model-injection"),
+    pytest.param({"num_gpus": "1"}, "valid integer", id="gpus-as-string"),
+    pytest.param({"image": "null image"}, "pattern", id="bad-image"),
+    pytest.param({"num_masters": 1}, "Extra inputs are not permitted", id="unknown-param"),
+])
+def test_invalid_tf_cnn_params(params: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        tf_cnn.TfCnnParams.model_validate(params)
+    assert fragment in str(info.value)
+
+
+# --- registry and pipeline ----------------------------------------------------------------------
+
+
+def test_prototypes_registered_with_ksonnet_names() -> None:
+    protos = prototypes()
+    assert protos["tf-job"].ksonnet == "io.ksonnet.pkg.tf-job"
+    assert protos["tf-cnn"].ksonnet == "io.ksonnet.pkg.tf-cnn"
+    for name in ("tf-job", "tf-cnn"):
+        for field_name, field in protos[name].params.model_fields.items():
+            assert field.description, f"{name}.{field_name} has no description"
+
+
+def test_profile_render_runs_the_gpu_budget(tmp_path: Path) -> None:
+    from kfgen.errors import KfgenError
+    from kfgen.loader import load_profile
+    from kfgen.profile import validate_profile
+    from kfgen.render import render_profile
+
+    text = """\
+namespace: kubeflow
+cluster:
+  nodes:
+    - {name: gpu-node1, gpus: 1}
+    - {name: gpu-node2, gpus: 1}
+components:
+  myjob:
+    prototype: tf-job
+    params: {image: "registry.example/train:1.0", num_workers: %d, num_gpus: 1, args: "--epochs=1"}
+"""
+    (tmp_path / "ok.yaml").write_text(text % 2)
+    result = render_profile(validate_profile(load_profile(tmp_path, "ok")))
+    assert "GPU budget: 2 requested / 2 available (gpu-node1: 1, gpu-node2: 1)" in result.summary
+    (tmp_path / "too-many.yaml").write_text(text % 3)
+    with pytest.raises(KfgenError) as info:
+        render_profile(validate_profile(load_profile(tmp_path, "too-many")))
+    assert "needs 3 GPUs at once, the cluster has 2" in info.value.format()

@@ -1,0 +1,470 @@
+"""In-process validation (kfgen.validate) against the strict schemas of kubernetes-validate
+(kfgen.k8s_schemas) and kfgen's TFJob schema: every error, each with its JSON pointer."""
+
+from __future__ import annotations
+
+import copy
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kfgen import k8s_schemas, validate
+from kfgen.errors import KfgenError
+from kfgen.validate import Finding, validate_objects
+
+V = "1.37"
+
+
+def deployment(**spec_extra: Any) -> dict[str, Any]:
+    labels = {"app": "web"}
+    obj = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "kubeflow", "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "imagePullPolicy": "IfNotPresent",
+                                         "ports": [{"containerPort": 80, "name": "http"}]}]},
+            },
+        },
+    }
+    obj["spec"].update(spec_extra)
+    return obj
+
+
+def service() -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "kubeflow"},
+            "spec": {"type": "ClusterIP", "selector": {"app": "web"},
+                     "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
+
+
+def tfjob() -> dict[str, Any]:
+    """A valid TFJob whose pod template uses PodSpec fields kfgen's own model does not type."""
+    pod = {
+        "metadata": {"labels": {"app": "mnist"}},
+        "spec": {
+            "containers": [{"name": "tensorflow", "image": "tensorflow/tensorflow:2.16.1",
+                            "command": ["python", "/opt/mnist.py"],
+                            "ports": [{"containerPort": 2222, "name": "tfjob-port"}],
+                            "resources": {"limits": {"nvidia.com/gpu": 1, "memory": "2Gi"}},
+                            "livenessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 30},
+                            "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+            "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "nvidia.com/gpu.present", "operator": "In", "values": ["true"]}]}]}}},
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
+            "priorityClassName": "training",
+            "securityContext": {"runAsNonRoot": True, "fsGroup": 1000},
+        },
+    }
+    return {"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "metadata": {"name": "mnist", "namespace": "kubeflow"},
+            "spec": {"runPolicy": {"cleanPodPolicy": "None", "backoffLimit": 3},
+                     "tfReplicaSpecs": {"PS": {"replicas": 1, "restartPolicy": "Never", "template": copy.deepcopy(pod)},
+                                        "Worker": {"replicas": 2, "restartPolicy": "OnFailure", "template": pod}}}}
+
+
+def by_pointer(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.pointer: f for f in findings}
+
+
+# --- valid ---------------------------------------------------------------------------------------
+
+def test_valid_objects_pass() -> None:
+    objects = [deployment(), service(), tfjob(), *validate.bench_corpus(27)]
+    assert validate_objects(objects, V) == []
+
+
+def test_valid_crd_passes() -> None:
+    """CustomResourceDefinition's schema is recursive (JSONSchemaProps): refs must resolve."""
+    from kfgen.tfjob import tfjob_crd
+
+    assert validate_objects([tfjob_crd()], V) == []
+
+
+def test_tfjob_pod_template_keeps_kubernetes_semantics() -> None:
+    """The trap: additionalProperties:false inside the pod template would refuse valid pods."""
+    job = tfjob()
+    template = job["spec"]["tfReplicaSpecs"]["Worker"]["template"]["spec"]
+    template["hostIPC"] = False
+    template["containers"][0]["stdin"] = True
+    assert validate_objects([job], V) == []
+
+
+# --- each kind of error, with its JSON pointer -----------------------------------------------------
+
+def test_unknown_field_in_deployment() -> None:
+    obj = deployment()
+    obj["spec"]["template"]["spec"]["containers"][0]["imagePulPolicy"] = "Always"
+    [f] = validate_objects([obj], V)
+    assert f.pointer == "/spec/template/spec/containers/0/imagePulPolicy"
+    assert (f.kind, f.namespace, f.name) == ("Deployment", "kubeflow", "web")
+    assert f.message == "unknown field 'imagePulPolicy'"
+    assert "imagePullPolicy" in (f.expected or "")
+    assert f.hint == "did you mean 'imagePullPolicy'?"
+    assert "Deployment kubeflow/web /spec/template/spec/containers/0/imagePulPolicy: unknown field" in f.format()
+
+
+def test_service_port_as_string() -> None:
+    obj = service()
+    obj["spec"]["ports"][0]["port"] = "80"
+    [f] = validate_objects([obj], V)
+    assert f.pointer == "/spec/ports/0/port"
+    assert (f.message, f.expected, f.found) == ("wrong type", "integer", "string '80'")
+
+
+def test_int_or_string_accepts_both_but_not_a_list() -> None:
+    obj = service()
+    obj["spec"]["ports"][0]["targetPort"] = 8080
+    assert validate_objects([obj], V) == []
+    obj["spec"]["ports"][0]["targetPort"] = ["http"]
+    [f] = validate_objects([obj], V)
+    assert f.pointer == "/spec/ports/0/targetPort"
+    assert f.expected == "integer or string"
+
+
+def test_missing_required_field() -> None:
+    obj = deployment()
+    del obj["spec"]["template"]["spec"]["containers"][0]["name"]
+    del obj["spec"]["selector"]
+    findings = validate_objects([obj], V)
+    assert {f.pointer for f in findings} == {"/spec/selector", "/spec/template/spec/containers/0/name"}
+    assert all(f.message == "required field is missing" for f in findings)
+    no_spec = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {}}
+    [f] = validate_objects([no_spec], V)
+    assert f.pointer == "/spec/containers" and f.expected == "field 'containers'"
+
+
+def test_missing_name_is_reported() -> None:
+    obj = service()
+    del obj["metadata"]["name"]
+    [f] = validate_objects([obj], V)
+    assert f.pointer == "/metadata/name"
+
+
+def test_tfjob_bad_replica_spec() -> None:
+    job = tfjob()
+    worker = job["spec"]["tfReplicaSpecs"]["Worker"]
+    worker["replicas"] = "two"
+    worker["replica"] = 3
+    job["spec"]["tfReplicaSpecs"]["Workers"] = copy.deepcopy(job["spec"]["tfReplicaSpecs"]["PS"])
+    job["spec"]["runPolicy"]["cleanPodPolicy"] = "Sometimes"
+    found = by_pointer(validate_objects([job], V))
+    assert set(found) == {"/spec/tfReplicaSpecs/Worker/replicas", "/spec/tfReplicaSpecs/Worker/replica",
+                          "/spec/tfReplicaSpecs/Workers", "/spec/runPolicy/cleanPodPolicy"}
+    assert found["/spec/tfReplicaSpecs/Worker/replicas"].found == "string 'two'"
+    assert found["/spec/tfReplicaSpecs/Worker/replicas"].expected == "integer"
+    assert found["/spec/tfReplicaSpecs/Worker/replica"].hint == "did you mean 'replicas'?"
+    assert found["/spec/tfReplicaSpecs/Workers"].message == "invalid key 'Workers'"
+    assert found["/spec/tfReplicaSpecs/Workers"].hint == "did you mean 'Worker'?"
+    assert "All, Running, None" in (found["/spec/runPolicy/cleanPodPolicy"].expected or "")
+    assert all(f.kind == "TFJob" and f.name == "mnist" for f in found.values())
+
+
+def test_several_errors_in_one_object_are_all_reported() -> None:
+    obj = deployment(paused="no", strategyy={})
+    obj["metadata"]["labels"] = {"app": 1}
+    container = obj["spec"]["template"]["spec"]["containers"][0]
+    container["ports"][0]["containerPort"] = "80"
+    container["imagePullPolicy"] = 3
+    container["bogus"] = True
+    del container["image"]  # not required by the schema: must not be reported
+    findings = validate_objects([obj], V)
+    assert [f.pointer for f in findings] == sorted([
+        "/metadata/labels/app",
+        "/spec/paused",
+        "/spec/strategyy",
+        "/spec/template/spec/containers/0/bogus",
+        "/spec/template/spec/containers/0/imagePullPolicy",
+        "/spec/template/spec/containers/0/ports/0/containerPort",
+    ])
+    assert len({(f.pointer, f.message) for f in findings}) == len(findings)
+
+
+def test_errors_in_several_objects_keep_their_objects() -> None:
+    bad_svc = service()
+    bad_svc["spec"]["ports"][0]["port"] = "80"
+    bad_dep = deployment(bogus=1)
+    findings = validate_objects([deployment(), bad_svc, tfjob(), bad_dep], V)
+    assert [(f.kind, f.pointer) for f in findings] == [("Service", "/spec/ports/0/port"), ("Deployment", "/spec/bogus")]
+
+
+# --- versions and kinds --------------------------------------------------------------------------
+
+def test_unknown_kubernetes_version_is_a_clear_error() -> None:
+    with pytest.raises(k8s_schemas.UnsupportedKubernetesVersion) as info:
+        validate_objects([service()], "1.99")
+    text = info.value.format()
+    assert "kubernetesVersion '1.99' has no Kubernetes schemas" in text
+    assert "1.25" in text and "1.37" in text
+    assert isinstance(info.value, KfgenError)
+
+
+def test_versions_are_matched_exactly() -> None:
+    """kubernetes-validate itself would silently fall back to an older set; kfgen refuses."""
+    shipped = k8s_schemas.shipped_versions()
+    assert "1.37" in shipped and shipped == sorted(shipped, key=lambda v: int(v.split(".")[1]))
+    assert k8s_schemas.schema_dir("1.37").name == "v1.37.0-local-strict"
+    assert k8s_schemas.schema_dir("v1.36").name == "v1.36.0-local-strict"
+    for bad in ("1.24", "1.38", "2.0", "latest"):
+        with pytest.raises(k8s_schemas.UnsupportedKubernetesVersion):
+            k8s_schemas.schema_dir(bad)
+
+
+def test_older_version_uses_its_own_schemas() -> None:
+    assert validate_objects([deployment(), service()], "1.30") == []
+
+
+def test_unknown_kind_is_a_finding() -> None:
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "x"}}
+    old = deployment()
+    old["apiVersion"] = "extensions/v1beta1"
+    findings = validate_objects([widget, old, {"kind": "Service", "metadata": {"name": "s"}}], V)
+    assert [(f.kind, f.pointer) for f in findings] == [("Widget", "/kind"), ("Deployment", "/kind"),
+                                                        ("Service", "/apiVersion")]
+    assert "no schema for kind Widget" in findings[0].message
+    assert findings[1].hint == "Deployment exists as apiVersion apps/v1"
+
+
+# --- k8s_schemas ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("api_version", "kind", "name"), [
+    ("apps/v1", "Deployment", "deployment-apps-v1.json"),
+    ("v1", "Service", "service-v1.json"),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinition-apiextensions-v1.json"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterrole-rbac-v1.json"),
+    ("kubeflow.org/v1", "TFJob", "tfjob-kubeflow-v1.json"),
+    ("internal.apiserver.k8s.io/v1alpha1", "StorageVersion", "storageversion-internal-v1alpha1.json"),
+])
+def test_schema_file_names_follow_kubeconform(api_version: str, kind: str, name: str) -> None:
+    assert k8s_schemas.schema_for(api_version, kind) == name
+
+
+def test_shipped_files_are_found_even_when_named_differently() -> None:
+    assert k8s_schemas.schema_path("internal.apiserver.k8s.io/v1alpha1", "StorageVersion", V).name == \
+        "storageversion-apiserverinternal-v1alpha1.json"
+    assert k8s_schemas.schema_path("v1", "Status", V).name == "status-meta-v1.json"
+    assert len(k8s_schemas.kinds(V)) > 150
+    with pytest.raises(k8s_schemas.SchemaNotFound):
+        k8s_schemas.schema_path("example.com/v1", "Widget", V)
+
+
+def test_registry_resolves_the_shipped_refs() -> None:
+    schema = k8s_schemas.kind_schema("apps/v1", "Deployment", V)
+    ref = schema["properties"]["spec"]["$ref"]
+    assert ref.startswith("/api/_definitions.json#/$defs/")
+    resolver = k8s_schemas.registry(V).resolver(base_uri=schema["$id"])
+    assert "template" in resolver.lookup(ref).contents["properties"]
+
+
+def test_standalone_schema_is_self_contained() -> None:
+    schema = k8s_schemas.standalone_schema("apiextensions.k8s.io/v1", "CustomResourceDefinition", V)
+    assert "$id" not in schema
+    refs = list(k8s_schemas._refs(schema))
+    assert refs and all(r.startswith("#/$defs/") for r in refs)
+    assert {r[len("#/$defs/"):] for r in refs} <= set(schema["$defs"])
+    props = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"
+    assert props in schema["$defs"]  # recursive: kept as a definition, not inlined
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(schema)
+    stripped = k8s_schemas.standalone_schema("apiextensions.k8s.io/v1", "CustomResourceDefinition", V,
+                                             descriptions=False)
+    assert "description" in stripped["$defs"][props]["properties"]  # the field named description stays
+    assert "description" not in stripped["$defs"][props]  # the documentation goes
+    assert len(json.dumps(stripped)) < len(json.dumps(schema)) / 2
+
+
+# --- files on disk -------------------------------------------------------------------------------
+
+def test_files_findings_carry_file_and_line(tmp_path: Path) -> None:
+    good = tmp_path / "00-service-web.yaml"
+    bad = tmp_path / "27-deployment-web.yaml"
+    from kfgen.output import to_yaml
+
+    good.write_text("# header\n" + to_yaml(service()))
+    bad.write_text(textwrap.dedent("""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          selector:
+            matchLabels: {app: web}
+          template:
+            metadata:
+              labels: {app: web}
+            spec:
+              containers:
+              - name: web
+                image: nginx
+                imagePulPolicy: Always
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: other}
+        spec:
+          ports:
+          - port: "80"
+        """))
+    findings, nfiles, nobjects = validate.validate_files([good, bad], V)
+    assert (nfiles, nobjects) == (2, 3)
+    assert [(f.file, f.line, f.pointer) for f in findings] == [
+        (str(bad), 15, "/spec/template/spec/containers/0/imagePulPolicy"),
+        (str(bad), 22, "/spec/ports/0/port"),
+    ]
+    assert f"{bad}:15: Deployment web /spec/template/spec/containers/0/imagePulPolicy" in findings[0].format()
+
+
+def test_duplicate_keys_and_bad_yaml_are_findings(tmp_path: Path) -> None:
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("apiVersion: v1\nkind: [\n")
+    findings, _, _ = validate.validate_files([dup, broken], V)
+    assert [(f.file, f.line, f.source) for f in findings] == [(str(dup), 5, "yaml"), (str(broken), 3, "yaml")]
+    assert findings[0].message == "duplicate key 'name'"
+
+
+# --- profiles ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def fake_prototype(monkeypatch: pytest.MonkeyPatch):
+    """A 'web' prototype rendering a Deployment and a Service (bad ones on request), registered
+    beside whatever prototypes exist, so these tests do not depend on the real ones."""
+    from kfgen import profile as profile_mod, prototype as prototype_mod, render as render_mod
+    from kfgen.prototype import Params, Prototype
+
+    class WebParams(Params):
+        port: int = 80
+        badField: bool = False
+
+    def render_web(ctx: Any, params: WebParams) -> list[dict[str, Any]]:
+        dep, svc = deployment(), service()
+        for obj in (dep, svc):
+            obj["metadata"]["namespace"] = ctx.namespace
+            obj["metadata"]["name"] = ctx.instance
+        svc["spec"]["ports"][0]["port"] = params.port
+        if params.badField:
+            dep["spec"]["template"]["spec"]["containers"][0]["imagePulPolicy"] = "Always"
+        return [dep, svc]
+
+    try:
+        real = dict(prototype_mod.prototypes())
+    except Exception:  # prototypes being written elsewhere may not import yet
+        real = {}
+    registry = {**real, "web-test": Prototype("web-test", "test prototype", WebParams, render_web)}
+    for mod in (profile_mod, render_mod, prototype_mod):
+        monkeypatch.setattr(mod, "prototypes", lambda: registry, raising=False)
+    profile_mod.profile_model.cache_clear()
+    yield
+    profile_mod.profile_model.cache_clear()
+
+
+def write_profile(root: Path, name: str, body: str) -> None:
+    (root / "profiles").mkdir(exist_ok=True)
+    (root / "profiles" / f"{name}.yaml").write_text(textwrap.dedent(body))
+
+
+def test_profile_errors_are_all_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_prototype: None) -> None:
+    from kfgen.api import Workspace
+
+    monkeypatch.chdir(tmp_path)
+    write_profile(tmp_path, "p", """\
+        namespace: Bad_NS
+        colour: blue
+        components:
+          site:
+            prototype: web-test
+            params: {port: "80"}
+        """)
+    report = validate.validate_profile(Workspace(), "p")
+    assert not report.ok
+    assert all(f.source == "profile" and f.file == "profiles/p.yaml" for f in report.findings)
+    assert len(report.findings) >= 3
+    assert {f.line for f in report.findings} >= {1, 2}
+
+
+def test_unsupported_version_in_profile_points_at_the_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           fake_prototype: None) -> None:
+    from kfgen.api import Workspace
+
+    monkeypatch.chdir(tmp_path)
+    write_profile(tmp_path, "p", """\
+        namespace: web
+        kubernetesVersion: "1.24"
+        components:
+          site: {prototype: web-test}
+        """)
+    report = validate.validate_profile(Workspace(), "p")
+    [f] = report.findings
+    assert (f.source, f.file, f.line, f.pointer) == ("version", "profiles/p.yaml", 2, "kubernetesVersion")
+    assert "1.37" in (f.expected or "")
+
+
+def test_profile_render_and_committed_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            fake_prototype: None) -> None:
+    from kfgen import api
+    from kfgen.api import Workspace
+
+    monkeypatch.chdir(tmp_path)
+    write_profile(tmp_path, "p", """\
+        namespace: web
+        components:
+          site: {prototype: web-test, params: {badField: true}}
+        """)
+    ws = Workspace()
+    # Nothing committed yet: the fresh render is validated.
+    report = validate.validate_profile(ws, "p")
+    assert report.objects == 3 and report.files == 0
+    [f] = report.findings
+    assert (f.kind, f.name, f.instance, f.pointer, f.file) == (
+        "Deployment", "site", "site", "/spec/template/spec/containers/0/imagePulPolicy", None)
+
+    # Committed and up to date: the files on disk are validated (file + line), nothing twice.
+    api.render(ws, ["p"])
+    report = validate.validate_profile(ws, "p")
+    assert report.files == 3 and report.drift == []
+    [f] = report.findings
+    assert f.file == "out/p/27-deployment-site.yaml" and f.line is not None
+    assert f.pointer == "/spec/template/spec/containers/0/imagePulPolicy"
+
+    # Hand-edited committed file: its own error, the render's error, and the drift.
+    svc = tmp_path / "out" / "p" / "22-service-site.yaml"
+    svc.write_text(svc.read_text().replace("port: 80", "port: '80'"))
+    report = validate.validate_profile(ws, "p")
+    got = sorted((f.source, f.file or "", f.pointer) for f in report.findings)
+    assert got == [
+        ("drift", "out/p/22-service-site.yaml", ""),
+        ("schema", "out/p/22-service-site.yaml", "/spec/ports/0/port"),
+        ("schema", "out/p/27-deployment-site.yaml", "/spec/template/spec/containers/0/imagePulPolicy"),
+    ]
+    assert [d.file for d in report.drift] == ["22-service-site.yaml"]
+    assert "1 problem" not in report.summary() and "3 problems" in report.summary()
+
+
+def test_valid_profile_is_ok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_prototype: None) -> None:
+    from kfgen import api
+    from kfgen.api import Workspace
+
+    monkeypatch.chdir(tmp_path)
+    write_profile(tmp_path, "p", """\
+        namespace: web
+        components:
+          site: {prototype: web-test}
+        """)
+    ws = Workspace()
+    api.render(ws, ["p"])
+    [report] = validate.validate_profiles(ws, ["p"], kubeconform_bin=False)
+    assert report.ok, [f.format() for f in report.findings]
+    assert (report.objects, report.files, report.kubeconform) == (3, 3, None)
+
+
+def test_bench_validate_measures_objects_per_second() -> None:
+    objects = validate.bench_corpus(90)
+    assert validate.validate_objects(objects, V) == []
+    assert validate.bench_validate(objects, rounds=1) > 50

@@ -80,6 +80,9 @@ def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
                       "its replicas would never all start",
                 expected=f"at most {available} GPUs for the whole job", found=f"{job_total} GPUs",
                 hint="reduce num_workers or num_gpus"))
+    if nodes and available and requested > available:
+        result.warnings.append(f"{requested} GPUs requested in all, {available} available: "
+                               "these workloads cannot all run at the same time")
     if requested and nodes and not available:
         result.warnings.append(f"{requested} GPU(s) requested, but no node in the profile has a GPU "
                                "(declare gpus: on cluster.nodes)")

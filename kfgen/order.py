@@ -19,6 +19,8 @@ INSTALL_ORDER = (
     "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod", "ReplicationController",
     "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
     "IngressClass", "Ingress", "APIService",
+    # after the workloads that serve them (kfgen's addition to Helm's list)
+    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
 )
 _RANK = {kind: i for i, kind in enumerate(INSTALL_ORDER)}
 UNKNOWN_RANK = 99

@@ -60,7 +60,8 @@ def _component_model(name: str, params: type[Params]) -> type[BaseModel]:
         __doc__=f"An instance of the '{name}' prototype.",
         prototype=(Literal[name], Field(description="The prototype this instance renders.")),  # type: ignore[valid-type]
         namespace=(Annotated[str | None, Field(pattern=DNS_LABEL, description="Namespace for this instance (default: the profile's).")], None),
-        params=(params, Field(default_factory=params, description=f"Parameters of '{name}'.")),
+        # default {} is validated like a written one, so missing required params are reported
+        params=(params, Field(default_factory=dict, validate_default=True, description=f"Parameters of '{name}'.")),
     )
 
 
@@ -224,12 +225,19 @@ def _problems(exc: ValidationError, data: dict[str, Any], sources: SourceMap) ->
                                             hint=did_you_mean(str(value), options) if isinstance(value, str) else None))
         elif kind == "missing":
             problems.append(sources.problem(path, f"missing required field '{path[-1]}'", expected="a value", found="nothing"))
+        elif kind == "value_error":  # a model's own check: its message is already for people
+            message = str(ctx.get("error") or err["msg"].removeprefix("Value error, "))
+            problems.append(sources.problem(path, message))
         elif kind == "string_pattern_mismatch":
             problems.append(sources.problem(path, "value has the wrong format",
                                             expected=f"a string matching {ctx.get('pattern')}", found=found))
         else:
             msg = err["msg"]
             expected = msg[len("Input should be "):] if msg.startswith("Input should be ") else None
+            value = err.get("input")
+            hint = None
+            if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                hint = f"quote it: '{value}'"  # YAML read 1.30 as the number 1.3
             problems.append(sources.problem(path, "invalid value" if expected else msg,
-                                            expected=expected, found=found))
+                                            expected=expected, found=found, hint=hint))
     return problems

@@ -87,9 +87,12 @@ def render_profile(profile: Profile, checks: tuple[Check, ...] | None = None) ->
             labelled = _label(obj, labels)
             key = object_key(labelled)
             if key in owner:
+                cluster_scoped = not labelled["metadata"].get("namespace")
                 problems.append(profile.sources.problem(
                     ("components", instance), f"{describe(labelled)} is rendered by both '{owner[key]}' and '{instance}'",
-                    hint="give one instance another namespace, or remove one"))
+                    hint=("it is cluster-scoped, so only one instance may render it: switch it off in one of them"
+                          " (e.g. tfJobOperator: false on a second core)") if cluster_scoped
+                    else "give one instance another namespace, or remove one"))
                 continue
             owner[key] = instance
             instance_of[id(labelled)] = instance

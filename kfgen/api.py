@@ -93,6 +93,22 @@ def get_prototype(name: str) -> Prototype:
     return protos[name]
 
 
+PROFILE_SCHEMA = Path("schemas/profile.schema.json")
+
+
+def profile_json_schema() -> str:
+    """JSON Schema of profile files, from the pydantic models (components discriminated on prototype)."""
+    from .profile import profile_model
+
+    schema = profile_model().model_json_schema(mode="validation")
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "title": "kfgen profile", **schema}
+    # `extends` is resolved by the loader before validation, so the model never sees it.
+    schema["properties"] = {"extends": {"type": "string", "description": "Profile this one extends (deep merge; the child wins; null removes a key)."},
+                            **schema["properties"]}
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
 @dataclass(frozen=True)
 class ParamDoc:
     name: str

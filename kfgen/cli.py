@@ -25,13 +25,13 @@ def _err(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+def _fail(exc: Exception, code: int = 1, tail: str = "nothing was written.") -> typer.Exit:
     from .errors import KfgenError
 
     if isinstance(exc, KfgenError):
         _err(exc.format())
         n = len(exc.problems)
-        _err(f"{n} problem{'s' if n != 1 else ''}; nothing was written.")
+        _err(f"{n} problem{'s' if n != 1 else ''}; {tail}")
     else:
         _err(f"error: {exc}")
     return typer.Exit(code)
@@ -136,6 +136,84 @@ def params(prototype: str = typer.Argument(..., help="Prototype name, e.g. core.
         typer.echo(f"  {r.name:{w_name}}  {r.type:{w_type}}  default: {r.default}")
         if r.doc:
             typer.echo(f"  {'':{w_name}}  {r.doc}")
+
+
+schemas_app = typer.Typer(help="Kubernetes JSON schemas for offline validation (kubeconform).",
+                          no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(schemas_app, name="schemas")
+
+
+@app.command()
+def validate(
+    profile: Optional[List[str]] = typer.Option(None, "--profile", "-p", help="Profile to validate (repeatable)."),
+    all_: bool = typer.Option(False, "--all", help="Validate every profile in the profiles directory."),
+    kubeconform: bool = typer.Option(True, "--kubeconform/--no-kubeconform",
+                                     help="Also run kubeconform when installed ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH)."),
+    profiles_dir: Path = ProfilesDir,
+    out_dir: Path = OutDir,
+) -> None:
+    """Validate profiles, their fresh render and committed out/<profile>/ against strict Kubernetes schemas, offline."""
+    from . import api
+    from .errors import KfgenError
+    from .validate import validate_profiles
+
+    ws = api.Workspace(profiles_dir, out_dir)
+    try:
+        names = api.resolve_names(ws, profile, all_)
+        reports = validate_profiles(ws, names, kubeconform_bin=kubeconform)
+    except KfgenError as exc:
+        raise _fail(exc, 2, "nothing was validated.")
+    for report in reports:
+        for finding in report.findings:
+            _err(finding.format())
+        typer.echo(report.summary())
+    if not all(r.ok for r in reports):
+        raise typer.Exit(1)
+
+
+@schemas_app.command("export")
+def schemas_export(
+    directory: Path = typer.Option(..., "--dir", help="Directory that receives the schema files."),
+    kubernetes_version: str = typer.Option("1.37", "--kubernetes-version", help="Kubernetes minor version, e.g. 1.37."),
+    descriptions: bool = typer.Option(False, "--descriptions", help="Keep description texts (about 4x larger)."),
+) -> None:
+    """Write standalone strict JSON schemas (every Kubernetes kind, plus TFJob) for offline kubeconform."""
+    from .errors import KfgenError
+    from .validate import SCHEMA_TEMPLATE, export_schemas
+
+    try:
+        files = export_schemas(directory, kubernetes_version, descriptions=descriptions)
+    except KfgenError as exc:
+        raise _fail(exc, 2)
+    typer.echo(f"wrote {len(files)} schemas to {directory}/")
+    typer.echo(f"validate with: kubeconform -strict -summary -schema-location '{directory}/{SCHEMA_TEMPLATE}' FILE_OR_DIR...")
+
+
+@schemas_app.command("profile")
+def schemas_profile(
+    output: Path = typer.Option(Path("schemas/profile.schema.json"), "--output", "-o", help="Where to write it ('-' for stdout)."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the file differs."),
+) -> None:
+    """Write the JSON Schema of profile files (editors use it through the yaml-language-server comment)."""
+    from .api import profile_json_schema
+
+    text = profile_json_schema()
+    if str(output) == "-":
+        sys.stdout.write(text)
+        return
+    current = output.read_text(encoding="utf-8") if output.is_file() else None
+    if check:
+        if current != text:
+            _err(f"{output} is out of date; run 'kfgen schemas profile'")
+            raise typer.Exit(1)
+        typer.echo(f"{output} is up to date")
+        return
+    if current != text:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(f".{output.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    typer.echo(f"wrote {output}")
 
 
 def main() -> None:

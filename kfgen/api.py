@@ -106,6 +106,8 @@ def profile_json_schema() -> str:
     # `extends` is resolved by the loader before validation, so the model never sees it.
     schema["properties"] = {"extends": {"type": "string", "description": "Profile this one extends (deep merge; the child wins; null removes a key)."},
                             **schema["properties"]}
+    # instance names are DNS labels: refuse other keys in editors too, not only in kfgen
+    schema["properties"]["components"]["additionalProperties"] = False
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 

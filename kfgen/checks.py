@@ -56,7 +56,7 @@ def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     result = CheckResult()
     nodes = profile.nodes
     available = sum(n.gpus for n in nodes)
-    largest = max(nodes, key=lambda n: (n.gpus, n.name), default=None)
+    largest = max(nodes, key=lambda n: n.gpus, default=None)  # the first of equals
     requested = 0
     for obj in objects:
         instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")

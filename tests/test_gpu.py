@@ -1,0 +1,95 @@
+"""GPU awareness: pods bigger than any node and TFJob gangs bigger than the cluster are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kfgen.api import Workspace
+from kfgen.errors import KfgenError
+from kfgen.render import render_profile
+
+LAB_NODES = """\
+cluster:
+  nodes:
+    - {name: master1}
+    - {name: gpu-node1, gpus: 1}
+    - {name: gpu-node2, gpus: 1}
+"""
+NO_GPU_NODES = "cluster:\n  nodes:\n    - {name: laptop}\n"
+
+
+def job(name: str, workers: int, gpus: int, ps: int = 1) -> str:
+    return (f"  {name}:\n    prototype: tf-job\n    params:\n      image: img:1\n"
+            f"      num_ps: {ps}\n      num_workers: {workers}\n      num_gpus: {gpus}\n")
+
+
+def serving(name: str, gpus: int) -> str:
+    return f"  {name}:\n    prototype: tf-serving\n    params:\n      modelPath: /m\n      numGpus: {gpus}\n"
+
+
+def render(tmp_path: Path, text: str):
+    (tmp_path / "p.yaml").write_text(text)
+    ws = Workspace(tmp_path, tmp_path / "out")
+    return render_profile(ws.load("p"))
+
+
+@pytest.mark.parametrize(
+    "nodes, components, budget",
+    [
+        (LAB_NODES, job("j", 2, 1), "GPU budget: 2 requested / 2 available (gpu-node1: 1, gpu-node2: 1)"),
+        (LAB_NODES, job("j", 1, 1) + serving("s", 1), "GPU budget: 2 requested / 2 available"),
+        (LAB_NODES, job("j", 2, 0), "GPU budget: 0 requested / 2 available"),
+        (NO_GPU_NODES, job("j", 1, 0), "GPU budget: 0 requested / 0 available"),
+        ("", job("j", 1, 1), "GPU budget: 1 requested / unknown available (profile declares no nodes)"),
+    ],
+)
+def test_budget_line(tmp_path: Path, nodes: str, components: str, budget: str) -> None:
+    result = render(tmp_path, nodes + "components:\n" + components)
+    assert len(result.summary) == 1 and result.summary[0].startswith(budget), result.summary
+    assert result.warnings == []
+
+
+def test_pod_larger_than_any_node_is_refused_naming_instance_and_replica(tmp_path: Path) -> None:
+    with pytest.raises(KfgenError) as info:
+        render(tmp_path, LAB_NODES + "components:\n" + job("big", 1, 2))
+    messages = [p.format() for p in info.value.problems]
+    assert any("instance 'big': TFJob kubeflow/big replica Worker asks for 2 GPUs per pod" in m for m in messages), messages
+    p = next(p for p in info.value.problems if "per pod" in p.message)
+    assert p.expected == "at most 1 (node gpu-node1)"
+    assert p.path == ("components", "big")
+    assert p.file.endswith("p.yaml") and p.line == 7
+
+
+def test_serving_pod_larger_than_any_node_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(KfgenError, match="instance 's': Deployment kubeflow/s asks for 2 GPUs per pod"):
+        render(tmp_path, LAB_NODES + "components:\n" + serving("s", 2))
+
+
+def test_gang_larger_than_the_cluster_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(KfgenError) as info:
+        render(tmp_path, LAB_NODES + "components:\n" + job("gang", 3, 1))
+    assert len(info.value.problems) == 1
+    p = info.value.problems[0]
+    assert "instance 'gang': TFJob kubeflow/gang needs 3 GPUs at once, the cluster has 2" in p.message
+    assert p.found == "3 GPUs"
+
+
+def test_over_subscription_across_workloads_is_a_warning(tmp_path: Path) -> None:
+    result = render(tmp_path, LAB_NODES + "components:\n" + job("j", 2, 1) + serving("s", 1))
+    assert result.summary == ["GPU budget: 3 requested / 2 available (gpu-node1: 1, gpu-node2: 1)"]
+    assert result.warnings == ["3 GPUs requested in all, 2 available: these workloads cannot all run at the same time"]
+
+
+def test_gpu_request_without_gpu_nodes_warns(tmp_path: Path) -> None:
+    result = render(tmp_path, NO_GPU_NODES + "components:\n" + job("j", 1, 1))
+    assert any("1 GPU(s) requested, but no node in the profile has a GPU" in w for w in result.warnings)
+
+
+def test_committed_gpu_lab_fits_its_nodes() -> None:
+    from conftest import ROOT
+
+    ws = Workspace(ROOT / "profiles", ROOT / "out")
+    result = render_profile(ws.load("gpu-lab"))
+    assert result.summary[0].startswith("GPU budget: 3 requested / 2 available")

@@ -19,6 +19,7 @@ import yaml
 from .errors import KfgenError, Problem, did_you_mean
 
 Path_ = tuple[str | int, ...]
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: same nodes, ~3x faster
 
 
 @dataclass
@@ -76,7 +77,7 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
         raise KfgenError(Problem(f"cannot read file: {exc.strerror}", file=shown)) from None
     sources = SourceMap(default_file=shown)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

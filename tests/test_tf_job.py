@@ -1,11 +1,11 @@
-"""tf-job and tf-cnn: ksonnet's reference renders (what must survive), parameter variations, and every
-rendered TFJob validated by kfgen's pydantic model, kfgen's strict JSON schema and upstream's CRD schema."""
+"""tf-job and tf-cnn: parameter variations no reference covers (table-driven, per prototype), and every
+rendered TFJob validated by kfgen's pydantic model, kfgen's strict JSON schema and upstream's CRD schema.
+
+The comparison with ksonnet's renders (d-tf-job, f-tf-cnn-defaults and the tf-operator example), and the
+one list of deliberate differences, are in test_parity.py."""
 
 from __future__ import annotations
 
-import copy
-import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,36 +24,6 @@ from kfgen.tfjob import TFJob, tfjob_validation_schema
 NS = "kubeflow"
 GPU = "nvidia.com/gpu"
 GPU_TOLERATION = {"key": GPU, "operator": "Exists", "effect": "NoSchedule"}
-
-# Every way kfgen's TFJobs deliberately differ from what ksonnet v0.1.0 rendered, and why. The
-# reference tests below apply exactly these transformations (each looks its reason up here) and then
-# require the rest to be equal.
-DELIBERATE_DIFFERENCES = {
-    "apiVersion": "kubeflow.org/v1alpha1 -> kubeflow.org/v1: v1alpha1 is not served by any current training "
-                  "operator (training-operator v1.9.0's CRD has only v1).",
-    "replicaSpecs -> tfReplicaSpecs": "v1 keys replica specs by replica type in a map instead of a list of "
-                                      "entries carrying tfReplicaType.",
-    "MASTER -> Chief": "v1 accepts Master only for backwards compatibility; the operator writes the lower-cased "
-                       "type into TF_CONFIG and TensorFlow 2 distribution strategies know 'chief', not 'master'.",
-    "WORKER/PS -> Worker/PS": "v1 spelling of the replica types.",
-    "terminationPolicy removed": "v1 has no terminationPolicy; by default the job ends when the chief (or, "
-                                 "without one, worker 0) finishes, which is what ksonnet's policy said.",
-    "tfImage removed": "a v1alpha1-only field of tf-cnn's job; v1 has no job-level image.",
-    "restartPolicy on the replica spec": "v1 reads restartPolicy from the replica spec and derives the pod's from "
-                                         "it (ExitCode is only valid there); ksonnet set it in the pod template.",
-    "GPU toleration on GPU workers": "GPU node pools are commonly tainted nvidia.com/gpu:NoSchedule; workers with "
-                                     "GPUs tolerate it unless the user gives tolerations.",
-    "container securityContext": "kfgen.k8s.container() turns privilege escalation off on every container.",
-    "tf-cnn images gcr.io/kubeflow -> docker.io/kubeflow": "the gcr.io copies are gone; the same builds "
-                                                           "(same tags) are on Docker Hub.",
-    "tf-cnn GPU flags explicit": "with GPUs ksonnet passed only --num_gpus and relied on tf_cnn_benchmarks' "
-                                 "defaults (gpu, gpu, NCHW); kfgen spells them out (no reference case has GPUs).",
-    "tf-job image required": "ksonnet's default image gcr.io/tf-on-k8s-dogfood/tf_sample is gone; a job has no "
-                             "sensible default program, so image is required (the cases set it).",
-}
-
-V1ALPHA1_TYPES = {"MASTER": "Chief", "WORKER": "Worker", "PS": "PS"}
-
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -143,133 +113,7 @@ def gpu_limit(job: dict[str, Any], rtype: str) -> int | None:
 BASE = {"image": "registry.example/train:1.0"}
 
 
-# --- reference cases ----------------------------------------------------------------------------
-
-
-def read_reference(name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(header facts, objects) of a ksonnet-v0.1 reference file; skips when the reference is absent."""
-    ref = reference_dir()
-    if ref is None or not (ref / "ksonnet-v0.1" / name).is_file():
-        pytest.skip(f"reference file ksonnet-v0.1/{name} is absent (set KFGEN_REFERENCE_DIR to ../shared/reference)")
-    text = (ref / "ksonnet-v0.1" / name).read_text()
-    header: dict[str, Any] = {"flags": {}, "params": {}, "namespace": "default"}
-    for line in text.splitlines():
-        if m := re.match(r"^# ks generate flags: (\{.*\})$", line):
-            header["flags"] = json.loads(m.group(1))
-        elif m := re.match(r"^# ks param set: (\{.*\})$", line):
-            header["params"] = json.loads(m.group(1))
-        elif m := re.search(r"env namespace: (\S+)", line):
-            header["namespace"] = m.group(1)
-    return header, [d for d in yaml.safe_load_all(text) if d]
-
-
-def typed(params: dict[str, str], model: type) -> dict[str, Any]:
-    """ksonnet's string params, typed as kfgen's model declares them (ints stay ints)."""
-    out: dict[str, Any] = {}
-    for k, v in params.items():
-        out[k] = int(v) if model.model_fields[k].annotation is int else v
-    return out
-
-
-def reason(key: str) -> str:
-    assert key in DELIBERATE_DIFFERENCES, f"undocumented difference {key!r}"
-    return DELIBERATE_DIFFERENCES[key]
-
-
-def v1alpha1_view(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """ksonnet's v1alpha1 TFJob seen as v1: replica type -> {replicas, restartPolicy, pod}."""
-    reason("replicaSpecs -> tfReplicaSpecs")
-    reason("MASTER -> Chief")
-    reason("WORKER/PS -> Worker/PS")
-    reason("restartPolicy on the replica spec")
-    view = {}
-    for spec in job["spec"]["replicaSpecs"]:
-        pod_spec = copy.deepcopy(spec["template"]["spec"])
-        restart = pod_spec.pop("restartPolicy", None)
-        view[V1ALPHA1_TYPES[spec["tfReplicaType"]]] = {"replicas": spec["replicas"], "restartPolicy": restart,
-                                                        "pod": pod_spec}
-    return view
-
-
-def v1_view(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """kfgen's v1 TFJob without its documented additions."""
-    view = {}
-    for rtype, spec in job["spec"]["tfReplicaSpecs"].items():
-        pod_spec = copy.deepcopy(spec["template"]["spec"])
-        for c in pod_spec["containers"]:
-            if c.pop("securityContext", None) is not None:
-                reason("container securityContext")
-        if pod_spec.get("tolerations") == [GPU_TOLERATION]:
-            reason("GPU toleration on GPU workers")
-            assert rtype == "Worker"
-            del pod_spec["tolerations"]
-        view[rtype] = {"replicas": spec["replicas"], "restartPolicy": spec["restartPolicy"], "pod": pod_spec}
-    return view
-
-
-def assert_job_structure(ref: dict[str, Any], ours: dict[str, Any], header: dict[str, Any]) -> None:
-    assert (ref["kind"], ref["metadata"]["name"]) == (ours["kind"], ours["metadata"]["name"]) == ("TFJob", header["flags"]["name"])
-    assert ref["metadata"]["namespace"] == ours["metadata"]["namespace"] == header["namespace"]
-    reason("apiVersion")
-    assert (ref["apiVersion"], ours["apiVersion"]) == ("kubeflow.org/v1alpha1", "kubeflow.org/v1")
-    removed = set(ref["spec"]) - set(ours["spec"])
-    expected_removed = {"replicaSpecs", "terminationPolicy"} | ({"tfImage"} if "tfImage" in ref["spec"] else set())
-    assert removed == expected_removed
-    reason("terminationPolicy removed")
-    if "tfImage" in removed:
-        reason("tfImage removed")
-    assert set(ours["spec"]) == {"tfReplicaSpecs"}
-
-
-def test_reference_d_tf_job() -> None:
-    header, objects = read_reference("d-tf-job.yaml")
-    reason("tf-job image required")
-    params = typed(header["params"], tf_job.TfJobParams)
-    ours = render_job(params, "tf-job", header["flags"]["name"])
-    (ref,) = objects
-    assert_job_structure(ref, ours, header)
-    assert v1_view(ours) == v1alpha1_view(ref)
-    # what must survive, spelled out: GPUs and the GPU image on workers only
-    assert {t: gpu_limit(ours, t) for t in replicas(ours)} == {"Chief": None, "PS": None, "Worker": 1}
-    assert container(ours, "Worker")["image"] == header["params"]["image_gpu"]
-    assert container(ours, "Chief")["image"] == container(ours, "PS")["image"] == header["params"]["image"]
-
-
-def test_reference_tf_operator_example() -> None:
-    """The article's `kubectl create -f` example is a tf-job with num_masters=1, num_workers=1, num_ps=2."""
-    _, objects = read_reference("tf-operator-v0.1.0-examples-tf_job.yaml")
-    (ref,) = objects
-    image = ref["spec"]["replicaSpecs"][0]["template"]["spec"]["containers"][0]["image"]
-    ours = render_job({"image": image, "num_masters": 1, "num_workers": 1, "num_ps": 2}, "tf-job", ref["metadata"]["name"])
-    ours["metadata"].pop("namespace")  # the example has none; kfgen always renders one
-    assert v1_view(ours) == v1alpha1_view(ref)
-
-
-def test_reference_f_tf_cnn_defaults() -> None:
-    header, objects = read_reference("f-tf-cnn-defaults.yaml")
-    assert header["params"] == {}
-    ours = render_job({}, "tf-cnn", header["flags"]["name"])
-    (ref,) = objects
-    assert_job_structure(ref, ours, header)
-    expected = v1alpha1_view(ref)
-    reason("tf-cnn images gcr.io/kubeflow -> docker.io/kubeflow")
-    for spec in expected.values():
-        for c in spec["pod"]["containers"]:
-            assert c["image"].startswith("gcr.io/kubeflow/")
-            c["image"] = "docker.io/" + c["image"].removeprefix("gcr.io/")
-    assert ref["spec"]["tfImage"] == tf_cnn.DEFAULT_IMAGE.replace("docker.io/", "gcr.io/")
-    assert v1_view(ours) == expected
-    assert "Chief" not in replicas(ours)
-
-
-def test_every_reference_difference_is_used() -> None:
-    """The dict documents only differences that exist (each key is looked up by a test or by the code)."""
-    used = {"apiVersion", "replicaSpecs -> tfReplicaSpecs", "MASTER -> Chief", "WORKER/PS -> Worker/PS",
-            "terminationPolicy removed", "tfImage removed", "restartPolicy on the replica spec",
-            "GPU toleration on GPU workers", "container securityContext",
-            "tf-cnn images gcr.io/kubeflow -> docker.io/kubeflow", "tf-cnn GPU flags explicit",
-            "tf-job image required"}
-    assert set(DELIBERATE_DIFFERENCES) == used
+# --- upstream's CRD ----------------------------------------------------------------------------
 
 
 def test_every_case_valid_against_upstream_crd() -> None:
@@ -472,6 +316,8 @@ def test_rich_job_is_valid_and_has_no_none() -> None:
     pytest.param({**BASE, "args": ["--a", 1]}, "valid string", id="args-list-of-non-strings"),
     pytest.param({**BASE, "num_workers": "2"}, "valid integer", id="int-as-string"),
     pytest.param({**BASE, "image_gpu": "null image"}, "pattern", id="image-with-space"),
+    # ksonnet's default image gcr.io/tf-on-k8s-dogfood/tf_sample is gone; a job has no sensible default
+    # program, so image is required (the reference cases set it).
     pytest.param({}, "image", id="image-missing"),
     pytest.param({**BASE, "numWorkers": 1}, "Extra inputs are not permitted", id="unknown-param"),
 ])
@@ -507,6 +353,8 @@ def cnn_args(**kw: Any) -> list[str]:
             f"--local_parameter_device={o['lpd']}", f"--device={o['device']}", f"--data_format={o['fmt']}"]
 
 
+# With GPUs ksonnet passed only --num_gpus and relied on tf_cnn_benchmarks' defaults (gpu, gpu, NCHW);
+# kfgen spells them out. No reference case has GPUs, so these rows are the only check of it.
 @pytest.mark.parametrize("params, worker_image, worker_gpus, args", [
     pytest.param({}, tf_cnn.DEFAULT_IMAGE, None, cnn_args(), id="defaults-cpu"),
     pytest.param({"batch_size": 64, "model": "inception3"}, tf_cnn.DEFAULT_IMAGE, None,
@@ -517,11 +365,15 @@ def cnn_args(**kw: Any) -> list[str]:
                  cnn_args(num_gpus=1, lpd="gpu", device="gpu", fmt="NCHW"), id="gpus-custom-image"),
     pytest.param({"image": "registry.example/bench:2", "image_gpu": "registry.example/bench-gpu:2"},
                  "registry.example/bench:2", None, cnn_args(), id="custom-images-no-gpus"),
+    pytest.param({"num_gpus": 1, "image": "registry.example/bench:2"}, tf_cnn.DEFAULT_IMAGE_GPU, 1,
+                 cnn_args(num_gpus=1, lpd="gpu", device="gpu", fmt="NCHW"), id="gpus-cpu-image-stays-on-ps"),
+    pytest.param({"num_gpus": 4, "num_workers": 2, "num_ps": 2, "batch_size": 128, "model": "vgg16"},
+                 tf_cnn.DEFAULT_IMAGE_GPU, 4,
+                 cnn_args(batch_size=128, model="vgg16", num_gpus=4, lpd="gpu", device="gpu", fmt="NCHW"),
+                 id="gpus-model-batch-replicas"),
 ])
 def test_tf_cnn_variations(params: dict[str, Any], worker_image: str, worker_gpus: int | None, args: list[str]) -> None:
     job = render_job(params, "tf-cnn", "mycnnjob")
-    if params.get("num_gpus"):
-        reason("tf-cnn GPU flags explicit")
     assert set(replicas(job)) == {"PS", "Worker"}
     for rtype in ("PS", "Worker"):
         assert container(job, rtype)["args"] == args
@@ -529,6 +381,10 @@ def test_tf_cnn_variations(params: dict[str, Any], worker_image: str, worker_gpu
     assert container(job, "Worker")["image"] == worker_image
     assert container(job, "PS")["image"] == params.get("image", tf_cnn.DEFAULT_IMAGE)
     assert gpu_limit(job, "Worker") == worker_gpus and gpu_limit(job, "PS") is None
+    assert pod(job, "Worker").get("tolerations") == ([GPU_TOLERATION] if worker_gpus else None)
+    assert "tolerations" not in pod(job, "PS")
+    assert {t: s["replicas"] for t, s in replicas(job).items()} == {"PS": params.get("num_ps", 1),
+                                                                    "Worker": params.get("num_workers", 1)}
 
 
 @pytest.mark.parametrize("num_ps, num_workers", [(1, 1), (2, 4), (3, 1)])

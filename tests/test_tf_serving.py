@@ -1,9 +1,11 @@
-"""tf-serving: ksonnet's reference render (what must survive), parameter variations, secret handling,
-and every rendered object validated against the strict Kubernetes schemas of its kind."""
+"""tf-serving: parameter variations no reference covers (table-driven), secret handling, and every
+rendered object validated against the strict Kubernetes schemas of its kind.
+
+The comparison with ksonnet's render (c-tf-serving-gpu, also with deployHttpProxy), and the one list of
+deliberate differences, are in test_parity.py."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,6 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from conftest import reference_dir
 from kfgen.checks import pod_groups
 from kfgen.components import tf_serving
 from kfgen.prototype import Rendered, RenderContext, prototypes
@@ -20,33 +21,6 @@ from kfgen.prototype import Rendered, RenderContext, prototypes
 NS = "kubeflow"
 GPU = "nvidia.com/gpu"
 MODEL_PATH = "gs://kubeflow-models/inception"
-
-# Every way kfgen's tf-serving objects deliberately differ from what ksonnet v0.1.0 rendered, and why.
-# The reference test applies exactly these (each looks its reason up here) and requires the rest equal.
-DELIBERATE_DIFFERENCES = {
-    "Deployment apiVersion": "extensions/v1beta1 -> apps/v1: the old group is not served by current Kubernetes.",
-    "Deployment selector": "apps/v1 requires spec.selector; it matches the pod labels (app: <name>).",
-    "Deployment replicas": "rendered explicitly (the replicas param, default 1, ksonnet's implicit default).",
-    "image": "gcr.io/kubeflow-images-staging/tf-model-server-* no longer exist; today's pinned tensorflow/serving "
-             "(-gpu with numGpus > 0).",
-    "server binary in command": "the tensorflow/serving image has an entrypoint script, so the binary is the "
-                                "container command and the flags are its args (ksonnet: all in args).",
-    "proxy port and mappings only with deployHttpProxy": "ksonnet put port 8000 and the Ambassador mappings on "
-                                                         "every Service, routing to a port nothing listened on "
-                                                         "unless the proxy was deployed.",
-    "native REST rewrites": "without httpProxyImage the model server's own REST API serves port 8000 "
-                            "(--rest_api_port=8000); its paths are /v1/models/<model>[:predict].",
-    "mapping field order": "kfgen.k8s.ambassador_mapping writes the same fields in its own order, with "
-                           "'kind: Mapping' single-spaced.",
-    "readinessProbe": "added: TCP 9000 opens once the model is loaded.",
-    "container securityContext": "kfgen.k8s.container() turns privilege escalation off on every container.",
-}
-
-
-def reason(key: str) -> str:
-    assert key in DELIBERATE_DIFFERENCES, f"undocumented difference {key!r}"
-    return DELIBERATE_DIFFERENCES[key]
-
 
 def ctx(instance: str = "inception", namespace: str = NS) -> RenderContext:
     return RenderContext(profile="test", instance=instance, namespace=namespace, kubernetes_version="1.37")
@@ -98,104 +72,6 @@ def mappings(service: dict[str, Any]) -> list[dict[str, Any]]:
 
 def env_by_name(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in c.get("env", [])}
-
-
-# --- the reference case -------------------------------------------------------------------------
-
-
-def read_reference(name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    ref = reference_dir()
-    if ref is None or not (ref / "ksonnet-v0.1" / name).is_file():
-        pytest.skip(f"reference file ksonnet-v0.1/{name} is absent (set KFGEN_REFERENCE_DIR to ../shared/reference)")
-    text = (ref / "ksonnet-v0.1" / name).read_text()
-    header: dict[str, Any] = {}
-    for line in text.splitlines():
-        if m := re.match(r"^# ks generate flags: (\{.*\})$", line):
-            header["flags"] = json.loads(m.group(1))
-        elif m := re.match(r"^# ks param set: (\{.*\})$", line):
-            header["params"] = json.loads(m.group(1))
-        elif m := re.search(r"env namespace: (\S+)", line):
-            header["namespace"] = m.group(1)
-    return header, [d for d in yaml.safe_load_all(text) if d]
-
-
-def reference_c() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
-    header, objects = read_reference("c-tf-serving-gpu.yaml")
-    params = {k: int(v) if tf_serving.TfServingParams.model_fields[k].annotation is int else v
-              for k, v in header["params"].items()}
-    return header, params, objects[0], objects[1]
-
-
-@pytest.mark.parametrize("proxy", [
-    pytest.param({}, id="no-http"),
-    pytest.param({"deployHttpProxy": True}, id="native-rest"),
-    pytest.param({"deployHttpProxy": True, "httpProxyImage": "registry.example/tf-http-proxy:1"}, id="proxy-container"),
-])
-def test_reference_c_tf_serving_gpu(proxy: dict[str, Any]) -> None:
-    header, params, ref_svc, ref_dep = reference_c()
-    name, ns = header["flags"]["name"], header["namespace"]
-    assert params == {"modelPath": MODEL_PATH, "numGpus": 1}
-    svc, dep = split(render({**params, **proxy}, name, ns).objects)
-
-    # inventory, names, labels, selectors, service type
-    assert {(o["kind"], o["metadata"]["name"], o["metadata"]["namespace"]) for o in (svc, dep)} == \
-           {(o["kind"], o["metadata"]["name"], o["metadata"]["namespace"]) for o in (ref_svc, ref_dep)}
-    assert svc["metadata"]["labels"] == ref_svc["metadata"]["labels"] == {"app": name}
-    assert svc["spec"]["selector"] == ref_svc["spec"]["selector"]
-    assert svc["spec"]["type"] == ref_svc["spec"]["type"]
-    assert dep["metadata"]["labels"] == ref_dep["metadata"]["labels"]
-    assert dep["spec"]["template"]["metadata"] == ref_dep["spec"]["template"]["metadata"]
-    reason("Deployment apiVersion")
-    assert (ref_dep["apiVersion"], dep["apiVersion"]) == ("extensions/v1beta1", "apps/v1")
-    reason("Deployment selector")
-    reason("Deployment replicas")
-    assert set(dep["spec"]) - set(ref_dep["spec"]) == {"selector", "replicas"}
-    assert dep["spec"]["selector"] == {"matchLabels": ref_dep["spec"]["template"]["metadata"]["labels"]}
-
-    # Service ports: gRPC always; the proxy port and mappings only with deployHttpProxy
-    ref_ports = ref_svc["spec"]["ports"]
-    if proxy:
-        assert svc["spec"]["ports"] == ref_ports
-        ours_maps, ref_maps = mappings(svc), mappings(ref_svc)
-        keep = ("apiVersion", "kind", "name", "prefix", "method", "service")
-        assert [{k: m[k] for k in keep} for m in ours_maps] == [{k: m[k] for k in keep} for m in ref_maps]
-        reason("mapping field order")
-        if "httpProxyImage" in proxy:
-            assert [m["rewrite"] for m in ours_maps] == [m["rewrite"] for m in ref_maps]
-        else:
-            reason("native REST rewrites")
-            assert [m["rewrite"] for m in ours_maps] == [f"/v1/models/{name}", f"/v1/models/{name}:predict"]
-    else:
-        reason("proxy port and mappings only with deployHttpProxy")
-        assert svc["spec"]["ports"] == [p for p in ref_ports if p["name"] == "tf-serving"]
-        assert "annotations" not in svc["metadata"]
-
-    # the model server container
-    ours, ref = server(dep), containers(ref_dep)[0]
-    expected_names = [c["name"] for c in containers(ref_dep)]
-    if proxy.get("httpProxyImage"):
-        expected_names.append(f"{name}-http-proxy")
-    assert [c["name"] for c in containers(dep)] == expected_names
-    reason("server binary in command")
-    rest = ["--rest_api_port=8000"] if proxy and "httpProxyImage" not in proxy else []
-    assert ours["command"] + ours["args"] == ref["args"][:2] + rest + ref["args"][2:]
-    assert [p["containerPort"] for p in ours["ports"]] == [9000] + ([8000] if rest else [])
-    assert ours["resources"] == ref["resources"]  # cpu/memory defaults and the GPU limit
-    assert ours["imagePullPolicy"] == ref["imagePullPolicy"]
-    assert env_by_name(ours) == env_by_name(ref) == {}
-    reason("image")
-    assert ours["image"] == tf_serving.DEFAULT_IMAGE_GPU != ref["image"]
-    reason("readinessProbe")
-    reason("container securityContext")
-    assert set(ours) - set(ref) == {"command", "readinessProbe", "securityContext"}
-    assert dep["spec"]["template"]["spec"]["securityContext"] == ref_dep["spec"]["template"]["spec"]["securityContext"]
-
-
-def test_every_reference_difference_is_used() -> None:
-    assert set(DELIBERATE_DIFFERENCES) == {
-        "Deployment apiVersion", "Deployment selector", "Deployment replicas", "image", "server binary in command",
-        "proxy port and mappings only with deployHttpProxy", "native REST rewrites", "mapping field order",
-        "readinessProbe", "container securityContext"}
 
 
 # --- HTTP proxy ---------------------------------------------------------------------------------

@@ -518,8 +518,7 @@ def _operator_workload_rules() -> list[dict[str, Any]]:
         k8s.rule([""], ["pods"], ["get", "list", "watch", "create", "update", "patch", "delete"]),
         k8s.rule([""], ["services"], ["get", "list", "watch", "create", "delete"]),
         k8s.rule([""], ["events"], ["create", "update", "patch"]),
-        k8s.rule(["scheduling.volcano.sh", "scheduling.x-k8s.io"], ["podgroups"],
-                 ["get", "list", "watch", "create", "update", "patch", "delete"]),
+        # no podgroups: the operator only manages PodGroups when started with --gang-scheduler-name
     ]
 
 

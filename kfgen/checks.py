@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .errors import Problem
 from .profile import Profile
 from .render import INSTANCE_LABEL, Check, CheckResult, describe
 

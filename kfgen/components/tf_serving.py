@@ -35,7 +35,7 @@ from pydantic import Field, model_validator
 
 from .. import k8s
 from ..prototype import Params, Prototype, RenderContext, Rendered, ServiceType
-from .tf_job import DNS_SUBDOMAIN, GPU, IMAGE, ResourceMap, Resources
+from ..params import DNS_SUBDOMAIN, GPU, IMAGE, ResourceMap, Resources
 
 SERVING_VERSION = "2.18.0"
 DEFAULT_IMAGE = f"tensorflow/serving:{SERVING_VERSION}"

@@ -132,7 +132,8 @@ def env_var(name: str, value: str) -> Json:
 
 def env_from_field(name: str, field_path: str) -> Json:
     """An environment variable from the downward API (``metadata.namespace``, ``metadata.name`` …)."""
-    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_path}}}
+    # apiVersion is what the server defaults: rendering it keeps client- and server-side apply in agreement
+    return {"name": name, "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": field_path}}}
 
 
 def container_port(port: int, *, name: str | None = None, protocol: str | None = None) -> Json:

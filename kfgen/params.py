@@ -66,15 +66,19 @@ class Resources(Spec):
         return self
 
     def render(self, gpus: int = 0) -> dict[str, Any]:
-        """The container's ``resources`` (empty when nothing is set), plus *gpus* GPU limits."""
+        """The container's ``resources`` (empty when nothing is set), plus *gpus* GPU limits.
+
+        Quantities are rendered as strings, the form the API server stores, so that a re-apply
+        (client- or server-side) sees no change.
+        """
         limits = dict(self.limits)
         if gpus:
             limits[GPU] = gpus
         out: dict[str, Any] = {}
         if limits:
-            out["limits"] = dict(sorted(limits.items()))
+            out["limits"] = {k: str(v) for k, v in sorted(limits.items())}
         if self.requests:
-            out["requests"] = dict(sorted(self.requests.items()))
+            out["requests"] = {k: str(v) for k, v in sorted(self.requests.items())}
         return out
 
 

@@ -172,10 +172,11 @@ def test_nfs_renders_a_bound_volume_and_claim_only_with_a_server() -> None:
     assert pv["spec"]["nfs"] == {"server": "192.0.2.10", "path": "/srv/nfs/kubeflow"}
     assert pv["spec"]["capacity"] == {"storage": "50Gi"} and pv["spec"]["accessModes"] == ["ReadWriteOnce"]
     assert pvc["spec"]["resources"]["requests"] == {"storage": "50Gi"} and pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
-    # Bound both ways, same (empty) class: no provisioner or default StorageClass can take the claim.
+    # Bound both ways, no class on either (a PV's "" is its unset value, which the server drops):
+    # no provisioner or default StorageClass can take the claim.
     assert pv["spec"]["claimRef"] == {"namespace": NS, "name": "notebooks-nfs"}
     assert pvc["spec"]["volumeName"] == "kubeflow-notebooks-nfs"
-    assert pv["spec"]["storageClassName"] == pvc["spec"]["storageClassName"] == ""
+    assert "storageClassName" not in pv["spec"] and pvc["spec"]["storageClassName"] == ""
     assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
     defaults = by_key(render(**NFS))
     assert defaults[("PersistentVolume", "kubeflow-notebooks-nfs")]["spec"]["capacity"] == {"storage": "20Gi"}

@@ -580,9 +580,18 @@ def compare_pod(d: Diffs, kind: str, name: str, prefix: str, r: dict[str, Any], 
         d.compare(kind, name, f"{prefix}pod {key}", r.get(key), o.get(key))
 
 
+def server_defaults(env_var: dict[str, Any]) -> dict[str, Any]:
+    """An env var as the API server stores it: fieldRef.apiVersion defaults to v1. Both sides are
+    compared after defaulting, so spelling the default out is not a difference."""
+    field_ref = env_var.get("valueFrom", {}).get("fieldRef")
+    if field_ref is None or "apiVersion" in field_ref:
+        return env_var
+    return {**env_var, "valueFrom": {**env_var["valueFrom"], "fieldRef": {"apiVersion": "v1", **field_ref}}}
+
+
 def compare_container(d: Diffs, kind: str, name: str, prefix: str, r: dict[str, Any], o: dict[str, Any]) -> None:
     def env(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        return {e["name"]: e for e in c.get("env", [])}
+        return {e["name"]: server_defaults(e) for e in c.get("env", [])}
 
     def resources(c: dict[str, Any]) -> dict[str, dict[str, str]]:
         return {part: {res: str(quantity(v).normalize()) for res, v in values.items() if res != GPU}

@@ -107,7 +107,10 @@ def pod(job: dict[str, Any], rtype: str) -> dict[str, Any]:
 
 
 def gpu_limit(job: dict[str, Any], rtype: str) -> int | None:
-    return container(job, rtype).get("resources", {}).get("limits", {}).get(GPU)
+    """The replica's GPU limit as a number (rendered as a string quantity, the form the server stores)."""
+    value = container(job, rtype).get("resources", {}).get("limits", {}).get(GPU)
+    assert value is None or isinstance(value, str), f"quantities are rendered as strings, got {value!r}"
+    return None if value is None else int(value)
 
 
 BASE = {"image": "registry.example/train:1.0"}
@@ -257,9 +260,9 @@ def test_resources_per_replica_type() -> None:
         "PS": {"limits": {"cpu": "500m", "memory": "1Gi"}},
         "Chief": {"limits": {GPU: 1}}}})
     assert container(job, "Worker")["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"},
-                                                     "limits": {"cpu": 2, "memory": "4Gi", GPU: 1}}
+                                                     "limits": {"cpu": "2", "memory": "4Gi", GPU: "1"}}
     assert container(job, "PS")["resources"] == {"limits": {"cpu": "500m", "memory": "1Gi"}}
-    assert container(job, "Chief")["resources"] == {"limits": {GPU: 1}}
+    assert container(job, "Chief")["resources"] == {"limits": {GPU: "1"}}
     assert {g.part: g.gpus for g in pod_groups(job)} == {"replica Chief": 1, "replica PS": 0, "replica Worker": 1}
 
 

@@ -138,7 +138,7 @@ def test_model_name_defaults_to_instance() -> None:
 def test_num_gpus_switches_image_and_limits(params: dict[str, Any], image: str, gpus: int | None) -> None:
     _, dep = split(render({"modelPath": MODEL_PATH, "replicas": 2, **params}).objects)
     assert server(dep)["image"] == image
-    assert server(dep)["resources"]["limits"].get(GPU) == gpus
+    assert server(dep)["resources"]["limits"].get(GPU) == (None if gpus is None else str(gpus))
     assert GPU not in server(dep)["resources"]["requests"]
     assert [(g.replicas, g.gpus) for g in pod_groups(dep)] == [(2, gpus or 0)]  # the GPU budget check sees them
 

@@ -484,13 +484,12 @@ def nfs_storage(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
     ns = ctx.namespace
     pv_name = f"{ns}-notebooks-nfs"
     labels = {"app": "notebooks-nfs"}
-    # storageClassName "" on both sides + claimRef/volumeName: the documented way to pre-bind a
-    # static volume; no StorageClass is needed and a default StorageClass cannot intercept the claim.
+    # a PV without class, a claim with storageClassName "" + claimRef/volumeName: the documented way to
+    # pre-bind a static volume; no StorageClass is needed and a default StorageClass cannot intercept it.
     pv = k8s.obj("v1", "PersistentVolume", pv_name, labels=labels, spec={
         "capacity": {"storage": p.nfsCapacity},
         "accessModes": [p.nfsAccessMode],
-        "persistentVolumeReclaimPolicy": "Retain",
-        "storageClassName": "",
+        "persistentVolumeReclaimPolicy": "Retain",  # no storageClassName: "" is its unset value on a PV
         "volumeMode": "Filesystem",
         "claimRef": {"namespace": ns, "name": NFS_CLAIM},
         "nfs": {"server": p.nfsServer, "path": p.nfsPath},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from pydantic_core import PydanticUndefined
 
 from .errors import KfgenError, Problem, did_you_mean
 from .loader import list_profiles, load_profile
-from .output import Drift, diff_dir, render_files, render_stream, write_dir
+from .output import Drift, diff_dir, is_kfgen_output, render_files, render_stream, write_dir
 from .profile import Profile, validate_profile
 from .prototype import Prototype, prototypes
 from .render import RenderResult, render_profile
@@ -36,6 +37,14 @@ class Workspace:
 
     def target(self, name: str) -> Path:
         return self.out_dir / name
+
+
+class WriteError(KfgenError):
+    """Writing one profile's output failed; that directory is unchanged, earlier ones were written."""
+
+    def __init__(self, problems: list[Problem], written: list[str]):
+        super().__init__(problems)
+        self.written = written
 
 
 @dataclass
@@ -67,14 +76,37 @@ def render(ws: Workspace, names: list[str], *, write: bool = True, check: bool =
     for name, result, files in rendered:
         drift = diff_dir(ws.target(name), files)
         if write and not check and not stream and drift:
-            write_dir(ws.target(name), files)
+            try:
+                write_dir(ws.target(name), files)
+            except KfgenError as exc:
+                done = [o.profile for o in outcomes if o.drift]
+                raise WriteError(exc.problems, written=done) from None
         outcomes.append(Outcome(name, len(result.objects), files, drift, result.warnings, result.summary,
                                 render_stream(result) if stream else ""))
     return outcomes
 
 
+def stale_outputs(ws: Workspace) -> list[Path]:
+    """Output directories kfgen wrote for profiles that no longer exist."""
+    if not ws.out_dir.is_dir():
+        return []
+    known = set(ws.profile_names())
+    return [d for d in sorted(ws.out_dir.iterdir())
+            if d.is_dir() and not d.name.startswith(".") and d.name not in known and is_kfgen_output(d)]
+
+
+def remove_outputs(dirs: list[Path]) -> None:
+    for d in dirs:
+        try:
+            shutil.rmtree(d)
+        except OSError as exc:
+            raise KfgenError(Problem(f"cannot remove stale output {d}/: {exc.strerror or exc}")) from None
+
+
 def resolve_names(ws: Workspace, profile: list[str] | None, all_: bool) -> list[str]:
     known = ws.profile_names()
+    if all_ and profile:
+        raise KfgenError(Problem("use either --profile or --all, not both"))
     if all_:
         if not known:
             raise KfgenError(Problem(f"no profiles in {ws.profiles_dir}/", hint="create profiles/<name>.yaml"))
@@ -82,6 +114,11 @@ def resolve_names(ws: Workspace, profile: list[str] | None, all_: bool) -> list[
     if not profile:
         raise KfgenError(Problem("name a profile with --profile NAME, or use --all",
                                  expected="one of: " + (", ".join(known) or "(none)")))
+    unknown = [n for n in dict.fromkeys(profile) if n not in known]
+    if unknown:  # also what keeps '../x' and partials ('_base') from being rendered
+        raise KfgenError([Problem(f"unknown profile '{n}'" + (" (partials can only be extended)" if n.startswith("_") else ""),
+                                  expected="one of: " + (", ".join(known) or f"(no profiles in {ws.profiles_dir}/)"),
+                                  found=repr(n), hint=did_you_mean(n, known)) for n in unknown])
     return list(dict.fromkeys(profile))
 
 

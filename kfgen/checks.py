@@ -1,17 +1,22 @@
-"""Whole-profile checks that run on rendered objects. Today: the GPU budget.
+"""Whole-profile checks that run on rendered objects: the GPU budget and whether pods fit the nodes.
 
 A profile describes its nodes. kfgen refuses a pod that asks for more GPUs than the largest node
 has (it would stay Pending forever), and a TFJob whose replicas together need more GPUs than the
 cluster has (a gang that can never start). It warns when GPUs are requested in a profile that
 declares nodes but none with GPUs, and reports a one-line budget: requested / available.
+It also refuses a pod whose CPU or memory request no node it may run on can hold, and warns when a
+pod's nodeSelector matches none of the declared nodes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Iterator
 
+from .k8s import parse_quantity
 from .profile import Profile
+from .prototype import Node
 from .render import INSTANCE_LABEL, Check, CheckResult, describe
 
 GPU = "nvidia.com/gpu"
@@ -26,6 +31,7 @@ class PodGroup:
     part: str  # e.g. "replica Worker", "" for plain workloads
     replicas: int
     gpus: int
+    pod: dict[str, Any]  # the pod spec
 
 
 def _pod_gpus(pod_spec: dict[str, Any]) -> int:
@@ -42,13 +48,13 @@ def pod_groups(obj: dict[str, Any]) -> Iterator[PodGroup]:
     if kind == "TFJob":
         for rtype, rspec in sorted(spec.get("tfReplicaSpecs", {}).items()):
             pod = rspec.get("template", {}).get("spec", {})
-            yield PodGroup(obj, f"replica {rtype}", int(rspec.get("replicas", 1)), _pod_gpus(pod))
+            yield PodGroup(obj, f"replica {rtype}", int(rspec.get("replicas", 1)), _pod_gpus(pod), pod)
     elif kind in _WORKLOADS:
         pod = spec.get("template", {}).get("spec", {})
         replicas = int(spec.get("replicas", 1)) if kind != "DaemonSet" else 1
-        yield PodGroup(obj, "", replicas, _pod_gpus(pod))
+        yield PodGroup(obj, "", replicas, _pod_gpus(pod), pod)
     elif kind == "Pod":
-        yield PodGroup(obj, "", 1, _pod_gpus(spec))
+        yield PodGroup(obj, "", 1, _pod_gpus(spec), spec)
 
 
 def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
@@ -94,4 +100,59 @@ def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     return result
 
 
-CHECKS: tuple[Check, ...] = (gpu_budget,)
+def _requested(pod: dict[str, Any], resource: str) -> Decimal:
+    """What the scheduler reserves for *resource*: the sum of the containers' requests (a limit
+    without a request counts as the request, as Kubernetes defaults it)."""
+    total = Decimal(0)
+    for c in pod.get("containers", []):
+        res = c.get("resources", {})
+        value = res.get("requests", {}).get(resource, res.get("limits", {}).get(resource))
+        if value is not None:
+            total += parse_quantity(str(value))
+    return total
+
+
+def _matches(node: Node, selector: dict[str, str]) -> bool:
+    labels = {"kubernetes.io/hostname": node.name, **dict(node.labels)}
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
+    """Refuse pods no declared node can hold (CPU, memory); warn on nodeSelectors matching no node."""
+    result = CheckResult()
+    nodes = profile.nodes
+    if not nodes:
+        return result
+    for obj in objects:
+        instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")
+        for g in pod_groups(obj):
+            what = describe(obj) + (f" {g.part}" if g.part else "")
+            selector = g.pod.get("nodeSelector", {})
+            candidates = [n for n in nodes if _matches(n, selector)]
+            if not candidates:
+                wanted = ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))
+                result.warnings.append(f"{what}: nodeSelector {wanted} matches none of the profile's nodes "
+                                       "(declare the label under cluster.nodes[].labels)")
+                continue
+            need = {"cpu": _requested(g.pod, "cpu"), "memory": _requested(g.pod, "memory")}
+            if any(all(need[r] <= parse_quantity(getattr(n, r)) for r in need) for n in candidates):
+                continue
+            biggest = max(candidates, key=lambda n: (parse_quantity(n.cpu), parse_quantity(n.memory)))
+            result.errors.append(profile.sources.problem(
+                ("components", instance) if instance else (),
+                f"instance '{instance}': {what} requests cpu {need['cpu'].normalize():f}, memory "
+                f"{_human_bytes(need['memory'])} per pod; no node it may run on has that much",
+                expected=f"at most cpu {biggest.cpu}, memory {biggest.memory} (node {biggest.name})",
+                found=f"cpu {need['cpu'].normalize():f}, memory {_human_bytes(need['memory'])}",
+                hint="lower the requests, or declare the node that can hold it under cluster.nodes"))
+    return result
+
+
+def _human_bytes(value: Decimal) -> str:
+    for suffix, size in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if value >= size:
+            return f"{(value / size).normalize():f}{suffix}"
+    return f"{value.normalize():f}"
+
+
+CHECKS: tuple[Check, ...] = (gpu_budget, node_fit)

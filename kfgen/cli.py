@@ -51,12 +51,27 @@ def render(
     from .errors import KfgenError
 
     ws = api.Workspace(profiles_dir, out_dir)
+    if check and stdout:
+        _err("error: --check and --stdout exclude each other: --check compares with out/, --stdout prints")
+        raise typer.Exit(2)
     try:
         names = api.resolve_names(ws, profile, all_)
         outcomes = api.render(ws, names, check=check, stream=stdout)
+        stale = api.stale_outputs(ws) if all_ and not stdout else []
+        if stale and not check:
+            api.remove_outputs(stale)
+    except api.WriteError as exc:
+        written = ", ".join(exc.written) or "none"
+        raise _fail(exc, 2, f"that profile's output is unchanged; profiles written before it: {written}.")
     except KfgenError as exc:
         raise _fail(exc, 2)
     drifted = False
+    for d in stale:
+        if check:
+            drifted = True
+            _err(f"{d}/ is output of a profile that no longer exists (render --all removes it)")
+        else:
+            typer.echo(f"removed {d}/: its profile no longer exists")
     for o in outcomes:
         for w in o.warnings:
             _err(f"warning: {o.profile}: {w}")
@@ -127,7 +142,7 @@ def params(prototype: str = typer.Argument(..., help="Prototype name, e.g. core.
     try:
         proto = api.get_prototype(prototype)
     except KfgenError as exc:
-        raise _fail(exc, 2)
+        raise _fail(exc, 2, "see 'kfgen prototypes'.")
     rows = api.param_docs(proto.params)
     typer.echo(f"{proto.name}: {proto.summary}\n")
     w_name = max(len(r.name) for r in rows)
@@ -185,18 +200,24 @@ def schemas_export(
         files = export_schemas(directory, kubernetes_version, descriptions=descriptions)
     except KfgenError as exc:
         raise _fail(exc, 2)
+    except OSError as exc:
+        _err(f"error: cannot write schemas to {directory}: {exc.strerror or exc}")
+        raise typer.Exit(2)
     typer.echo(f"wrote {len(files)} schemas to {directory}/")
     typer.echo(f"validate with: kubeconform -strict -summary -schema-location '{directory}/{SCHEMA_TEMPLATE}' FILE_OR_DIR...")
 
 
 @schemas_app.command("profile")
 def schemas_profile(
-    output: Path = typer.Option(Path("schemas/profile.schema.json"), "--output", "-o", help="Where to write it ('-' for stdout)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write it ('-' for stdout).  [default: schemas/profile.schema.json]"),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the file differs."),
 ) -> None:
     """Write the JSON Schema of profile files (editors use it through the yaml-language-server comment)."""
-    from .api import profile_json_schema
+    from .api import PROFILE_SCHEMA, profile_json_schema
+    from .errors import KfgenError
+    from .output import write_file
 
+    output = output or PROFILE_SCHEMA
     text = profile_json_schema()
     if str(output) == "-":
         sys.stdout.write(text)
@@ -209,10 +230,10 @@ def schemas_profile(
         typer.echo(f"{output} is up to date")
         return
     if current != text:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
+        try:
+            write_file(output, text)
+        except KfgenError as exc:
+            raise _fail(exc, 2)
     typer.echo(f"wrote {output}")
 
 

@@ -43,10 +43,6 @@ class RenderContext:
     kubernetes_version: str
     nodes: tuple[Node, ...] = ()
 
-    @property
-    def gpu_nodes(self) -> tuple[Node, ...]:
-        return tuple(n for n in self.nodes if n.gpus > 0)
-
 
 @dataclass
 class Rendered:

@@ -90,8 +90,8 @@ def render_profile(profile: Profile, checks: tuple[Check, ...] | None = None) ->
                 cluster_scoped = not labelled["metadata"].get("namespace")
                 problems.append(profile.sources.problem(
                     ("components", instance), f"{describe(labelled)} is rendered by both '{owner[key]}' and '{instance}'",
-                    hint=("it is cluster-scoped, so only one instance may render it: switch it off in one of them"
-                          " (e.g. tfJobOperator: false on a second core)") if cluster_scoped
+                    hint="it is cluster-scoped, so only one instance may render it: switch it off in one of them"
+                    if cluster_scoped
                     else "give one instance another namespace, or remove one"))
                 continue
             owner[key] = instance

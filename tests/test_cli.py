@@ -172,3 +172,63 @@ def test_params_unknown_prototype() -> None:
     res = run("params", "tf-servin")
     assert res.exit_code == 2
     assert "did you mean 'tf-serving'?" in res.stderr
+
+
+def test_check_and_stdout_exclude_each_other(workspace: Path) -> None:
+    res = run("render", "--all", "--check", "--stdout")
+    assert res.exit_code == 2 and "exclude each other" in res.stderr
+
+
+def test_profile_and_all_exclude_each_other(workspace: Path) -> None:
+    res = run("render", "--all", "-p", "gpu-lab")
+    assert res.exit_code == 2 and "either --profile or --all" in res.stderr
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("../profiles", "unknown profile '../profiles'"),
+    ("_base", "partials can only be extended"),
+])
+def test_only_profile_names_reach_the_file_system(workspace: Path, name: str, fragment: str) -> None:
+    (workspace / "profiles" / "_base.yaml").write_text("namespace: x\n")
+    before = snapshot(workspace)
+    res = run("render", "-p", name)
+    assert res.exit_code == 2 and fragment in res.stderr
+    assert snapshot(workspace) == before
+
+
+def test_stale_output_of_a_deleted_profile_is_reported_then_removed(workspace: Path) -> None:
+    assert run("render", "--all").exit_code == 0
+    (workspace / "profiles" / "cpu-laptop.yaml").unlink()
+    (workspace / "out" / "notes").mkdir()  # not kfgen's: never touched
+    res = run("render", "--all", "--check")
+    assert res.exit_code == 1
+    assert "out/cpu-laptop/ is output of a profile that no longer exists" in res.stderr
+    assert (workspace / "out" / "cpu-laptop").is_dir()
+    res = run("render", "--all")
+    assert res.exit_code == 0 and "removed out/cpu-laptop/" in res.stdout
+    assert not (workspace / "out" / "cpu-laptop").exists()
+    assert (workspace / "out" / "notes").is_dir()
+
+
+def test_check_sees_files_in_sub_directories(workspace: Path) -> None:
+    assert run("render", "-p", "gpu-lab").exit_code == 0
+    (workspace / "out" / "gpu-lab" / "extra").mkdir()
+    (workspace / "out" / "gpu-lab" / "extra" / "x.yaml").write_text("kind: X\n")
+    res = run("render", "-p", "gpu-lab", "--check")
+    assert res.exit_code == 1 and "extra    out/gpu-lab/extra/x.yaml" in res.stderr
+
+
+def test_a_directory_kfgen_did_not_write_is_never_replaced(workspace: Path) -> None:
+    mine = workspace / "mine" / "gpu-lab"
+    mine.mkdir(parents=True)
+    (mine / "precious.txt").write_text("keep me")
+    res = run("render", "-p", "gpu-lab", "--out-dir", "mine")
+    assert res.exit_code == 2 and "was not written by kfgen" in res.stderr
+    assert (mine / "precious.txt").read_text() == "keep me"
+
+
+def test_write_errors_are_reported_without_traceback(workspace: Path) -> None:
+    (workspace / "afile").write_text("")
+    res = run("render", "-p", "gpu-lab", "--out-dir", "afile")
+    assert res.exit_code == 2
+    assert "cannot create afile" in res.stderr and "Traceback" not in res.output

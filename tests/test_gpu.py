@@ -93,3 +93,46 @@ def test_committed_gpu_lab_fits_its_nodes() -> None:
     ws = Workspace(ROOT / "profiles", ROOT / "out")
     result = render_profile(ws.load("gpu-lab"))
     assert result.summary[0].startswith("GPU budget: 3 requested / 2 available")
+
+
+# --- CPU, memory and nodeSelector against the declared nodes ----------------------------------
+
+SMALL_NODES = """\
+cluster:
+  nodes:
+    - {name: small, cpu: "2", memory: 4Gi, labels: {pool: cpu}}
+    - {name: big, cpu: "8", memory: 32Gi, gpus: 1, labels: {pool: gpu}}
+"""
+
+
+def sized_job(name: str, cpu: str, memory: str, selector: str = "") -> str:
+    return (f"  {name}:\n    prototype: tf-job\n    params:\n      image: img:1\n      num_workers: 1\n"
+            f"      resources:\n        Worker:\n          requests: {{cpu: '{cpu}', memory: {memory}}}\n"
+            + (f"      nodeSelector: {{{selector}}}\n" if selector else ""))
+
+
+@pytest.mark.parametrize("cpu, memory, selector, fits", [
+    ("8", "32Gi", "", True),                 # exactly the big node
+    ("8500m", "1Gi", "", False),             # more CPU than any node
+    ("1", "33Gi", "", False),                # more memory than any node
+    ("4", "8Gi", "pool: gpu", True),
+    ("4", "8Gi", "pool: cpu", False),        # fits the cluster, not the nodes it may run on
+    ("1", "1Gi", "kubernetes.io/hostname: small", True),
+])
+def test_pods_must_fit_a_node_they_may_run_on(tmp_path: Path, cpu: str, memory: str, selector: str, fits: bool) -> None:
+    text = SMALL_NODES + "components:\n" + sized_job("j", cpu, memory, selector)
+    if fits:
+        render(tmp_path, text)
+        return
+    with pytest.raises(KfgenError) as info:
+        render(tmp_path, text)
+    p = info.value.problems[0]
+    assert "instance 'j': TFJob kubeflow/j replica Worker requests cpu" in p.message
+    assert "no node it may run on has that much" in p.message
+    assert p.expected.startswith("at most cpu") and p.path == ("components", "j")
+
+
+def test_node_selector_matching_no_node_warns(tmp_path: Path) -> None:
+    result = render(tmp_path, SMALL_NODES + "components:\n" + sized_job("j", "1", "1Gi", "pool: tpu"))
+    assert result.warnings == [f"TFJob kubeflow/j replica {r}: nodeSelector pool=tpu matches none of the "
+                               "profile's nodes (declare the label under cluster.nodes[].labels)" for r in ("Chief", "Worker")]

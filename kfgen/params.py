@@ -6,28 +6,88 @@ coercion), so a typo inside ``resources:`` is reported like a typo in a top-leve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from . import k8s
 from .prototype import Params
 
 GPU = "nvidia.com/gpu"
+#: Kubernetes stores replica counts, deadlines and the like as int32: larger values are refused.
+INT32_MAX = 2 ** 31 - 1
 
-# A Kubernetes quantity (kfgen.k8s.parse_quantity's syntax) without sign: resources are never negative.
-QUANTITY_PATTERN = r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
-Quantity = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=QUANTITY_PATTERN)]
-RESOURCE_NAME_PATTERN = (r"^(cpu|memory|ephemeral-storage|hugepages-[0-9A-Za-z.]+|"
-                         r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+
+# --- patterns, and what they mean to people --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatternHelp:
+    """What a regular expression admits, in words, for error messages (instead of the regex)."""
+
+    description: str  # the whole of 'expected:', e.g. "a Kubernetes quantity such as 500m, 2 or 20Gi"
+    short: str  # as one alternative among several ("integer or <short>")
+    names: tuple[str, ...] = ()  # the usual values, for did-you-mean
+
+
+#: pattern -> its description; filled by :func:`described` where the patterns are defined.
+PATTERN_HELP: dict[str, PatternHelp] = {}
+
+
+def described(pattern: str, description: str, *, short: str | None = None, names: tuple[str, ...] = ()) -> str:
+    """Register what *pattern* means (for error messages) and return it unchanged."""
+    PATTERN_HELP[pattern] = PatternHelp(description, short or description, names)
+    return pattern
+
+
+class ParamError(ValueError):
+    """A validator's refusal with the parts of a problem report: the message, what was expected, a hint."""
+
+    def __init__(self, message: str, *, expected: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.expected = expected
+        self.hint = hint
+
+
+def _quantity(value: str) -> str:
+    k8s.parse_quantity(value)  # the pattern admits 1e1.5 and 1e99999999; the parser refuses them, with a reason
+    return value
+
+
+# A Kubernetes quantity without sign: resources and sizes are never negative.
+QUANTITY_PATTERN = described(k8s.NON_NEGATIVE_QUANTITY_PATTERN, "a Kubernetes quantity such as 500m, 2 or 20Gi",
+                             short="a quantity string such as '500m'")
+described(k8s.QUANTITY_PATTERN, "a Kubernetes quantity such as 500m, -2 or 20Gi", short="a quantity string such as '500m'")
+QuantityString = Annotated[str, Field(pattern=QUANTITY_PATTERN), AfterValidator(_quantity)]
+Quantity = Annotated[int, Field(ge=0, le=2 ** 63 - 1)] | QuantityString
+RESOURCE_NAME_PATTERN = described(
+    r"^(cpu|memory|ephemeral-storage|hugepages-[0-9A-Za-z.]+|"
+    r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$",
+    "a resource name: cpu, memory, ephemeral-storage, hugepages-<size>, or <domain>/<name> such as nvidia.com/gpu",
+    short="a resource name", names=("cpu", "memory", "ephemeral-storage", GPU))
 ResourceName = Annotated[str, Field(pattern=RESOURCE_NAME_PATTERN)]
 ResourceMap = dict[ResourceName, Quantity]
-DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DNS_LABEL = described(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    "a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit, "
+    "at most 63 characters", short="a DNS label")
+DNS_SUBDOMAIN = described(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    "a DNS subdomain: dot-separated DNS labels (lower-case letters, digits and '-'), at most 253 characters",
+    short="a DNS subdomain")
 # A label key / taint key: optional DNS-subdomain prefix, then a name.
-QUALIFIED_NAME = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
-ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-IMAGE = k8s.IMAGE_PATTERN
+QUALIFIED_NAME = described(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+    "a label key such as gpu or example.com/pool: letters, digits, '-', '_' and '.' (starting and ending "
+    "with a letter or digit), optionally after a DNS-subdomain prefix and '/'", short="a label key")
+ENV_NAME = described(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$",
+                     "an environment variable name: letters, digits, '_', '-' and '.', not starting with a digit",
+                     short="an environment variable name")
+ABSOLUTE_PATH = described(r"^/", "an absolute path (starting with '/')", short="an absolute path")
+IMAGE = described(k8s.IMAGE_PATTERN, "an image reference such as registry.example/name:tag (lower-case name; "
+                  "optional registry host, :tag and @sha256:digest)", short="an image reference")
 
 
 def quantity_value(q: int | str) -> Decimal:
@@ -92,8 +152,9 @@ class Toleration(Spec):
     value: Annotated[str | None, Field(description="Taint value (operator Equal only).")] = None
     effect: Annotated[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None, Field(
         description="Taint effect to match; unset matches every effect.")] = None
+    # Kubernetes stores int64 here; 2^31-1 seconds (68 years) is bound enough.
     tolerationSeconds: Annotated[int | None, Field(
-        ge=0, description="How long a NoExecute taint is tolerated before eviction (effect NoExecute only).")] = None
+        ge=0, le=INT32_MAX, description="How long a NoExecute taint is tolerated before eviction (effect NoExecute only).")] = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Toleration:
@@ -117,7 +178,7 @@ class ClaimMount(Spec):
 
     claimName: Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253,
                                     description="Name of an existing PersistentVolumeClaim in the job's namespace.")]
-    mountPath: Annotated[str, Field(pattern=r"^/", description="Absolute path to mount the claim at.")]
+    mountPath: Annotated[str, Field(pattern=ABSOLUTE_PATH, description="Absolute path to mount the claim at.")]
     readOnly: Annotated[bool, Field(description="Mount read-only.")] = False
 
 

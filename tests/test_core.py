@@ -31,7 +31,7 @@ NFS = dict(nfsServer="192.0.2.10", nfsPath="/srv/nfs/kubeflow", jupyterNotebookP
 
 
 def render(ctx: RenderContext = CTX, **params: Any) -> list[dict[str, Any]]:
-    return PROTOTYPE.render(ctx, CoreParams(**params))
+    return PROTOTYPE.render_instance(ctx, CoreParams(**params)).objects
 
 
 def by_key(objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -181,7 +181,7 @@ def test_nfs_renders_a_bound_volume_and_claim_only_with_a_server() -> None:
     defaults = by_key(render(**NFS))
     assert defaults[("PersistentVolume", "kubeflow-notebooks-nfs")]["spec"]["capacity"] == {"storage": "20Gi"}
     assert defaults[("PersistentVolume", "kubeflow-notebooks-nfs")]["spec"]["accessModes"] == ["ReadWriteMany"]
-    other_ns = PROTOTYPE.render(RenderContext("t", "c", "lab", "1.37"), CoreParams(**NFS))
+    other_ns = render(RenderContext("t", "c", "lab", "1.37"), **NFS)
     assert ("PersistentVolume", "lab-notebooks-nfs") in by_key(other_ns)
 
 
@@ -262,9 +262,29 @@ def test_dummy_is_explicit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert c.JupyterHub.authenticator_class == "dummy"
 
 
+@pytest.mark.parametrize("params, warned", [
+    pytest.param({}, False, id="cluster-ip"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer"}, True, id="load-balancer"),
+    pytest.param({"jupyterHubServiceType": "NodePort"}, True, id="node-port"),
+    pytest.param({"jupyterHubExternalIPs": ["192.0.2.10"]}, True, id="external-ip"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "dummy"}, True, id="explicit-dummy"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "iap"}, False, id="iap"),
+    pytest.param({"tfAmbassadorServiceType": "LoadBalancer", "tfJobUiServiceType": "NodePort"}, False,
+                 id="other-services-exposed"),
+])
+def test_exposed_hub_with_dummy_login_warns(params: dict[str, Any], warned: bool) -> None:
+    out = PROTOTYPE.render_instance(CTX, CoreParams(**params))
+    assert len(out.warnings) == int(warned), out.warnings
+    if warned:
+        text = out.warnings[0]
+        assert "anyone" in text and "any name and password" in text and "jupyterHubAuthenticator: iap" in text
+        assert ("192.0.2.10" in text) == ("jupyterHubExternalIPs" in params)
+    assert out.objects == render(**params)  # a warning changes nothing rendered
+
+
 def test_usage_id_is_derived_stably_and_differs_per_profile() -> None:
     def cluster_id(ctx: RenderContext) -> str:
-        args = containers(get(PROTOTYPE.render(ctx, CoreParams(reportUsage=True)), "Deployment",
+        args = containers(get(render(ctx, reportUsage=True), "Deployment",
                               "spartakus-volunteer"))["volunteer"]["args"]
         (arg,) = [a for a in args if a.startswith("--cluster-id=")]
         return arg.split("=", 1)[1]
@@ -313,8 +333,8 @@ def test_cluster_wide_operator_uses_cluster_roles() -> None:
 
 
 def test_a_second_instance_without_operator_shares_nothing_cluster_scoped() -> None:
-    first = PROTOTYPE.render(RenderContext("t", "a", "team-a", "1.37"), CoreParams(tfJobNamespaced=False))
-    second = PROTOTYPE.render(RenderContext("t", "b", "team-b", "1.37"), CoreParams(tfJobOperator=False, **NFS))
+    first = render(RenderContext("t", "a", "team-a", "1.37"), tfJobNamespaced=False)
+    second = render(RenderContext("t", "b", "team-b", "1.37"), tfJobOperator=False, **NFS)
     assert not {k for k in by_key(second) if "operator" in k[1] or k[0] in (
         "CustomResourceDefinition", "ValidatingWebhookConfiguration")}
     assert ("Deployment", "tf-job-dashboard") in by_key(second) and ("StatefulSet", "tf-hub") in by_key(second)
@@ -490,9 +510,31 @@ def test_ambassador_mapping_text() -> None:
                                     "service": "x.ns:8000", "timeout_ms": 30000, "host_rewrite": "yes"}
 
 
-@pytest.mark.parametrize("text, value", [("20Gi", 20 * 2 ** 30), ("500m", 0.5), ("1.5G", 1.5e9), ("2", 2), ("1e3", 1000)])
+@pytest.mark.parametrize("text, value", [
+    ("20Gi", 20 * 2 ** 30), ("500m", 0.5), ("1.5G", 1.5e9), ("2", 2), ("1e3", 1000), ("1Pi", 2 ** 50),
+    ("1.5e9", 1.5e9), (".5", 0.5), ("1.", 1), ("+2", 2), ("-2", -2), ("250n", 250e-9), ("3u", 3e-6),
+    ("1E", 1e18), ("1E3", 1000), ("5e-1", 0.5), ("7Ei", 7 * 2 ** 60), ("1e-99999999", 0),
+])
 def test_parse_quantity(text: str, value: float) -> None:
     assert float(k8s.parse_quantity(text)) == value
+    assert k8s.re.match(k8s.QUANTITY_PATTERN, text)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("9e99999999", "too large"), ("1e9999999", "too large"), ("8Ei", "too large"), ("10E", "too large"),
+    ("-9e99999999", "out of range"), ("1e1.5", "exponent must be a whole number"),
+    ("1K", "not a Kubernetes quantity"), ("1 Gi", "not a Kubernetes quantity"), ("", "not a Kubernetes quantity"),
+])
+def test_parse_quantity_refuses_with_a_value_error(text: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        k8s.parse_quantity(text)
+
+
+def test_one_quantity_pattern() -> None:
+    from kfgen import params, tfjob
+    assert tfjob.QUANTITY_PATTERN == k8s.QUANTITY_PATTERN  # the CRD's expression is Kubernetes' own
+    assert params.QUANTITY_PATTERN == k8s.NON_NEGATIVE_QUANTITY_PATTERN
+    assert not k8s.re.match(k8s.NON_NEGATIVE_QUANTITY_PATTERN, "-1")
 
 
 # --- against a real API server (etcd + kube-apiserver on loopback) --------------------------------

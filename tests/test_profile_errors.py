@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kfgen.errors import KfgenError
+from kfgen.k8s_schemas import shipped_versions
 from kfgen.loader import load_profile
 from kfgen.profile import validate_profile
 
@@ -23,7 +24,20 @@ components:
     params:
       jupyterHubServiceType: LoadBalancer
       reportUsage: false
+  job:
+    prototype: tf-job
+    params:
+      image: docker.io/tensorflow/tensorflow:2.18.0
+      num_workers: 1
+      resources:
+        Worker:
+          requests: {cpu: 500m}
+          limits: {cpu: "1", memory: 2Gi}
 """
+JOB = ("components", "job", "params")
+CPU = JOB + ("resources", "Worker", "requests", "cpu")
+LIMITS = JOB + ("resources", "Worker", "limits")
+CORE = ("components", "kubeflow-core", "params")
 
 
 def problems_for(tmp_path: Path, text: str) -> list:
@@ -68,10 +82,94 @@ CASES = [
                  ("cluster", "nodes", 0, "gpu"), "unknown field 'gpu'", "gpus", None,
                  "did you mean 'gpus'?", id="node-field-typo"),
     pytest.param('kubernetesVersion: "1.37"', "kubernetesVersion: 1.37", 2,
-                 ("kubernetesVersion",), "invalid value", "valid string", "number 1.37", "quote it: '1.37'",
+                 ("kubernetesVersion",), "invalid value", "a Kubernetes minor version, as a string such as '1.37'",
+                 "number 1.37", "quote it (YAML read the number 1.37; write it as a string, e.g. '1.37')",
                  id="version-unquoted"),
     pytest.param("namespace: kubeflow", "namespace: Kube_Flow", 1,
-                 ("namespace",), "wrong format", "matching", "string 'Kube_Flow'", None, id="bad-namespace"),
+                 ("namespace",), "wrong format", "a DNS label: lower-case letters, digits and '-'",
+                 "string 'Kube_Flow'", "try 'kube-flow'", id="bad-namespace"),
+
+    # 1. a union's members (Quantity = int | quantity string; args = str | list[str]) give ONE problem,
+    #    at the user's path, without pydantic's member names (constrained-int, list[str] ...)
+    pytest.param("requests: {cpu: 500m}", "requests: {cpu: 0.5}", 20, CPU, "invalid value",
+                 "integer or a quantity string such as '500m'", "number 0.5",
+                 "quote it (YAML read the number 0.5; write it as a string, e.g. '0.5')", id="union-float-quantity"),
+    pytest.param("requests: {cpu: 500m}", "requests: {cpu: yes}", 20, CPU, "invalid value",
+                 "integer or a quantity string such as '500m'", "boolean true", None, id="union-boolean-quantity"),
+    pytest.param("requests: {cpu: 500m}", "requests: {cpu: -1}", 20, CPU, "invalid value",
+                 "greater than or equal to 0", "integer -1", None, id="union-member-that-took-the-type"),
+    pytest.param("      num_workers: 1\n", "      num_workers: 1\n      args: 5\n", 18, JOB + ("args",), "invalid value",
+                 "string or list of strings", "integer 5",
+                 "quote it (YAML read the number 5; write it as a string, e.g. '5')", id="union-args-number"),
+    pytest.param("      num_workers: 1\n", "      num_workers: 1\n      args: [--a, 1]\n", 18, JOB + ("args", 1),
+                 "invalid value", "valid string", "integer 1",
+                 "quote it (YAML read the number 1; write it as a string, e.g. '1')", id="union-list-item"),
+
+    # 2. patterns are described, not shown as regexes
+    pytest.param("tensorflow:2.18.0", "TensorFlow:2.18.0", 16, JOB + ("image",), "wrong format",
+                 "an image reference such as registry.example/name:tag", "string 'docker.io/tensorflow/TensorFlow:2.18.0'",
+                 None, id="regex-image"),
+    pytest.param("requests: {cpu: 500m}", "requests: {cpu: 2 cores}", 20, CPU, "wrong format",
+                 "a Kubernetes quantity such as 500m, 2 or 20Gi", "string '2 cores'", None, id="regex-quantity"),
+    pytest.param("      gpus: 1", "      gpus: 1\n      cpu: 0.5", 7, ("cluster", "nodes", 0, "cpu"), "invalid value",
+                 "a Kubernetes quantity such as 500m, 2 or 20Gi", "number 0.5",
+                 "quote it (YAML read the number 0.5; write it as a string, e.g. '0.5')", id="node-cpu-number"),
+    pytest.param('limits: {cpu: "1", memory: 2Gi}', 'limits: {cpu: "1", memry: 2Gi}', 21, LIMITS + ("memry",),
+                 "invalid name 'memry'", "a resource name: cpu, memory, ephemeral-storage", "string 'memry'",
+                 "did you mean 'memory'?", id="resource-name-typo"),
+    pytest.param('limits: {cpu: "1", memory: 2Gi}', 'limits: {cpu: "1", gpu: 1}', 21, LIMITS + ("gpu",),
+                 "invalid name 'gpu'", "a resource name", "string 'gpu'", "did you mean 'nvidia.com/gpu'?",
+                 id="resource-name-gpu"),
+    pytest.param("      num_workers: 1\n", "      num_workers: 1\n      env: {1ST: x}\n", 18, JOB + ("env", "1ST"),
+                 "invalid name '1ST'", "an environment variable name", "string '1ST'", None, id="env-name"),
+
+    # 3. invalid keys: the key's path, no '[key]'
+    pytest.param("  job:\n", "  Kubeflow_Job:\n", 13, ("components", "Kubeflow_Job"), "invalid name 'Kubeflow_Job'",
+                 "a DNS label: lower-case letters, digits and '-'", "string 'Kubeflow_Job'", "try 'kubeflow-job'",
+                 id="instance-name"),
+    pytest.param("  job:\n", "  " + "j" * 64 + ":\n", 13, ("components", "j" * 64), "invalid name", "at most 63 characters",
+                 "(64 characters)", None, id="instance-name-too-long"),
+
+    # 4. hints
+    pytest.param('kubernetesVersion: "1.37"', "kubernetesVersion: 1.30", 2, ("kubernetesVersion",), "invalid value",
+                 "a Kubernetes minor version", "number 1.3",
+                 "quote it (YAML read the number 1.3; write it as a string, e.g. '1.30')", id="version-trailing-zero"),
+    pytest.param("      reportUsage: false\n", "      reportUsage: false\n      namespace: lab\n", 13,
+                 CORE + ("namespace",), "unknown field 'namespace'", "reportUsage", None,
+                 "'namespace' goes beside 'prototype', not under 'params'", id="namespace-under-params"),
+    pytest.param("    prototype: tf-job\n", "    prototype: tf-job\n    num_ps: 1\n", 15,
+                 ("components", "job", "num_ps"), "unknown field 'num_ps'", "params", None,
+                 "'num_ps' is a parameter of 'tf-job': put it under 'params'", id="param-beside-prototype"),
+    pytest.param("prototype: core", "prototype: null", 9, ("components", "kubeflow-core", "prototype"),
+                 "component has no prototype", "core, tf-cnn", "null", None, id="prototype-null"),
+    pytest.param("      reportUsage: false\n", "      reportUsage: false\n      usageId: 2018-01-01\n", 13,
+                 CORE + ("usageId",), "invalid value", None, "date 2018-01-01",
+                 "quote it (YAML read the date 2018-01-01; write it as a string, e.g. '2018-01-01')", id="date"),
+    pytest.param("      num_workers: 1\n", "      num_workers: 1\n      nodeSelector: {gpu: yes}\n", 18,
+                 JOB + ("nodeSelector", "gpu"), "invalid value", "valid string", "boolean true",
+                 "quote it (YAML reads unquoted yes, no, on, off, true and false as booleans; write e.g. 'yes')",
+                 id="boolean-for-string"),
+
+    # 5. what the API server would refuse
+    pytest.param("num_workers: 1", "num_workers: 2147483648", 17, JOB + ("num_workers",), "invalid value",
+                 "less than or equal to 2147483647", "integer 2147483648", None, id="int32-replicas"),
+    pytest.param("      gpus: 1", "      gpus: 2147483648", 6, ("cluster", "nodes", 0, "gpus"), "invalid value",
+                 "less than or equal to 2147483647", None, None, id="int32-node-gpus"),
+    pytest.param("namespace: kubeflow", "namespace: " + "n" * 64, 1, ("namespace",), "value is too long",
+                 "at most 63 characters", "(64 characters)", None, id="namespace-too-long"),
+    pytest.param('kubernetesVersion: "1.37"', 'kubernetesVersion: "1.24"', 2, ("kubernetesVersion",),
+                 "kfgen has no Kubernetes schemas for version 1.24", "one of: " + ", ".join(shipped_versions()),
+                 "string '1.24'", f"the newest supported version is '{shipped_versions()[-1]}'", id="unsupported-version"),
+
+    # 6. quantities the parser refuses are field errors, not tracebacks
+    pytest.param("requests: {cpu: 500m}", 'requests: {cpu: "1e9999999"}', 20, CPU,
+                 "'1e9999999' is too large for a Kubernetes quantity", None, None, None, id="quantity-overflow"),
+    pytest.param("requests: {cpu: 500m}", 'requests: {cpu: "1e1.5"}', 20, CPU,
+                 "the exponent must be a whole number", None, None, None, id="quantity-fractional-exponent"),
+    pytest.param("      reportUsage: false\n", "      reportUsage: false\n      nfsServer: 192.0.2.10\n"
+                 "      jupyterNotebookPVCMount: /home/jovyan/work\n      nfsCapacity: '9e99999999'\n", 15,
+                 CORE + ("nfsCapacity",), "'9e99999999' is too large for a Kubernetes quantity", None, None, None,
+                 id="nfs-capacity-overflow"),
 ]
 
 
@@ -94,6 +192,8 @@ def test_bad_value_is_reported_precisely(tmp_path: Path, old: str, new: str, lin
     assert p.hint == hint
     text = p.format()
     assert f"p.yaml:{line}" in text and "Traceback" not in text
+    for leak in ("constrained-", "[key]", "list[str]", "function-", "datetime.", "^[", "^(", "]*"):  # internals, regexes
+        assert leak not in text, text
 
 
 def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
@@ -125,3 +225,25 @@ def test_error_in_a_parent_profile_points_at_the_parent(tmp_path: Path) -> None:
         validate_profile(load_profile(tmp_path, "p"))
     p = info.value.problems[0]
     assert p.file.endswith("base.yaml") and p.line == 12
+
+
+def test_problems_are_sorted_by_file_line_and_path(tmp_path: Path) -> None:
+    # pydantic reports in model order (namespace before components); people read files top down
+    text = GOOD.replace("namespace: kubeflow\n", "").replace("reportUsage: false", "reportUsage: 1") + "namespace: Bad\n"
+    text = text.replace("num_workers: 1", "num_workers: -1").replace("kubernetesVersion: \"1.37\"", "kubernetesVersion: 1.37")
+    problems = problems_for(tmp_path, text)
+    lines = [p.line for p in problems]
+    assert lines == sorted(lines) and len(problems) == 4, [p.format() for p in problems]
+    assert problems[-1].path == ("namespace",)
+
+
+def test_problems_at_one_line_are_sorted_by_path(tmp_path: Path) -> None:
+    problems = problems_for(tmp_path, GOOD.replace('limits: {cpu: "1", memory: 2Gi}', "limits: {memory: x, cpu: y}"))
+    assert [p.path[-1] for p in problems] == ["cpu", "memory"]
+
+
+def test_every_invalid_param_of_a_union_member_is_one_problem(tmp_path: Path) -> None:
+    text = GOOD.replace("requests: {cpu: 500m}", "requests: {cpu: 0.5, memory: 1.5}")
+    problems = problems_for(tmp_path, text)
+    assert [p.path[-1] for p in problems] == ["cpu", "memory"]
+    assert all(p.expected == "integer or a quantity string such as '500m'" for p in problems)

@@ -40,7 +40,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from kfgen import k8s
-from kfgen.prototype import Params, Prototype, RenderContext, ServiceType
+from kfgen.params import IMAGE, described
+from kfgen.prototype import Params, Prototype, RenderContext, Rendered, ServiceType
 
 # --- images (all pinned; every one is a param) -------------------------------------------------
 
@@ -73,7 +74,9 @@ USER_STORAGE_CAPACITY = "10Gi"  # per-user claims when jupyterNotebookPVCMount i
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
-Image = Annotated[str, Field(pattern=k8s.IMAGE_PATTERN)]
+Image = Annotated[str, Field(pattern=IMAGE)]
+USAGE_ID = described(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "a cluster id: letters, digits, '.', '_' and '-', "
+                     "starting with a letter or digit, at most 63 characters", short="a cluster id")
 
 
 def _absolute_path(value: str, what: str) -> str:
@@ -163,7 +166,7 @@ class CoreParams(Params):
         False, description="Run the spartakus usage reporter (anonymous node counts to "
         f"{USAGE_DATABASE}, as ksonnet did). Off by default.")
     usageId: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", description="Cluster id sent with usage reports. "
+        None, pattern=USAGE_ID, description="Cluster id sent with usage reports. "
         "Unset: derived stably from the profile, namespace and instance (first 16 hex digits of their SHA-256), "
         "never random, so re-rendering does not change it. Only meaningful with reportUsage.")
     spartakusImage: Image = Field(SPARTAKUS_IMAGE, description="Image of the spartakus usage reporter.")
@@ -687,10 +690,27 @@ def spartakus(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
     ]
 
 
-def render(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
-    """Every object of the core component, in ksonnet's order. Pure: depends on ctx and p only."""
-    return (jupyterhub(ctx, p) + nfs_storage(ctx, p) + tf_job_operator(ctx, p) + tf_job_dashboard(ctx, p)
-            + ambassador(ctx, p) + spartakus(ctx, p))
+def security_warnings(p: CoreParams) -> list[str]:
+    """What the user should know before applying: JupyterHub reachable from outside the cluster
+    while anyone can log in (the dummy authenticator takes any name and any password)."""
+    exposed = []
+    if p.jupyterHubServiceType != "ClusterIP":
+        exposed.append(f"jupyterHubServiceType: {p.jupyterHubServiceType}")
+    if p.jupyterHubExternalIPs:
+        exposed.append(f"jupyterHubExternalIPs: {', '.join(p.jupyterHubExternalIPs)}")
+    if not exposed or p.jupyterHubAuthenticator not in (None, "dummy"):
+        return []
+    return [f"JupyterHub is exposed outside the cluster ({'; '.join(exposed)}) with the dummy authenticator: "
+            "anyone who reaches Service tf-hub-lb can log in with any name and password and run code in the "
+            "cluster. Keep jupyterHubServiceType: ClusterIP without jupyterHubExternalIPs (and use kubectl "
+            "port-forward), or put it behind Google's Identity-Aware Proxy with jupyterHubAuthenticator: iap"]
+
+
+def render(ctx: RenderContext, p: CoreParams) -> Rendered:
+    """Every object of the core component, in ksonnet's order, and warnings. Pure: depends on ctx and p only."""
+    objects = (jupyterhub(ctx, p) + nfs_storage(ctx, p) + tf_job_operator(ctx, p) + tf_job_dashboard(ctx, p)
+               + ambassador(ctx, p) + spartakus(ctx, p))
+    return Rendered(objects, security_warnings(p))
 
 
 PROTOTYPE = Prototype(

@@ -25,30 +25,33 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ..params import INT32_MAX, described
 from ..prototype import Params, Prototype, RenderContext
 from .tf_job import IMAGE, TfJobParams, tfjob
 
 WORKING_DIR = "/opt/tf-benchmarks/scripts/tf_cnn_benchmarks"
 DEFAULT_IMAGE = "docker.io/kubeflow/tf-benchmarks-cpu:v20171202-bdab599-dirty-284af3"
 DEFAULT_IMAGE_GPU = "docker.io/kubeflow/tf-benchmarks-gpu:v20171202-bdab599-dirty-284af3"
+MODEL = described(r"^[a-z0-9][a-z0-9_.]*$", "a model name tf_cnn_benchmarks knows, such as resnet50 "
+                  "(lower-case letters, digits, '_' and '.')", short="a model name")
 
 
 class TfCnnParams(Params):
     """Parameters of tf-cnn (ksonnet's io.ksonnet.pkg.tf-cnn)."""
 
-    batch_size: Annotated[int, Field(ge=1, description="Batch size per device (--batch_size).")] = 32
+    batch_size: Annotated[int, Field(ge=1, le=INT32_MAX, description="Batch size per device (--batch_size).")] = 32
     model: Annotated[str, Field(
-        pattern=r"^[a-z0-9][a-z0-9_.]*$",
+        pattern=MODEL,
         description="Model to benchmark (--model), a name tf_cnn_benchmarks knows: e.g. resnet50, resnet101, "
                     "resnet152, inception3, inception4, vgg16, vgg19, alexnet, googlenet, overfeat, lenet, "
                     "trivial, mobilenet, nasnet.")] = "resnet50"
     num_gpus: Annotated[int, Field(
-        ge=0, description="GPUs per worker; > 0 switches workers to image_gpu, --device=gpu and NCHW.")] = 0
+        ge=0, le=INT32_MAX, description="GPUs per worker; > 0 switches workers to image_gpu, --device=gpu and NCHW.")] = 0
     image: Annotated[str, Field(pattern=IMAGE, description="Image of PS replicas, and of workers without GPUs.")] = DEFAULT_IMAGE
     image_gpu: Annotated[str, Field(pattern=IMAGE, description="Image of workers when num_gpus > 0.")] = DEFAULT_IMAGE_GPU
     num_ps: Annotated[int, Field(
-        ge=1, description="Parameter-server replicas (--variable_update=parameter_server needs at least one).")] = 1
-    num_workers: Annotated[int, Field(ge=1, description="Worker replicas (worker 0 is the chief).")] = 1
+        ge=1, le=INT32_MAX, description="Parameter-server replicas (--variable_update=parameter_server needs at least one).")] = 1
+    num_workers: Annotated[int, Field(ge=1, le=INT32_MAX, description="Worker replicas (worker 0 is the chief).")] = 1
 
 
 def benchmark_args(p: TfCnnParams) -> list[str]:

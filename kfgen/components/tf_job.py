@@ -40,8 +40,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .. import k8s
-from ..params import (ENV_NAME, GPU, GPU_TOLERATION, IMAGE, QUALIFIED_NAME, ClaimMount, Resources, Spec,
-                      Toleration, claim_volumes)
+from ..params import (ABSOLUTE_PATH, ENV_NAME, GPU, GPU_TOLERATION, IMAGE, INT32_MAX, QUALIFIED_NAME, ClaimMount,
+                      Resources, Spec, Toleration, claim_volumes)
 from ..prototype import Params, Prototype, RenderContext, Rendered
 
 API_VERSION = "kubeflow.org/v1"
@@ -56,12 +56,13 @@ class RunPolicy(Spec):
 
     cleanPodPolicy: Annotated[Literal["All", "Running", "None"] | None, Field(
         description="Which pods to delete when the job finishes: All, Running, or None.")] = None
-    backoffLimit: Annotated[int | None, Field(ge=0, le=2**31 - 1,
+    backoffLimit: Annotated[int | None, Field(ge=0, le=INT32_MAX,
                                               description="Retries before the job is marked failed.")] = None
     ttlSecondsAfterFinished: Annotated[int | None, Field(
-        ge=0, le=2**31 - 1, description="Delete the job this many seconds after it finishes; unset keeps it.")] = None
+        ge=0, le=INT32_MAX, description="Delete the job this many seconds after it finishes; unset keeps it.")] = None
+    # int64 in the CRD; 2^31-1 seconds (68 years) is bound enough
     activeDeadlineSeconds: Annotated[int | None, Field(
-        ge=1, description="Seconds the job may stay active (from its start) before it is terminated.")] = None
+        ge=1, le=INT32_MAX, description="Seconds the job may stay active (from its start) before it is terminated.")] = None
 
     def render(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -84,13 +85,13 @@ class TfJobParams(Params):
     command: Annotated[list[str] | None, Field(
         min_length=1, description="Entrypoint of the training container; unset: the image's.")] = None
     workingDir: Annotated[str | None, Field(
-        pattern=r"^/", description="Working directory of the training container.")] = None
+        pattern=ABSOLUTE_PATH, description="Working directory of the training container.")] = None
     num_masters: Annotated[int, Field(
         ge=0, le=1, description="Chief replicas (ksonnet's MASTER): 0 or 1. With 0, worker 0 is the chief.")] = 1
-    num_ps: Annotated[int, Field(ge=0, description="Parameter-server (PS) replicas.")] = 0
-    num_workers: Annotated[int, Field(ge=0, description="Worker replicas.")] = 0
+    num_ps: Annotated[int, Field(ge=0, le=INT32_MAX, description="Parameter-server (PS) replicas.")] = 0
+    num_workers: Annotated[int, Field(ge=0, le=INT32_MAX, description="Worker replicas.")] = 0
     num_gpus: Annotated[int, Field(
-        ge=0, description="nvidia.com/gpu limit of each Worker replica (workers only, as ksonnet).")] = 0
+        ge=0, le=INT32_MAX, description="nvidia.com/gpu limit of each Worker replica (workers only, as ksonnet).")] = 0
     resources: Annotated[dict[ReplicaType, Resources], Field(
         description="Resources per replica type (Chief, PS, Worker). Worker GPUs come from num_gpus; "
                     "Chief and PS may set limits.nvidia.com/gpu here.")] = {}

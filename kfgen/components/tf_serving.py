@@ -35,7 +35,7 @@ from pydantic import Field, model_validator
 
 from .. import k8s
 from ..prototype import Params, Prototype, RenderContext, Rendered, ServiceType
-from ..params import DNS_SUBDOMAIN, GPU, IMAGE, ResourceMap, Resources
+from ..params import DNS_SUBDOMAIN, GPU, IMAGE, INT32_MAX, ResourceMap, Resources, described
 
 SERVING_VERSION = "2.18.0"
 DEFAULT_IMAGE = f"tensorflow/serving:{SERVING_VERSION}"
@@ -46,9 +46,14 @@ HTTP_PORT = 8000
 GCP_CREDENTIALS_DIR = "/secret/gcp-credentials"
 UID = 1000
 
-MODEL_NAME = r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
-SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
-NO_SPACE = r"^[^\s]+$"
+MODEL_NAME = described(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+                       "a model name: letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+                       short="a model name")
+SECRET_KEY = described(r"^[-._a-zA-Z0-9]+$", "a key of a Secret: letters, digits, '-', '_' and '.'",
+                       short="a Secret key")
+NO_SPACE = described(r"^[^\s]+$", "text without spaces", short="a string without spaces")
+REGION = described(r"^[a-z0-9-]+$", "a region such as us-west-1 (lower-case letters, digits and '-')",
+                   short="a region")
 _S3_SETTINGS = ("s3SecretName", "s3SecretAccesskeyidKeyName", "s3SecretSecretaccesskeyKeyName",
                 "s3AwsRegion", "s3UseHttps", "s3VerifySsl", "s3Endpoint")
 
@@ -72,8 +77,8 @@ class TfServingParams(Params):
     modelName: Annotated[str | None, Field(
         pattern=MODEL_NAME, description="Name the model is served under (--model_name); default: the instance name.")] = None
     numGpus: Annotated[int, Field(
-        ge=0, description="nvidia.com/gpu limit of the model server; > 0 selects the GPU image.")] = 0
-    replicas: Annotated[int, Field(ge=0, description="Model server replicas.")] = 1
+        ge=0, le=INT32_MAX, description="nvidia.com/gpu limit of the model server; > 0 selects the GPU image.")] = 0
+    replicas: Annotated[int, Field(ge=0, le=INT32_MAX, description="Model server replicas.")] = 1
     serviceType: Annotated[ServiceType, Field(description="Type of the Service.")] = "ClusterIP"
     resources: Annotated[ServingResources, Field(
         default_factory=ServingResources,
@@ -93,7 +98,7 @@ class TfServingParams(Params):
     s3SecretSecretaccesskeyKeyName: Annotated[str, Field(
         pattern=SECRET_KEY, description="Key of the secret access key in s3SecretName.")] = "AWS_SECRET_ACCESS_KEY"
     s3AwsRegion: Annotated[str, Field(
-        pattern=r"^[a-z0-9-]+$", description="S3 region (AWS_REGION, S3_REGION).")] = "us-west-1"
+        pattern=REGION, description="S3 region (AWS_REGION, S3_REGION).")] = "us-west-1"
     s3UseHttps: Annotated[bool, Field(description="Use HTTPS for S3 (S3_USE_HTTPS).")] = True
     s3VerifySsl: Annotated[bool, Field(description="Verify S3 TLS certificates (S3_VERIFY_SSL).")] = True
     s3Endpoint: Annotated[str | None, Field(

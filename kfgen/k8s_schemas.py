@@ -9,6 +9,14 @@ directory, resolves its references (:func:`registry`), maps ``apiVersion``/``kin
 (:func:`schema_for`, kubeconform's naming) and builds self-contained schemas for kubeconform
 (:func:`standalone_schema`).
 
+Integer ranges: JSON Schema validators (jsonschema, kubeconform) ignore ``format``, so a shipped
+``{"type": "integer", "format": "int32"}`` accepts ``replicas: 99999999999``, which the API server
+refuses (it cannot unmarshal the number into an int32). Every schema kfgen validates with or exports
+therefore goes through :func:`bound_integers`, which adds the format's ``minimum``/``maximum``
+(int32: -2^31..2^31-1, int64: -2^63..2^63-1). For the shipped definitions that is done once per
+Kubernetes version (:func:`bounded_definitions_document`, cached) and shared by :func:`registry`
+(in-process validation) and :func:`standalone_schema` (``kfgen schemas export``).
+
 Standalone, not inlined: some definitions are recursive (``JSONSchemaProps`` in a
 CustomResourceDefinition refers to itself), so a schema cannot be fully inlined. A standalone
 schema is the kind's schema plus, under ``$defs``, exactly the definitions it reaches, with every
@@ -21,7 +29,6 @@ Only the standard library is imported at module load; ``referencing`` is importe
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
 import re
@@ -39,6 +46,12 @@ DEFINITIONS_ID = "https://kubernetes.io/api/_definitions.json"
 _REMOTE_REF = "/api/_definitions.json#"
 _VERSION_RE = re.compile(r"^1\.[0-9]+$")
 _DIR_RE = re.compile(r"^v(1\.[0-9]+)\.0-local-strict$")
+
+#: ``format`` -> (minimum, maximum) of the Go type the API server decodes the number into.
+INTEGER_FORMAT_BOUNDS: dict[str, tuple[int, int]] = {
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+}
 
 
 class UnsupportedKubernetesVersion(KfgenError):
@@ -194,22 +207,100 @@ def kind_schema(api_version: str, kind: str, kubernetes_version: str) -> dict[st
     return _load(schema_path(api_version, kind, kubernetes_version))
 
 
+# --- integer ranges ------------------------------------------------------------------------------
+
+# Keywords whose value maps names to schemas (property names are not keywords: a property may be
+# called "format", "type", "minimum" or "x-foo", as in JSONSchemaProps).
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+# Keywords whose value is data, never a schema: left as is.
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example", "required", "description"})
+
+
+def _is_integer_type(schema: dict[str, Any]) -> bool:
+    t = schema.get("type")
+    return t == "integer" or (isinstance(t, list) and "integer" in t)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def bound_integers(schema: Any) -> Any:
+    """A copy of *schema* in which every integer schema with ``format: int32`` or ``int64`` (``type``
+    ``integer`` or a list holding it, e.g. ``["integer", "null"]``) also carries that format's
+    ``minimum`` and ``maximum`` (:data:`INTEGER_FORMAT_BOUNDS`). A tighter bound already there is
+    kept (TFJob ``replicas`` keeps ``minimum: 0``). Only schema positions are rewritten: data
+    (``enum``, ``default``, ``x-…`` extensions, …) is shared with *schema*, never changed. Pure and
+    deterministic; *schema* is not modified. Applying it twice changes nothing more."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: bound_integers(sub) for name, sub in value.items()}
+        elif key in _DATA_KEYWORDS or key.startswith("x-"):
+            out[key] = value
+        elif isinstance(value, dict):
+            out[key] = bound_integers(value)
+        elif isinstance(value, list):
+            out[key] = [bound_integers(v) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    bounds = INTEGER_FORMAT_BOUNDS.get(out.get("format")) if isinstance(out.get("format"), str) else None
+    if bounds is not None and _is_integer_type(out):
+        low, high = bounds
+        if not (_number(out.get("minimum")) and out["minimum"] >= low):
+            out["minimum"] = low
+        if not (_number(out.get("maximum")) and out["maximum"] <= high):
+            out["maximum"] = high
+    return out
+
+
+def bounded_definitions_document(kubernetes_version: str) -> dict[str, Any]:
+    """``_definitions.json`` of that version through :func:`bound_integers`: computed once per
+    version, however the version is spelled (cached; do not mutate)."""
+    return _bounded_definitions_document(normalize_version(kubernetes_version))
+
+
+@lru_cache(maxsize=8)
+def _bounded_definitions_document(version: str) -> dict[str, Any]:
+    return bound_integers(definitions_document(version))
+
+
+def bounded_definitions(kubernetes_version: str) -> dict[str, Any]:
+    """:func:`definitions` with integer ranges (cached; do not mutate)."""
+    return bounded_definitions_document(kubernetes_version)["$defs"]
+
+
+def validation_schema(api_version: str, kind: str, kubernetes_version: str) -> dict[str, Any]:
+    """The per-kind schema kfgen validates with: :func:`kind_schema` through :func:`bound_integers`
+    (a few kinds have integer fields inline: ControllerRevision, Event, PriorityClass, Status).
+    Cached; do not mutate. Resolve its refs with :func:`registry`."""
+    return _validation_schema(api_version, kind, normalize_version(kubernetes_version))
+
+
+@lru_cache(maxsize=1024)
+def _validation_schema(api_version: str, kind: str, version: str) -> dict[str, Any]:
+    return bound_integers(kind_schema(api_version, kind, version))
+
+
 # --- references ----------------------------------------------------------------------------------
 
 @lru_cache(maxsize=8)
 def registry(kubernetes_version: str) -> "Registry":
-    """A ``referencing.Registry`` holding ``_definitions.json`` under its ``$id``.
+    """A ``referencing.Registry`` holding ``_definitions.json`` (with integer ranges,
+    :func:`bounded_definitions_document`) under its ``$id``.
 
     The per-kind files carry ``$id: https://kubernetes.io/api/<kind>/<group>/<version>`` and refer to
     ``/api/_definitions.json#/$defs/...``, which resolves against that id to ``$id`` of
     ``_definitions.json``; its own refs are ``#/$defs/...``. So one resource is all it takes::
 
-        Draft202012Validator(kind_schema(av, kind, v), registry=registry(v))
+        Draft202012Validator(validation_schema(av, kind, v), registry=registry(v))
     """
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    doc = definitions_document(kubernetes_version)
+    doc = bounded_definitions_document(kubernetes_version)
     resource = Resource.from_contents(doc, default_specification=DRAFT202012)
     return Registry().with_resource(doc.get("$id", DEFINITIONS_ID), resource).crawl()
 
@@ -267,9 +358,10 @@ def _closure(root: dict[str, Any], defs: dict[str, Any]) -> list[str]:
 
 
 def standalone(schema: dict[str, Any], kubernetes_version: str, *, descriptions: bool = True) -> dict[str, Any]:
-    """*schema* made self-contained: reachable definitions under ``$defs``, refs local, no ``$id``."""
-    defs = definitions(kubernetes_version)
-    out = _rewrite(schema)
+    """*schema* made self-contained: reachable definitions under ``$defs``, refs local, no ``$id``;
+    integer formats carry their ranges (:func:`bound_integers`) in *schema* and the definitions."""
+    defs = bounded_definitions(kubernetes_version)
+    out = _rewrite(bound_integers(schema))
     out.pop("$id", None)
     out.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
     needed = _closure(out, defs)
@@ -285,11 +377,10 @@ def standalone_schema(api_version: str, kind: str, kubernetes_version: str, *,
     """The strict schema of a kind as one self-contained document (a fresh copy).
 
     ``descriptions=False`` drops ``description`` texts (about half the bytes; validation is
-    unchanged).
+    unchanged). ``int32``/``int64`` integers carry ``minimum``/``maximum`` (:func:`bound_integers`).
     """
     version = normalize_version(kubernetes_version)
-    return standalone(copy.deepcopy(kind_schema(api_version, kind, version)), version,
-                      descriptions=descriptions)
+    return standalone(validation_schema(api_version, kind, version), version, descriptions=descriptions)
 
 
 def strip_descriptions(node: Any, *, _in_properties: bool = False) -> Any:

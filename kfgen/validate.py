@@ -20,6 +20,11 @@ Two validators, the same schemas:
   ``deployment-apps-v1.json``, ``service-v1.json``, ``clusterrole-rbac-v1.json``,
   ``tfjob-kubeflow-v1.json``. Each file is standalone (local ``$defs`` only, no ``$id``).
 
+Both validators see the same integer ranges: JSON Schema ignores ``format: int32``/``int64``, the
+API server does not (``replicas: 99999999999`` cannot be decoded into an int32), so every such
+integer gets the format's ``minimum``/``maximum`` (:func:`kfgen.k8s_schemas.bound_integers`), once
+per schema, in the Kubernetes schemas and in the TFJob schema.
+
 :func:`validate_profile` puts it together for one profile: the profile itself (kfgen's own errors),
 a fresh render, the committed ``out/<profile>/`` files as they are on disk (with file and line), and
 drift between the two; :func:`validate_profiles` does several and runs kubeconform too when it is
@@ -141,14 +146,27 @@ def describe(value: Any) -> str:
 _VALIDATORS: dict[tuple[str, str, str], Any] = {}
 
 
-def tfjob_schema() -> dict[str, Any]:
-    """TFJob's strict validation schema with its draft declared (2020-12 unless kfgen.tfjob declares
-    one): kubeconform reads a schema without ``$schema`` as draft 4, where ``propertyNames`` does
-    not exist."""
-    from .tfjob import tfjob_validation_schema
+_TFJOB_SCHEMA: list[dict[str, Any]] = []  # the one built by _tfjob_schema(), until clear_cache()
 
-    schema = tfjob_validation_schema()
-    return {"$schema": DRAFT_2020_12, **schema}
+
+def _tfjob_schema() -> dict[str, Any]:
+    """:func:`tfjob_schema`, built once (until :func:`clear_cache`); shared, do not mutate."""
+    if not _TFJOB_SCHEMA:
+        from .tfjob import tfjob_validation_schema
+
+        schema = k8s_schemas.bound_integers(tfjob_validation_schema())
+        _TFJOB_SCHEMA.append({"$schema": DRAFT_2020_12, **schema})
+    return _TFJOB_SCHEMA[0]
+
+
+def tfjob_schema() -> dict[str, Any]:
+    """TFJob's strict validation schema (a fresh copy) with its draft declared (2020-12 unless
+    kfgen.tfjob declares one): kubeconform reads a schema without ``$schema`` as draft 4, where
+    ``propertyNames`` does not exist. Its ``int32``/``int64`` integers carry ``minimum``/``maximum``
+    (:func:`kfgen.k8s_schemas.bound_integers`): validators ignore ``format``, the API server does not."""
+    import copy
+
+    return copy.deepcopy(_tfjob_schema())
 
 
 def validator_for(api_version: str, kind: str, kubernetes_version: str) -> Any | None:
@@ -162,10 +180,10 @@ def validator_for(api_version: str, kind: str, kubernetes_version: str) -> Any |
     if (api_version, kind) == TFJOB:
         from jsonschema.validators import validator_for as jsonschema_validator_for
 
-        schema = tfjob_schema()
+        schema = _tfjob_schema()
         validator = jsonschema_validator_for(schema, default=Draft202012Validator)(schema)
     elif k8s_schemas.has_schema(api_version, kind, version):
-        validator = Draft202012Validator(k8s_schemas.kind_schema(api_version, kind, version),
+        validator = Draft202012Validator(k8s_schemas.validation_schema(api_version, kind, version),
                                          registry=k8s_schemas.registry(version))
     else:
         validator = None
@@ -174,7 +192,10 @@ def validator_for(api_version: str, kind: str, kubernetes_version: str) -> Any |
 
 
 def clear_cache() -> None:
+    """Forget the validators and the TFJob schema (the Kubernetes schemas stay cached in
+    :mod:`kfgen.k8s_schemas`, once per version)."""
     _VALIDATORS.clear()
+    _TFJOB_SCHEMA.clear()
 
 
 def validate_objects(objects: Iterable[Any], kubernetes_version: str, *, file: str | None = None,
@@ -285,10 +306,23 @@ def _from_error(err: Any, ident: dict[str, str]) -> Iterator[Finding]:
                       found=describe(instance), hint=did_you_mean(str(instance), map(str, value)), **ident)
     elif validator == "const":
         yield Finding("value not allowed", pointer=pointer, expected=repr(value), found=describe(instance), **ident)
+    elif validator in ("minimum", "maximum") and _format_bound(schema, validator) == value:
+        fmt = schema["format"]
+        low, high = k8s_schemas.INTEGER_FORMAT_BOUNDS[fmt]
+        yield Finding(f"integer out of range for {fmt}", pointer=pointer,
+                      expected=f"an {fmt}: from {low} to {high}", found=describe(instance),
+                      hint=f"the API server cannot decode this number into an {fmt}", **ident)
     else:
         message = err.message if len(err.message) <= 200 else err.message[:197] + "..."
         yield Finding(message, pointer=pointer, expected=f"{validator}: {value!r}"[:200],
                       found=describe(instance), **ident)
+
+
+def _format_bound(schema: Any, keyword: str) -> int | None:
+    """The bound *keyword* (minimum/maximum) of the schema's integer ``format``, if it has one."""
+    fmt = schema.get("format") if isinstance(schema, dict) else None
+    bounds = k8s_schemas.INTEGER_FORMAT_BOUNDS.get(fmt) if isinstance(fmt, str) else None
+    return None if bounds is None else bounds[0 if keyword == "minimum" else 1]
 
 
 # --- reading manifests from files ----------------------------------------------------------------
@@ -559,6 +593,7 @@ def export_schemas(directory: Path, kubernetes_version: str = DEFAULT_KUBERNETES
     plus ``tfjob-kubeflow-v1.json``. Names match ``-schema-location 'DIR/{{.ResourceKind}}{{.KindSuffix}}.json'``.
     Output is deterministic (sorted keys, compact JSON, one trailing newline); ``description`` texts
     are left out unless *descriptions* (they quadruple the size and validation ignores them).
+    ``int32``/``int64`` integers carry ``minimum``/``maximum``, as in the in-process validators.
     """
     version = k8s_schemas.normalize_version(kubernetes_version)
     k8s_schemas.schema_dir(version)
@@ -571,7 +606,7 @@ def export_schemas(directory: Path, kubernetes_version: str = DEFAULT_KUBERNETES
             continue
         schema = k8s_schemas.standalone_schema(api_version, kind, version, descriptions=descriptions)
         written.append(_write_json(directory / k8s_schemas.schema_for(api_version, kind), schema))
-    tfjob = tfjob_schema()
+    tfjob = _tfjob_schema()  # shared: only read (strip_descriptions copies)
     if not descriptions:
         tfjob = k8s_schemas.strip_descriptions(tfjob)
     written.append(_write_json(directory / k8s_schemas.schema_for(*TFJOB), tfjob))
@@ -696,7 +731,8 @@ def validate_profile(ws: "Workspace", name: str, *, kubeconform_bin: Path | str 
         p = exc.problems[0]
         if loaded is not None:
             p = loaded.sources.problem(("kubernetesVersion",), p.message, expected=p.expected, found=p.found, hint=p.hint)
-        report.findings.append(_from_problem(p, "version"))
+        if not any(f.pointer == "kubernetesVersion" for f in report.findings):  # the profile check may say it already
+            report.findings.append(_from_problem(p, "version"))
     if profile is not None:
         try:
             result = render_profile(profile)

@@ -204,6 +204,74 @@ def test_tfjob_with_bad_replica_spec(schema_dir: Path, kubeconform_bin: Path, tm
         "/spec/tfReplicaSpecs/Worker/replicas", "/spec/tfReplicaSpecs/Worker/replica", "/spec/tfReplicaSpecs/Boss"}
 
 
+def test_exported_schemas_carry_integer_ranges(schema_dir: Path) -> None:
+    deployment = json.loads((schema_dir / "deployment-apps-v1.json").read_text())
+    replicas = deployment["$defs"]["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["replicas"]
+    assert replicas == {"type": ["integer", "null"], "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
+    pod = deployment["$defs"]["io.k8s.api.core.v1.PodSpec"]["properties"]["activeDeadlineSeconds"]
+    assert (pod["format"], pod["minimum"], pod["maximum"]) == ("int64", -(2**63), 2**63 - 1)
+    job = json.loads((schema_dir / "tfjob-kubeflow-v1.json").read_text())
+    replica_spec = job["properties"]["spec"]["properties"]["tfReplicaSpecs"]["additionalProperties"]
+    assert (replica_spec["properties"]["replicas"]["minimum"], replica_spec["properties"]["replicas"]["maximum"]) == \
+        (0, 2**31 - 1)
+    priority = json.loads((schema_dir / "priorityclass-scheduling-v1.json").read_text())
+    assert priority["properties"]["value"]["maximum"] == 2**31 - 1  # inline in the kind's own file
+
+
+def test_integers_out_of_range_are_reported(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
+    """JSON Schema ignores format int32/int64; the API server does not (cannot unmarshal number into
+    int32). Both validators must refuse what the server refuses, with the field's JSON pointer."""
+    dep = validate.bench_corpus(1)[0]
+    dep["spec"]["replicas"] = 99999999999
+    job = tfjob()
+    job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 123456789012345678901234567890
+    job["spec"]["tfReplicaSpecs"]["PS"]["template"]["spec"]["activeDeadlineSeconds"] = 2**63
+    pc = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "big"}, "value": 2**31}
+    path = write(tmp_path, "bad.yaml", dep, job, pc)
+    result = validate.kubeconform([path], schema_dir, kubeconform_bin)
+    got = {(f.kind, f.pointer) for f in result.findings}
+    expected = {("Deployment", "/spec/replicas"), ("TFJob", "/spec/tfReplicaSpecs/Worker/replicas"),
+                ("TFJob", "/spec/tfReplicaSpecs/PS/template/spec/activeDeadlineSeconds"), ("PriorityClass", "/value")}
+    assert got == expected, "\n".join(f.format() for f in result.findings)
+    assert all(f.message.startswith("maximum:") and f.line for f in result.findings)
+    assert (result.valid, result.invalid, result.errors, result.skipped) == (0, 3, 0, 0)
+    ours = validate.validate_objects([dep, job, pc], V)
+    assert {(f.kind, f.pointer) for f in ours} == expected  # in-process agrees
+    assert {f.message for f in ours} == {"integer out of range for int32", "integer out of range for int64"}
+
+
+def test_integers_at_the_limits_pass(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
+    dep = validate.bench_corpus(1)[0]
+    dep["spec"]["replicas"] = 2**31 - 1
+    dep["spec"]["revisionHistoryLimit"] = -(2**31)
+    pod = dep["spec"]["template"]["spec"]
+    pod["activeDeadlineSeconds"] = 2**63 - 1024  # see test_kubeconform_int64_limits_are_approximate
+    pod["terminationGracePeriodSeconds"] = -(2**63) + 1024
+    job = tfjob()
+    job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 2**31 - 1
+    path = write(tmp_path, "limits.yaml", dep, job)
+    result = validate.kubeconform([path], schema_dir, kubeconform_bin)
+    assert result.findings == [], "\n".join(f.format() for f in result.findings)
+    assert result.valid == 2
+    pod["activeDeadlineSeconds"], pod["terminationGracePeriodSeconds"] = 2**63 - 1, -(2**63)
+    assert validate.validate_objects([dep, job], V) == []  # in-process is exact
+
+
+def test_kubeconform_int64_limits_are_approximate(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
+    """A known limit, pinned: kubeconform reads numbers as float64 and compares their shortest
+    decimal form (9223372036854775807 -> 9.223372036854776e18 > 2^63-1), so within about 512 of
+    the int64 limits (and at -2^63 itself) it refuses values the API server takes. int32 is exact
+    (float64 holds every int32); the in-process validator is exact for both."""
+    def pod(name: str, seconds: int) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                "spec": {"containers": [{"name": "c"}], "activeDeadlineSeconds": seconds}}
+
+    objects = [pod("max", 2**63 - 1), pod("min", -(2**63)), pod("near", 2**63 - 1024)]
+    result = validate.kubeconform([write(tmp_path, "int64.yaml", *objects)], schema_dir, kubeconform_bin)
+    assert {f.name for f in result.findings} == {"max", "min"}
+    assert validate.validate_objects(objects, V) == []
+
+
 def test_missing_schema_is_an_error_not_a_skip(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "widget.yaml", {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
     result = validate.kubeconform([path], schema_dir, kubeconform_bin)

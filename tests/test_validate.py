@@ -7,7 +7,7 @@ import copy
 import json
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -163,6 +163,149 @@ def test_tfjob_bad_replica_spec() -> None:
     assert found["/spec/tfReplicaSpecs/Workers"].hint == "did you mean 'Worker'?"
     assert "All, Running, None" in (found["/spec/runPolicy/cleanPodPolicy"].expected or "")
     assert all(f.kind == "TFJob" and f.name == "mnist" for f in found.values())
+
+
+# --- integer ranges (format int32/int64: ignored by JSON Schema, enforced by the API server) --------
+
+INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
+
+
+def test_int32_out_of_range_is_reported_with_its_pointer() -> None:
+    """The API server refuses ``replicas: 99999999999`` (cannot unmarshal number into int32)."""
+    [f] = validate_objects([deployment(replicas=99999999999)], V)
+    assert (f.kind, f.name, f.pointer) == ("Deployment", "web", "/spec/replicas")
+    assert f.message == "integer out of range for int32"
+    assert f.expected == "an int32: from -2147483648 to 2147483647"
+    assert f.found == "integer 99999999999"
+    assert "Deployment kubeflow/web /spec/replicas: integer out of range for int32" in f.format()
+    obj = deployment()
+    obj["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = -(2**31) - 1
+    [f] = validate_objects([obj], V)
+    assert f.pointer == "/spec/template/spec/containers/0/ports/0/containerPort"
+    assert (f.message, f.found) == ("integer out of range for int32", "integer -2147483649")
+
+
+def test_int32_in_range_still_passes() -> None:
+    obj = deployment(replicas=INT32_MAX, revisionHistoryLimit=-(2**31), progressDeadlineSeconds=0)
+    assert validate_objects([obj], V) == []
+    assert validate_objects([deployment(replicas=None)], V) == []  # ["integer", "null"] keeps null
+
+
+def test_int64_range() -> None:
+    obj = deployment()
+    pod = obj["spec"]["template"]["spec"]
+    pod["activeDeadlineSeconds"] = INT64_MAX
+    pod["terminationGracePeriodSeconds"] = -(2**63)
+    assert validate_objects([obj], V) == []
+    pod["activeDeadlineSeconds"] = INT64_MAX + 1
+    pod["terminationGracePeriodSeconds"] = -(2**63) - 1
+    found = by_pointer(validate_objects([obj], V))
+    assert set(found) == {"/spec/template/spec/activeDeadlineSeconds", "/spec/template/spec/terminationGracePeriodSeconds"}
+    assert {f.message for f in found.values()} == {"integer out of range for int64"}
+    assert found["/spec/template/spec/activeDeadlineSeconds"].expected == \
+        "an int64: from -9223372036854775808 to 9223372036854775807"
+
+
+def test_int_range_in_a_kind_schema_itself() -> None:
+    """A few shipped kind files have integer fields inline (not behind a $ref): PriorityClass.value."""
+    pc = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "training"},
+          "value": INT32_MAX}
+    assert validate_objects([pc], V) == []
+    [f] = validate_objects([{**pc, "value": INT32_MAX + 1}], V)
+    assert (f.pointer, f.message) == ("/value", "integer out of range for int32")
+
+
+def test_tfjob_replicas_out_of_range() -> None:
+    job = tfjob()
+    job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 123456789012345678901234567890
+    job["spec"]["tfReplicaSpecs"]["PS"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = 2**40
+    found = by_pointer(validate_objects([job], V))
+    assert set(found) == {"/spec/tfReplicaSpecs/Worker/replicas",
+                          "/spec/tfReplicaSpecs/PS/template/spec/containers/0/ports/0/containerPort"}
+    f = found["/spec/tfReplicaSpecs/Worker/replicas"]
+    assert (f.kind, f.name, f.message) == ("TFJob", "mnist", "integer out of range for int32")
+    assert f.found == "integer 123456789012345678901234567890"
+    job = tfjob()
+    job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = INT32_MAX
+    assert validate_objects([job], V) == []
+    job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = -1  # TFJob's own minimum 0 is kept, and said so
+    [f] = validate_objects([job], V)
+    assert f.pointer == "/spec/tfReplicaSpecs/Worker/replicas" and f.expected == "minimum: 0"
+
+
+def test_bound_integers() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "integer", "format": "int32"},
+            "b": {"type": ["integer", "null"], "format": "int64"},
+            "c": {"type": "integer", "format": "int32", "minimum": 0, "maximum": 10**12},
+            "d": {"type": "number", "format": "double"},
+            "e": {"type": "string", "format": "int32"},
+            "format": {"type": "string"},  # properties named like keywords are properties
+            "items": {"type": "array", "items": {"type": "integer", "format": "int32"}},
+            "any": {"anyOf": [{"type": "integer", "format": "int64"}, {"type": "string"}]},
+        },
+        "enum": [{"type": "integer", "format": "int32"}],  # data, not a schema
+        "x-kubernetes-example": {"type": "integer", "format": "int32"},
+    }
+    before = json.dumps(schema, sort_keys=True)
+    out = k8s_schemas.bound_integers(schema)
+    assert json.dumps(schema, sort_keys=True) == before  # input untouched
+    props = out["properties"]
+    assert (props["a"]["minimum"], props["a"]["maximum"]) == (-(2**31), 2**31 - 1)
+    assert (props["b"]["minimum"], props["b"]["maximum"]) == (-(2**63), 2**63 - 1)
+    assert (props["c"]["minimum"], props["c"]["maximum"]) == (0, 2**31 - 1)  # the tighter bound wins
+    assert "minimum" not in props["d"] and "minimum" not in props["e"] and props["format"] == {"type": "string"}
+    assert props["items"]["items"]["maximum"] == 2**31 - 1
+    assert props["any"]["anyOf"][0]["maximum"] == 2**63 - 1
+    assert out["enum"] == [{"type": "integer", "format": "int32"}]
+    assert out["x-kubernetes-example"] == {"type": "integer", "format": "int32"}
+    assert k8s_schemas.bound_integers(out) == out  # idempotent
+    assert json.dumps(k8s_schemas.bound_integers(schema), sort_keys=True) == json.dumps(out, sort_keys=True)
+
+
+def _integer_formats(node: Any) -> Iterator[dict[str, Any]]:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("format") in ("int32", "int64") and "integer" in str(item.get("type")):
+                yield item
+            stack.extend(v for k, v in item.items() if isinstance(v, (dict, list)) and k != "enum")
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def test_every_integer_format_is_bounded_once_per_version() -> None:
+    raw = k8s_schemas.definitions_document(V)
+    bounded = k8s_schemas.bounded_definitions_document(V)
+    assert bounded is k8s_schemas.bounded_definitions_document("v1.37.0")  # cached, once per version
+    assert k8s_schemas.registry(V).contents(bounded["$id"]) is bounded  # what in-process validation uses
+    ints = list(_integer_formats(bounded))
+    assert len(ints) > 200
+    assert all((s["minimum"], s["maximum"]) == k8s_schemas.INTEGER_FORMAT_BOUNDS[s["format"]] for s in ints)
+    assert not any("maximum" in s for s in _integer_formats(raw))  # the shipped documents are untouched
+    kind = k8s_schemas.validation_schema("scheduling.k8s.io/v1", "PriorityClass", V)
+    assert kind is k8s_schemas.validation_schema("scheduling.k8s.io/v1", "PriorityClass", V)
+    assert kind["properties"]["value"]["maximum"] == 2**31 - 1
+
+
+def test_tfjob_schema_is_bounded_once() -> None:
+    from kfgen.tfjob import tfjob_validation_schema
+
+    validate.clear_cache()
+    shared = validate._tfjob_schema()
+    assert validate._tfjob_schema() is shared
+    assert validate.validator_for(*validate.TFJOB, V).schema is shared
+    copy_ = validate.tfjob_schema()
+    assert copy_ == shared and copy_ is not shared  # callers get their own copy
+    replica_spec = shared["properties"]["spec"]["properties"]["tfReplicaSpecs"]["additionalProperties"]
+    assert replica_spec["properties"]["replicas"]["minimum"] == 0  # TFJob's own, tighter than int32's
+    assert replica_spec["properties"]["replicas"]["maximum"] == 2**31 - 1
+    ints = list(_integer_formats(shared))
+    assert len(ints) > 100 and all("maximum" in s for s in ints)
+    assert not any("maximum" in s for s in _integer_formats(tfjob_validation_schema()))  # kfgen.tfjob unchanged
 
 
 def test_several_errors_in_one_object_are_all_reported() -> None:
@@ -401,8 +544,9 @@ def test_unsupported_version_in_profile_points_at_the_line(tmp_path: Path, monke
           site: {prototype: web-test}
         """)
     report = validate.validate_profile(Workspace(), "p")
-    [f] = report.findings
-    assert (f.source, f.file, f.line, f.pointer) == ("version", "profiles/p.yaml", 2, "kubernetesVersion")
+    [f] = report.findings  # once, whether the profile check or the schema lookup says it
+    assert f.source in ("profile", "version")
+    assert (f.file, f.line, f.pointer) == ("profiles/p.yaml", 2, "kubernetesVersion")
     assert "1.37" in (f.expected or "")
 
 

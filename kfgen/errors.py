@@ -7,7 +7,8 @@ and exits non-zero. Nothing in kfgen prints a traceback for bad input.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 
@@ -53,15 +54,23 @@ class KfgenError(Exception):
         return "\n".join(p.format() for p in self.problems)
 
 
+_BARE_KEY = re.compile(r"(?![0-9]+\Z)[A-Za-z0-9_][-A-Za-z0-9_]*\Z")  # not all digits: that reads as an index
+
+
 def format_path(path: Iterable[str | int]) -> str:
+    """A value's path as people read it: ``components.kubeflow-core.params.reportUsage``, list
+    items as ``[0]``, and keys that would read ambiguously (dots, spaces, slashes, empty, all digits)
+    quoted: ``env['MY.VAR']``, ``limits['nvidia.com/gpu']``."""
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
-        elif out:
-            out += f".{part}"
+            continue
+        key = str(part)
+        if _BARE_KEY.match(key):
+            out += f".{key}" if out else key
         else:
-            out = str(part)
+            out += "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
     return out
 
 
@@ -76,16 +85,3 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
         return f"did you mean '{lowered[close[0]]}'?"
     return None
 
-
-@dataclass
-class Collector:
-    """Accumulates problems so a stage can report every one, not only the first."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, problem: Problem) -> None:
-        self.problems.append(problem)
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise KfgenError(self.problems)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .errors import KfgenError, Problem, did_you_mean
-from .loader import list_profiles, load_profile
+from .loader import check_profile_name, list_profiles, load_profile
 from .output import Drift, diff_dir, is_kfgen_output, render_files, render_stream, write_dir
 from .profile import Profile, validate_profile
 from .prototype import Prototype, prototypes
@@ -114,11 +114,14 @@ def resolve_names(ws: Workspace, profile: list[str] | None, all_: bool) -> list[
     if not profile:
         raise KfgenError(Problem("name a profile with --profile NAME, or use --all",
                                  expected="one of: " + (", ".join(known) or "(none)")))
-    unknown = [n for n in dict.fromkeys(profile) if n not in known]
-    if unknown:  # also what keeps '../x' and partials ('_base') from being rendered
-        raise KfgenError([Problem(f"unknown profile '{n}'" + (" (partials can only be extended)" if n.startswith("_") else ""),
-                                  expected="one of: " + (", ".join(known) or f"(no profiles in {ws.profiles_dir}/)"),
-                                  found=repr(n), hint=did_you_mean(n, known)) for n in unknown])
+    problems: list[Problem] = []
+    for name in dict.fromkeys(profile):  # only profile names reach the file system: no paths, no partials
+        try:
+            check_profile_name(ws.profiles_dir, name)
+        except KfgenError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise KfgenError(problems)
     return list(dict.fromkeys(profile))
 
 

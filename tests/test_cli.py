@@ -185,7 +185,7 @@ def test_profile_and_all_exclude_each_other(workspace: Path) -> None:
 
 
 @pytest.mark.parametrize("name, fragment", [
-    ("../profiles", "unknown profile '../profiles'"),
+    ("../profiles", "invalid profile name '../profiles'"),
     ("_base", "partials can only be extended"),
 ])
 def test_only_profile_names_reach_the_file_system(workspace: Path, name: str, fragment: str) -> None:

@@ -178,6 +178,11 @@ def validate(
         reports = validate_profiles(ws, names, kubeconform_bin=kubeconform)
     except KfgenError as exc:
         raise _fail(exc, 2, "nothing was validated.")
+    from .validate import find_kubeconform
+
+    if kubeconform and find_kubeconform() is None:
+        _err("note: kubeconform not found ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH): "
+             "validated in-process only (scripts/tools.sh kubeconform builds it)")
     for report in reports:
         for finding in report.findings:
             _err(finding.format())

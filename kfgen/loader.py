@@ -117,10 +117,10 @@ def _name_problem(name: str, profiles_dir: Path, *, partial: bool) -> dict[str, 
         guesses.append("_" + "-".join(stem[1:].lower().replace("_", " ").split()))
     hint = next((f"did you mean '{g}'?" for g in guesses if g != name and g in known), None)
     if hint is None and ("/" in name or "\\" in name or name.endswith((".yaml", ".yml"))):
-        hint = f"give the name of a profile, not a path: profile NAME is read from {_display(profiles_dir)}/NAME.yaml"
+        hint = f"give the name of a profile, not a path: profile NAME is read from {display(profiles_dir)}/NAME.yaml"
     elif hint is None and (profiles_dir / f"{name}.yaml").is_file():
         fixed = "-".join(name.lower().replace("_", " ").split()).strip("-")
-        hint = f"rename {_display(profiles_dir / f'{name}.yaml')}" + (f" to {fixed}.yaml" if is_profile_name(fixed) else "")
+        hint = f"rename {display(profiles_dir / f'{name}.yaml')}" + (f" to {fixed}.yaml" if is_profile_name(fixed) else "")
     elif hint is None:
         hint = did_you_mean(name, known)
     return {"message": message, "expected": expected, "found": repr(name), "hint": hint}
@@ -139,9 +139,10 @@ def list_profiles(profiles_dir: Path, *, partials: bool = False) -> list[str]:
     return sorted(p.stem for p in profiles_dir.glob("*.yaml") if not p.name.startswith(hidden) and p.is_file())
 
 
-def _display(path: Path) -> str:
+def display(path: Path | str) -> str:
+    """*path* relative to the working directory when it is below it (how errors name files)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
@@ -154,7 +155,7 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
     duplicate keys, recursive or exploding aliases, nesting deeper than :data:`MAX_DEPTH`) is a
     :class:`KfgenError` naming the file and line.
     """
-    shown = _display(path)
+    shown = display(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -469,7 +470,7 @@ def check_profile_name(profiles_dir: Path, name: str, *, partial_ok: bool = Fals
         raise KfgenError(Problem("a profile name must be a string", found=repr(name)))
     if name.startswith("_") and is_profile_name(name, partial=True):
         if not partial_ok:
-            file = _display(profile_path(profiles_dir, name))
+            file = display(profile_path(profiles_dir, name))
             raise KfgenError(Problem(f"'{name}' is a partial ({file}): partials can only be extended",
                                      expected="a profile that can be rendered: one of: "
                                               + (", ".join(list_profiles(profiles_dir)) or "(none)"),
@@ -484,15 +485,15 @@ def check_profile_name(profiles_dir: Path, name: str, *, partial_ok: bool = Fals
         hint = did_you_mean(name, known)
         if f"_{name}" in list_profiles(profiles_dir, partials=True):
             hint = f"'_{name}' is a partial: it can only be extended"
-        raise KfgenError(Problem(f"unknown profile '{name}': no file {_display(path)}",
-                                 expected="one of: " + (", ".join(known) or f"(no profiles in {_display(profiles_dir)})"),
+        raise KfgenError(Problem(f"unknown profile '{name}': no file {display(path)}",
+                                 expected="one of: " + (", ".join(known) or f"(no profiles in {display(profiles_dir)})"),
                                  found=repr(name), hint=hint))
 
 
 def _load(profiles_dir: Path, name: str, seen: tuple[str, ...]) -> LoadedProfile:
     path = profile_path(profiles_dir, name)
     data, sources = read_yaml(path)
-    shown = _display(path)
+    shown = display(path)
     if data is None:
         raise KfgenError(Problem("profile is empty", file=shown, line=1,
                                  expected="a mapping of settings (key: value)",

@@ -70,6 +70,8 @@ def render_profile(profile: Profile, checks: tuple[Check, ...] | None = None) ->
     warnings: list[str] = []
     problems: list[Problem] = []
     namespaces: set[str] = set()
+    if not profile.components:
+        warnings.append("the profile has no components: its output is empty (add some under components:)")
     for instance, comp in profile.components.items():
         proto: Prototype = protos[comp.prototype]
         ctx: RenderContext = profile.context(instance)

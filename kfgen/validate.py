@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from . import k8s_schemas
+from .loader import display as _display
 from .errors import KfgenError, Problem, did_you_mean, format_path
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -614,10 +615,9 @@ def export_schemas(directory: Path, kubernetes_version: str = DEFAULT_KUBERNETES
 
 
 def _write_json(path: Path, data: Any) -> Path:
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from .output import write_file
+
+    write_file(path, json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
     return path
 
 
@@ -683,13 +683,6 @@ class Report:
             parts.append(f"kubeconform: {kc.valid} valid, {kc.invalid} invalid, {kc.errors} errors, {kc.skipped} skipped")
         state = "valid" if self.ok else f"{len(self.findings)} problem{'s' if len(self.findings) != 1 else ''}"
         return f"{self.profile}: {state} (k8s {self.kubernetes_version}; {', '.join(parts)})"
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def validate_profile(ws: "Workspace", name: str, *, kubeconform_bin: Path | str | None = None,

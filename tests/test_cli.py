@@ -15,7 +15,10 @@ runner = CliRunner()
 
 
 def run(*args: str):
-    return runner.invoke(app, list(args))
+    res = runner.invoke(app, list(args))
+    # a crash would also exit 1: every exit must be kfgen's own, never an exception escaping
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    return res
 
 
 def snapshot(dir_: Path) -> dict[str, str]:

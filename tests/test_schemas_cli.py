@@ -16,7 +16,14 @@ from kfgen.api import profile_json_schema
 from kfgen.cli import app
 from kfgen.loader import list_profiles, read_yaml
 
-runner = CliRunner()
+class _Runner(CliRunner):
+    def invoke(self, *args, **kwargs):  # type: ignore[override]
+        res = super().invoke(*args, **kwargs)
+        assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+        return res
+
+
+runner = _Runner()
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../schemas/profile.schema.json"
 
 
@@ -80,7 +87,7 @@ def test_validate_cli_lists_every_error_in_a_broken_output(workspace: Path) -> N
     obj["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
     dep.write_text(yaml.safe_dump(obj))
     res = runner.invoke(app, ["validate", "-p", "cpu-laptop"])
-    assert res.exit_code == 1
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.exception
     err = res.stderr
     assert "Deployment kubeflow-laptop/ambassador" in err
     assert "/spec/replicas" in err

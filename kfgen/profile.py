@@ -459,6 +459,12 @@ def _problem(path: tuple[str | int, ...], err: dict[str, Any], data: dict[str, A
             proto = protos.get(comp.get("prototype")) if isinstance(comp, dict) else None  # type: ignore[arg-type]
             if proto is not None and field in proto.params.model_fields:
                 hint = f"'{field}' is a parameter of '{proto.name}': put it under 'params'"
+        if len(path) == 4 and path[0] == "components" and path[2] == "params":
+            comp = data["components"][path[1]]
+            proto = protos.get(comp.get("prototype")) if isinstance(comp, dict) else None  # type: ignore[arg-type]
+            if proto is not None and field in proto.retired:
+                return sources.problem(path, f"'{field}' is a ksonnet parameter that kfgen retired: "
+                                             f"{proto.retired[field]}", hint="remove it")
         return sources.problem(path, f"unknown field '{field}'",
                                expected="one of: " + ", ".join(sorted(allowed)) if allowed else None, hint=hint)
     if kind == "union_tag_invalid":

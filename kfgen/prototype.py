@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
@@ -62,6 +62,8 @@ class Prototype:
     params: type[Params]
     render: RenderFn
     ksonnet: str = ""  # the ksonnet package prototype this one replaces
+    # ksonnet parameters kfgen does not carry over, with the reason told to whoever still sets one
+    retired: Mapping[str, str] = field(default_factory=dict)
 
     def render_instance(self, ctx: RenderContext, params: Params) -> Rendered:
         out = self.render(ctx, params)

@@ -247,3 +247,17 @@ def test_every_invalid_param_of_a_union_member_is_one_problem(tmp_path: Path) ->
     problems = problems_for(tmp_path, text)
     assert [p.path[-1] for p in problems] == ["cpu", "memory"]
     assert all(p.expected == "integer or a quantity string such as '500m'" for p in problems)
+
+
+@pytest.mark.parametrize("param, reason", [
+    ("tfDefaultImage: tensorflow/tensorflow:1.7.0", "training-operator v1 has no default image"),
+    ("disks: disk1,disk2", "NFS provisioner whose image is gone"),
+])
+def test_retired_ksonnet_params_explain_themselves(tmp_path: Path, param: str, reason: str) -> None:
+    problems = problems_for(tmp_path, GOOD.replace("reportUsage: false", "reportUsage: false\n      " + param))
+    assert len(problems) == 1
+    p = problems[0]
+    name = param.split(":")[0]
+    assert p.message.startswith(f"'{name}' is a ksonnet parameter that kfgen retired:") and reason in p.message
+    assert p.line == 13 and p.path == ("components", "kubeflow-core", "params", name)
+    assert p.hint == "remove it"

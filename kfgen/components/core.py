@@ -117,9 +117,6 @@ class CoreParams(Params):
         "reached. Ignore (default): the TFJob is admitted, checked by the CRD's own schema only — this is what lets "
         "`kubectl apply -f out/<profile>/` create TFJobs in the same run that starts the operator. Fail (upstream's "
         "choice): no TFJob can be created or changed while the operator is down.")
-    tfDefaultImage: str | None = Field(
-        None, description="ksonnet's default TensorFlow image for the 2018 operator. training-operator v1 has no "
-        "default image (each TFJob names its own), so this must stay unset; it is kept to explain that.")
     tfJobDashboardImage: Image = Field(
         TF_JOB_DASHBOARD_IMAGE, description="Image of the TFJob dashboard. No maintained image exists; the default is "
         "the one Kubeflow 0.6/0.7 shipped it in (beside the first kubeflow.org/v1 operator), unmaintained since 2019.")
@@ -232,9 +229,6 @@ class CoreParams(Params):
 
     @model_validator(mode="after")
     def _combinations(self) -> "CoreParams":
-        if self.tfDefaultImage is not None:
-            raise ValueError("tfDefaultImage configured ksonnet's 2018 TFJob operator; training-operator v1 has no "
-                             "default image. Remove it and set the image on each TFJob (tf-job prototype: image)")
         if not self.tfJobOperator and "tfJobImage" in self.model_fields_set:
             raise ValueError("tfJobImage only matters with tfJobOperator, which is false "
                              "(set tfJobOperator: true, or remove tfJobImage)")
@@ -719,4 +713,10 @@ PROTOTYPE = Prototype(
     params=CoreParams,
     render=render,
     ksonnet="io.ksonnet.pkg.kubeflow-core",
+    retired={
+        "tfDefaultImage": "it configured the 2018 TFJob operator; training-operator v1 has no default image: "
+                          "set the image on each TFJob (tf-job prototype: image)",
+        "disks": "it created GCE persistent disks with an NFS provisioner whose image is gone; "
+                 "use nfsServer/nfsPath for notebooks, or a StorageClass of your cluster",
+    },
 )

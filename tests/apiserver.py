@@ -368,6 +368,10 @@ class ControlPlane:
             f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
             "--authorization-mode=RBAC",
             f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+            # Webhooks (e.g. the training operator's) are reached through their Service's endpoints,
+            # not its ClusterIP: there are none here, so the call fails at once inside the server
+            # instead of sending traffic to a service address that is not on this machine.
+            "--enable-aggregator-routing=true",
             "--profiling=false",
             f"--v={self.verbosity}",
             *self.extra_apiserver_args,

@@ -16,13 +16,14 @@ would (``kubectl apply -f out/<profile>/ -R`` and ``kubectl apply -k out/<profil
 
 Clusters: the scenarios that install a whole profile each get a fresh :class:`ControlPlane`
 (about 5 s each): there is no kube-controller-manager, so a deleted Namespace stays ``Terminating``
-forever and its name cannot be reused. Those planes run with ``--enable-aggregator-routing=true``:
+forever and its name cannot be reused. Every plane runs with ``--enable-aggregator-routing=true``
+(the harness's default):
 the profiles' ValidatingWebhookConfiguration sends every TFJob write to the ``tf-job-operator``
 Service, and by default kube-apiserver dials the Service's ClusterIP (10.96.x.x), which leaves
 loopback (the connection hangs or goes through whatever network the machine has, until the
 webhook's 10 s timeout). With aggregator routing the server resolves the Service's endpoints
 instead, finds none, and fails open (``failurePolicy: Ignore``) at once, without leaving 127.0.0.1.
-The negative tests (no webhook configuration involved) share the session ``control_plane``.
+The negative tests share the session ``control_plane``.
 
 Known kubectl/cluster behaviour the tests spell out instead of hiding (see each test):
 
@@ -75,7 +76,7 @@ OUT_DIR = ROOT / "out"
 PROFILES = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml") if not p.name.startswith(("_", ".")))
 
 # Webhook calls resolve Service endpoints (none here) instead of dialling a ClusterIP: see the docstring.
-APISERVER_ARGS = ("--enable-aggregator-routing=true",)
+APISERVER_ARGS: tuple[str, ...] = ()  # the harness routes webhooks through endpoints by default
 # Kinds that outlive `kubectl delete --wait=false` here because only kube-controller-manager finishes them.
 LINGERING = {
     "Namespace": [],  # the namespace controller empties and removes it; spec.finalizers is ["kubernetes"]

@@ -13,6 +13,13 @@ BIN_DIR=${KFGEN_TOOLS_DIR:-$HOME/.cache/kfgen/bin}
 BUILD_DIR=${KFGEN_TOOLS_BUILD:-$HOME/.cache/kfgen/build}
 mkdir -p "$BIN_DIR" "$BUILD_DIR"
 export GOFLAGS=-buildvcs=false CGO_ENABLED=0
+# Go may be installed without being on PATH (e.g. a non-login shell): look where it usually is.
+if ! command -v go >/dev/null 2>&1; then
+  for d in /usr/local/go/bin /usr/lib/go/bin "$HOME/go/bin" "$HOME/sdk/go/bin"; do
+    [ -x "$d/go" ] && export PATH="$d:$PATH" && break
+  done
+fi
+command -v go >/dev/null 2>&1 || { echo "[tools] Go is needed to build kubeconform, etcd and kube-apiserver (Go 1.26+)" >&2; exit 1; }
 
 log() { echo "[tools] $*" >&2; }
 

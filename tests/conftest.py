@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -18,6 +19,17 @@ def reference_dir() -> Path | None:
         if cand.is_dir():
             return cand
     return None
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """Every value in a rendered object, depth first (for "no None anywhere"-style checks)."""
+    yield node
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from walk(v)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from conftest import reference_dir
+from conftest import reference_dir, walk
 from kfgen.checks import pod_groups
 from kfgen.components import tf_cnn, tf_job
 from kfgen.prototype import Rendered, RenderContext, prototypes
@@ -76,16 +76,6 @@ def assert_valid_tfjob(job: dict[str, Any]) -> None:
     if upstream is not None:
         upstream.validate(job)
     assert_no_none(job)
-
-
-def walk(node: Any) -> Any:
-    yield node
-    if isinstance(node, dict):
-        for v in node.values():
-            yield from walk(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from walk(v)
 
 
 def assert_no_none(obj: dict[str, Any]) -> None:

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from conftest import walk
+
 from kfgen.checks import pod_groups
 from kfgen.components import tf_serving
 from kfgen.prototype import Rendered, RenderContext, prototypes
@@ -40,16 +42,6 @@ def assert_valid(objects: list[dict[str, Any]]) -> None:
     assert [f.format() for f in validate_objects(objects, "1.37")] == []
     for node in walk(objects):
         assert node is not None, "a None value was rendered"
-
-
-def walk(node: Any) -> Any:
-    yield node
-    if isinstance(node, dict):
-        for v in node.values():
-            yield from walk(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from walk(v)
 
 
 def split(objects: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,6 +16,15 @@ from . import k8s
 from .prototype import Params
 
 GPU = "nvidia.com/gpu"
+
+
+def repeated(values: list[str]) -> list[str]:
+    """The values that occur more than once, sorted (for "must be unique" checks)."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for v in values:
+        (twice if v in seen else seen).add(v)
+    return sorted(twice)
 #: Kubernetes stores replica counts, deadlines and the like as int32: larger values are refused.
 INT32_MAX = 2 ** 31 - 1
 

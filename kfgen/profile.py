@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 
 from .errors import KfgenError, Problem, did_you_mean
 from .loader import LoadedProfile, SourceMap
-from .params import DNS_LABEL, INT32_MAX, PATTERN_HELP, ParamError, QuantityString, described
+from .params import DNS_LABEL, INT32_MAX, PATTERN_HELP, ParamError, QuantityString, described, repeated
 from .prototype import Node, Params, RenderContext, prototypes
 
 NODE_NAME = described(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$",
@@ -71,8 +71,7 @@ class ClusterSpec(Strict):
     @field_validator("nodes")
     @classmethod
     def _unique_names(cls, nodes: list[NodeSpec]) -> list[NodeSpec]:
-        names = [n.name for n in nodes]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = repeated([n.name for n in nodes])
         if dupes:
             raise ValueError(f"node names must be unique; repeated: {', '.join(dupes)}")
         return nodes

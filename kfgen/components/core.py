@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from kfgen import k8s
-from kfgen.params import IMAGE, described
+from kfgen.params import IMAGE, described, repeated
 from kfgen.prototype import Params, Prototype, RenderContext, Rendered, ServiceType
 
 # --- images (all pinned; every one is a param) -------------------------------------------------
@@ -182,15 +182,15 @@ class CoreParams(Params):
                 bad.append(ip)
         if bad:
             raise ValueError(f"not IPv4/IPv6 addresses: {', '.join(map(repr, bad))}")
-        if len(set(ips)) != len(ips):
-            raise ValueError("addresses must not repeat")
+        if repeated(ips):
+            raise ValueError(f"addresses must not repeat: {', '.join(repeated(ips))}")
         return ips
 
     @field_validator("jupyterNotebookImages")
     @classmethod
     def _unique_images(cls, images: list[str]) -> list[str]:
-        if len(set(images)) != len(images):
-            raise ValueError("images must not repeat")
+        if repeated(images):
+            raise ValueError(f"images must not repeat: {', '.join(repeated(images))}")
         return images
 
     @field_validator("jupyterNotebookPVCMount")

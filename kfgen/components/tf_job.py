@@ -41,7 +41,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .. import k8s
 from ..params import (ABSOLUTE_PATH, ENV_NAME, GPU, GPU_TOLERATION, IMAGE, INT32_MAX, QUALIFIED_NAME, ClaimMount,
-                      Resources, Spec, Toleration, claim_volumes)
+                      Resources, Spec, Toleration, claim_volumes, repeated)
 from ..prototype import Params, Prototype, RenderContext, Rendered
 
 API_VERSION = "kubeflow.org/v1"
@@ -128,8 +128,7 @@ class TfJobParams(Params):
     @field_validator("volumes", mode="after")
     @classmethod
     def _unique_mounts(cls, value: list[ClaimMount]) -> list[ClaimMount]:
-        paths = [m.mountPath for m in value]
-        dupes = sorted({p for p in paths if paths.count(p) > 1})
+        dupes = repeated([m.mountPath for m in value])
         if dupes:
             raise ValueError(f"two volumes mount at the same path: {', '.join(dupes)}")
         return value

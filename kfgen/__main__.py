@@ -1,3 +1,3 @@
-from .cli import main
+from kfgen.cli import main
 
 main()

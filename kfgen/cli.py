@@ -1,4 +1,4 @@
-"""The ``kfgen`` command: a thin layer over :mod:`kfgen.api`. Heavy imports happen inside commands."""
+"""The ``kfgen`` command: a thin layer over :mod:`kfgen.actions`. Heavy imports happen inside commands."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _err(text: str) -> None:
 
 
 def _fail(exc: Exception, code: int = 1, tail: str = "nothing was written.") -> typer.Exit:
-    from .errors import KfgenError
+    from kfgen.errors import KfgenError
 
     if isinstance(exc, KfgenError):
         _err(exc.format())
@@ -47,8 +47,8 @@ def render(
     out_dir: Path = OutDir,
 ) -> None:
     """Render profiles into out/<profile>/ (one file per object, plus a Kustomization)."""
-    from . import api
-    from .errors import KfgenError
+    from kfgen import actions as api
+    from kfgen.errors import KfgenError
 
     ws = api.Workspace(profiles_dir, out_dir)
     if check and stdout:
@@ -100,8 +100,8 @@ def render(
 @app.command()
 def profiles(profiles_dir: Path = ProfilesDir) -> None:
     """List the profiles (ksonnet's environments)."""
-    from . import api
-    from .errors import KfgenError
+    from kfgen import actions as api
+    from kfgen.errors import KfgenError
 
     ws = api.Workspace(profiles_dir)
     names = ws.profile_names()
@@ -127,7 +127,7 @@ def profiles(profiles_dir: Path = ProfilesDir) -> None:
 @app.command()
 def prototypes() -> None:
     """List the prototypes a profile's components can use."""
-    from .prototype import prototypes as protos
+    from kfgen.prototypes.base import prototypes as protos
 
     for name, proto in protos().items():
         typer.echo(f"{name:12} {proto.summary}" + (f"  [ksonnet: {proto.ksonnet}]" if proto.ksonnet else ""))
@@ -136,8 +136,8 @@ def prototypes() -> None:
 @app.command()
 def params(prototype: str = typer.Argument(..., help="Prototype name, e.g. core.")) -> None:
     """Show a prototype's parameters: name, type, default and doc."""
-    from . import api
-    from .errors import KfgenError
+    from kfgen import actions as api
+    from kfgen.errors import KfgenError
 
     try:
         proto = api.get_prototype(prototype)
@@ -168,9 +168,9 @@ def validate(
     out_dir: Path = OutDir,
 ) -> None:
     """Validate profiles, their fresh render and committed out/<profile>/ against strict Kubernetes schemas, offline."""
-    from . import api
-    from .errors import KfgenError
-    from .validate import validate_profiles
+    from kfgen import actions as api
+    from kfgen.errors import KfgenError
+    from kfgen.validate.run import validate_profiles
 
     ws = api.Workspace(profiles_dir, out_dir)
     try:
@@ -178,7 +178,7 @@ def validate(
         reports = validate_profiles(ws, names, kubeconform_bin=kubeconform)
     except KfgenError as exc:
         raise _fail(exc, 2, "nothing was validated.")
-    from .validate import find_kubeconform
+    from kfgen.validate.run import find_kubeconform
 
     if kubeconform and find_kubeconform() is None:
         _err("note: kubeconform not found ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH): "
@@ -198,8 +198,8 @@ def schemas_export(
     descriptions: bool = typer.Option(False, "--descriptions", help="Keep description texts (about 4x larger)."),
 ) -> None:
     """Write standalone strict JSON schemas (every Kubernetes kind, plus TFJob) for offline kubeconform."""
-    from .errors import KfgenError
-    from .validate import SCHEMA_TEMPLATE, export_schemas
+    from kfgen.errors import KfgenError
+    from kfgen.validate.run import SCHEMA_TEMPLATE, export_schemas
 
     try:
         files = export_schemas(directory, kubernetes_version, descriptions=descriptions)
@@ -218,9 +218,9 @@ def schemas_profile(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the file differs."),
 ) -> None:
     """Write the JSON Schema of profile files (editors use it through the yaml-language-server comment)."""
-    from .api import PROFILE_SCHEMA, profile_json_schema
-    from .errors import KfgenError
-    from .output import write_file
+    from kfgen.actions import PROFILE_SCHEMA, profile_json_schema
+    from kfgen.errors import KfgenError
+    from kfgen.output.files import write_file
 
     output = output or PROFILE_SCHEMA
     text = profile_json_schema()

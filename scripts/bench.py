@@ -285,7 +285,7 @@ def bench_startup(report: Report, n: int) -> None:
           + ", ".join(f"{mod} {c / 1000:.0f} ms" for c, mod in top_level))
     print("    self time by top-level package:      "
           + ", ".join(f"{pkg} {us / 1000:.0f} ms" for pkg, us in sorted(by_pkg.items(), key=lambda kv: -kv[1])[:8]))
-    heavy = [m for m in ("pydantic", "yaml", "jsonschema", "kfgen.render", "kfgen.validate") if any(mod == m for *_, mod in rows)]
+    heavy = [m for m in ("pydantic", "yaml", "jsonschema", "kfgen.render.pipeline", "kfgen.validate.run") if any(mod == m for *_, mod in rows)]
     print(f"    heavy modules imported by --help: {', '.join(heavy) or 'none (pydantic, yaml, jsonschema are lazy)'}")
 
     report.add("Python start-up alone", secs(st_py), f"`{rel(PYTHON)} -c pass`")
@@ -341,8 +341,8 @@ class Stages:
 
 
 def stage_times(ws: Any, name: str, n: int, *, warmup: int = 1) -> Stages:
-    from kfgen.output import render_files
-    from kfgen.render import render_profile
+    from kfgen.output.files import render_files
+    from kfgen.render.pipeline import render_profile
 
     loads, renders, sers, totals = [], [], [], []
     for i in range(n + warmup):
@@ -366,7 +366,7 @@ def print_stages(s: Stages) -> None:
 
 
 def bench_in_process(report: Report, n: int) -> None:
-    from kfgen.api import Workspace
+    from kfgen.actions import Workspace
 
     section("3. In-process render of the committed profiles (after one warm-up)")
     ws = Workspace(ROOT / "profiles", ROOT / "out")
@@ -428,7 +428,7 @@ class Big:
 
 
 def bench_many(report: Report, n_in: int, n_cli: int, count: int, tmp: Path) -> dict[str, Big]:
-    from kfgen.api import Workspace
+    from kfgen.actions import Workspace
 
     section(f"4. Many instances: generated profiles with {count:,} component instances (temp dir)")
     pdir = tmp / "profiles"
@@ -471,7 +471,7 @@ def bench_many(report: Report, n_in: int, n_cli: int, count: int, tmp: Path) -> 
 # --- 5. validation throughput --------------------------------------------------------------------
 
 def bench_validation(report: Report, n: int, n_cli: int, big: Big, tmp: Path) -> None:
-    from kfgen import validate as v
+    from kfgen.validate import run as v
 
     assert big.stages is not None and big.out_dir is not None
     objects = big.stages.result.objects
@@ -496,7 +496,7 @@ def bench_validation(report: Report, n: int, n_cli: int, big: Big, tmp: Path) ->
     line("in-process validate_objects, cold validator cache", st_cold, rate(count, st_cold, "objects/s"))
     line("in-process validate_objects, warm validator cache", st_warm, rate(count, st_warm, "objects/s"))
     report.add(f"In-process `validate_objects`, {count:,} TFJob objects, first call in process", f"{ms(first)}; {count / first:,.0f} objects/s (n=1)",
-               "`kfgen.validate.validate_objects(objects, '1.37')`")
+               "`kfgen.validate.run.validate_objects(objects, '1.37')`")
     report.add(f"In-process `validate_objects`, {count:,} objects, cold validator cache", f"{secs(st_cold)}; {rate(count, st_cold, 'objects/s')}",
                "`clear_cache(); validate_objects(objects, '1.37')`")
     report.add(f"In-process `validate_objects`, {count:,} objects, warm validator cache", f"{secs(st_warm)}; {rate(count, st_warm, 'objects/s')}",
@@ -554,7 +554,7 @@ def md(text: str) -> str:
 def print_summary(report: Report, monitor: LoadMonitor, args: argparse.Namespace) -> None:
     kc = None
     try:
-        from kfgen.validate import find_kubeconform
+        from kfgen.validate.run import find_kubeconform
         kc = find_kubeconform()
     except Exception:  # noqa: BLE001
         pass

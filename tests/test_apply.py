@@ -569,7 +569,7 @@ def test_two_profiles_share_a_cluster_when_only_one_runs_the_operator(tmp_path: 
     gpu-lab, and deleting it leaves every gpu-lab object untouched (uid, resourceVersion, labels)."""
     if not {"gpu-lab", "cpu-laptop"} <= set(PROFILES):
         pytest.skip("needs the committed gpu-lab and cpu-laptop profiles")
-    from kfgen.api import Workspace, render
+    from kfgen.actions import Workspace, render
 
     profiles = tmp_path / "profiles"
     profiles.mkdir()
@@ -583,7 +583,7 @@ def test_two_profiles_share_a_cluster_when_only_one_runs_the_operator(tmp_path: 
         "      tfJobOperator: false\n", encoding="utf-8")
     t0 = time.monotonic()
     render(Workspace(profiles, tmp_path / "out"), [SHARED_VARIANT])
-    TIMINGS[f"render {SHARED_VARIANT} (kfgen.api)"] = round(time.monotonic() - t0, 3)
+    TIMINGS[f"render {SHARED_VARIANT} (kfgen.actions)"] = round(time.monotonic() - t0, 3)
     variant = load_bundle(tmp_path / "out" / SHARED_VARIANT, SHARED_VARIANT)
     gpu = committed("gpu-lab")
 

@@ -18,9 +18,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from kfgen import k8s
-from kfgen.components.core import PROTOTYPE, CoreParams
-from kfgen.prototype import RenderContext, prototypes
+from kfgen.kube import objects as k8s
+from kfgen.prototypes.core import PROTOTYPE, CoreParams
+from kfgen.prototypes.base import RenderContext, prototypes
 
 NS = "kubeflow"
 CTX = RenderContext(profile="t", instance="kubeflow-core", namespace=NS, kubernetes_version="1.37")
@@ -485,7 +485,7 @@ def test_render_is_pure_and_emits_no_nulls(params: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("params", VARIANTS)
 def test_objects_validate_against_kubernetes_schemas(params: dict[str, Any]) -> None:
-    validate = pytest.importorskip("kfgen.validate")
+    validate = pytest.importorskip("kfgen.validate.run")
     findings = validate.validate_objects(render(**params), "1.37")
     assert not findings, "\n".join(map(str, findings))
 
@@ -531,7 +531,8 @@ def test_parse_quantity_refuses_with_a_value_error(text: str, fragment: str) -> 
 
 
 def test_one_quantity_pattern() -> None:
-    from kfgen import params, tfjob
+    from kfgen.prototypes import params
+    from kfgen.kube import tfjob
     assert tfjob.QUANTITY_PATTERN == k8s.QUANTITY_PATTERN  # the CRD's expression is Kubernetes' own
     assert params.QUANTITY_PATTERN == k8s.NON_NEGATIVE_QUANTITY_PATTERN
     assert not k8s.re.match(k8s.NON_NEGATIVE_QUANTITY_PATTERN, "-1")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kfgen.api import Workspace, render
-from kfgen.loader import list_profiles
+from kfgen.actions import Workspace, render
+from kfgen.profile.loader import list_profiles
 from conftest import ROOT  # noqa: E402
 
 

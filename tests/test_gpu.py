@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kfgen.api import Workspace
+from kfgen.actions import Workspace
 from kfgen.errors import KfgenError
-from kfgen.render import render_profile
+from kfgen.render.pipeline import render_profile
 
 LAB_NODES = """\
 cluster:

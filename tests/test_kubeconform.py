@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from kfgen import k8s_schemas, validate
-from kfgen.output import to_yaml
+from kfgen.kube import schemas as k8s_schemas
+from kfgen.validate import run as validate
+from kfgen.output.files import to_yaml
 
 pytestmark = pytest.mark.kubeconform
 
@@ -110,7 +111,7 @@ def test_export_is_deterministic(tmp_path: Path) -> None:
 
 
 def test_exact_flag_from_the_docs(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
-    """The command documented in kfgen.validate, as a user would type it."""
+    """The command documented in kfgen.validate.run, as a user would type it."""
     import subprocess
 
     write(tmp_path / "m", "svc.yaml", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
@@ -125,7 +126,7 @@ def test_exact_flag_from_the_docs(schema_dir: Path, kubeconform_bin: Path, tmp_p
 # --- valid manifests -----------------------------------------------------------------------------
 
 def test_valid_manifests_pass_with_nothing_skipped(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
-    from kfgen.tfjob import tfjob_crd
+    from kfgen.kube.tfjob import tfjob_crd
 
     objects = validate.bench_corpus(27) + [tfjob(), tfjob_crd()]
     for i, obj in enumerate(objects):
@@ -310,7 +311,7 @@ def committed_dirs() -> list[Path]:
 
 
 def profile_version(name: str) -> str:
-    from kfgen.loader import load_profile
+    from kfgen.profile.loader import load_profile
 
     try:
         value = load_profile(ROOT / "profiles", name).data.get("kubernetesVersion")

@@ -9,9 +9,10 @@ import time
 import pytest
 import yaml
 
-from kfgen import errors, loader
+from kfgen import errors
+from kfgen.profile import loader
 from kfgen.errors import KfgenError, Problem, format_path
-from kfgen.loader import MAX_ALIAS_VALUES, MAX_DEPTH, deep_merge, list_profiles, load_profile, read_yaml
+from kfgen.profile.loader import MAX_ALIAS_VALUES, MAX_DEPTH, deep_merge, list_profiles, load_profile, read_yaml
 
 
 def write(dir_: Path, name: str, text: str | bytes) -> Path:

@@ -28,8 +28,8 @@ import pytest
 import yaml
 
 from conftest import reference_dir
-from kfgen import k8s
-from kfgen.prototype import RenderContext, prototypes
+from kfgen.kube import objects as k8s
+from kfgen.prototypes.base import RenderContext, prototypes
 
 KSONNET_DIR = "ksonnet-v0.1"
 
@@ -167,13 +167,13 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
 
     # --- every workload -----------------------------------------------------------------------------------
     (CORE + SERVING, "Deployment", "*", "container * securityContext"):
-        "kfgen.k8s.container() turns privilege escalation off on every container (the operator also runs "
+        "kfgen.kube.objects.container() turns privilege escalation off on every container (the operator also runs "
         "as non-root uid 65532 with a read-only root filesystem and no capabilities)",
     (CORE, "StatefulSet", "tf-hub", "container tf-hub securityContext"):
-        "kfgen.k8s.container() turns privilege escalation off on every container; the hub runs as non-root "
+        "kfgen.kube.objects.container() turns privilege escalation off on every container; the hub runs as non-root "
         "uid 1000 with no capabilities",
     (TFJOBS, "TFJob", "*", "*: container tensorflow securityContext"):
-        "kfgen.k8s.container() turns privilege escalation off on every container",
+        "kfgen.kube.objects.container() turns privilege escalation off on every container",
 
     # --- tf-serving -------------------------------------------------------------------------------
     (SERVING, "Deployment", "inception", "container inception image"):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from kfgen.errors import KfgenError
-from kfgen.k8s_schemas import shipped_versions
-from kfgen.loader import load_profile
-from kfgen.profile import validate_profile
+from kfgen.kube.schemas import shipped_versions
+from kfgen.profile.loader import load_profile
+from kfgen.profile.model import validate_profile
 
 GOOD = """\
 namespace: kubeflow

@@ -16,10 +16,11 @@ import yaml
 from pydantic import ValidationError
 
 from conftest import reference_dir, walk
-from kfgen.checks import pod_groups
-from kfgen.components import tf_cnn, tf_job
-from kfgen.prototype import Rendered, RenderContext, prototypes
-from kfgen.tfjob import TFJob, tfjob_validation_schema
+from kfgen.render.checks import pod_groups
+from kfgen.prototypes import tf_cnn
+from kfgen.prototypes import tf_job
+from kfgen.prototypes.base import Rendered, RenderContext, prototypes
+from kfgen.kube.tfjob import TFJob, tfjob_validation_schema
 
 NS = "kubeflow"
 GPU = "nvidia.com/gpu"
@@ -163,7 +164,7 @@ def test_gpus_and_gpu_image_on_workers_only(num_gpus: int, image_gpu: str | None
     assert container(job, "Chief")["image"] == container(job, "PS")["image"] == BASE["image"]
     images = [c["image"] for c in walk(job) if isinstance(c, dict) and "image" in c]
     assert "null" not in images and all(isinstance(i, str) and i for i in images)
-    # the GPU budget check (kfgen.checks) sees exactly these GPUs
+    # the GPU budget check (kfgen.render.checks) sees exactly these GPUs
     groups = {g.part: (g.replicas, g.gpus) for g in pod_groups(job)}
     assert groups == {"replica Chief": (1, 0), "replica PS": (1, 0), "replica Worker": (2, num_gpus)}
     # the standard GPU toleration goes to GPU workers only
@@ -440,9 +441,9 @@ def test_prototypes_registered_with_ksonnet_names() -> None:
 
 def test_profile_render_runs_the_gpu_budget(tmp_path: Path) -> None:
     from kfgen.errors import KfgenError
-    from kfgen.loader import load_profile
-    from kfgen.profile import validate_profile
-    from kfgen.render import render_profile
+    from kfgen.profile.loader import load_profile
+    from kfgen.profile.model import validate_profile
+    from kfgen.render.pipeline import render_profile
 
     text = """\
 namespace: kubeflow

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 
 from conftest import walk
 
-from kfgen.checks import pod_groups
-from kfgen.components import tf_serving
-from kfgen.prototype import Rendered, RenderContext, prototypes
+from kfgen.render.checks import pod_groups
+from kfgen.prototypes import tf_serving
+from kfgen.prototypes.base import Rendered, RenderContext, prototypes
 
 NS = "kubeflow"
 GPU = "nvidia.com/gpu"
@@ -37,7 +37,7 @@ def render(params: dict[str, Any], instance: str = "inception", namespace: str =
 
 def assert_valid(objects: list[dict[str, Any]]) -> None:
     """Strict (unknown fields are errors) Kubernetes 1.37 schemas of each kind, and no None anywhere."""
-    from kfgen.validate import validate_objects
+    from kfgen.validate.run import validate_objects
 
     assert [f.format() for f in validate_objects(objects, "1.37")] == []
     for node in walk(objects):
@@ -279,8 +279,8 @@ def test_registered_and_documented() -> None:
 
 def test_profile_errors_name_the_field(tmp_path: Path) -> None:
     from kfgen.errors import KfgenError
-    from kfgen.loader import load_profile
-    from kfgen.profile import validate_profile
+    from kfgen.profile.loader import load_profile
+    from kfgen.profile.model import validate_profile
 
     (tmp_path / "p.yaml").write_text("""\
 namespace: kubeflow

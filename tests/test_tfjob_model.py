@@ -1,4 +1,4 @@
-"""Tests of kfgen.tfjob: the pydantic TFJob model, the structural CRD schema derived
+"""Tests of kfgen.kube.tfjob: the pydantic TFJob model, the structural CRD schema derived
 from it, the strict validation schema and the CRD, checked against realistic TFJobs
 and against the upstream training-operator v1.9.0 CRD."""
 
@@ -19,7 +19,7 @@ import pydantic
 import pytest
 import yaml
 
-from kfgen.tfjob import (
+from kfgen.kube.tfjob import (
     QUANTITY_PATTERN,
     REPLICA_TYPES,
     TFJob,
@@ -661,7 +661,7 @@ def test_schemas_are_deterministic_and_fresh_copies() -> None:
 
 def test_schema_is_identical_in_a_fresh_interpreter() -> None:
     # Guards against hash-seed dependent ordering (set iteration etc.).
-    code = "import json, kfgen.tfjob as t; print(json.dumps(t.tfjob_crd()))"
+    code = "import json, kfgen.kube.tfjob as t; print(json.dumps(t.tfjob_crd()))"
     outputs = {
         subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True,
@@ -675,7 +675,7 @@ def test_schema_is_identical_in_a_fresh_interpreter() -> None:
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, kfgen.tfjob; "
+        "import sys, kfgen.kube.tfjob; "
         "print(sorted(m for m in ('yaml', 'jsonschema', 'kubernetes_validate') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True,

@@ -1,5 +1,5 @@
-"""In-process validation (kfgen.validate) against the strict schemas of kubernetes-validate
-(kfgen.k8s_schemas) and kfgen's TFJob schema: every error, each with its JSON pointer."""
+"""In-process validation (kfgen.validate.run) against the strict schemas of kubernetes-validate
+(kfgen.kube.schemas) and kfgen's TFJob schema: every error, each with its JSON pointer."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from kfgen import k8s_schemas, validate
+from kfgen.kube import schemas as k8s_schemas
+from kfgen.validate import run as validate
 from kfgen.errors import KfgenError
-from kfgen.validate import Finding, validate_objects
+from kfgen.validate.run import Finding, validate_objects
 
 V = "1.37"
 
@@ -81,7 +82,7 @@ def test_valid_objects_pass() -> None:
 
 def test_valid_crd_passes() -> None:
     """CustomResourceDefinition's schema is recursive (JSONSchemaProps): refs must resolve."""
-    from kfgen.tfjob import tfjob_crd
+    from kfgen.kube.tfjob import tfjob_crd
 
     assert validate_objects([tfjob_crd()], V) == []
 
@@ -292,7 +293,7 @@ def test_every_integer_format_is_bounded_once_per_version() -> None:
 
 
 def test_tfjob_schema_is_bounded_once() -> None:
-    from kfgen.tfjob import tfjob_validation_schema
+    from kfgen.kube.tfjob import tfjob_validation_schema
 
     validate.clear_cache()
     shared = validate._tfjob_schema()
@@ -305,7 +306,7 @@ def test_tfjob_schema_is_bounded_once() -> None:
     assert replica_spec["properties"]["replicas"]["maximum"] == 2**31 - 1
     ints = list(_integer_formats(shared))
     assert len(ints) > 100 and all("maximum" in s for s in ints)
-    assert not any("maximum" in s for s in _integer_formats(tfjob_validation_schema()))  # kfgen.tfjob unchanged
+    assert not any("maximum" in s for s in _integer_formats(tfjob_validation_schema()))  # kfgen.kube.tfjob unchanged
 
 
 def test_several_errors_in_one_object_are_all_reported() -> None:
@@ -427,7 +428,7 @@ def test_standalone_schema_is_self_contained() -> None:
 def test_files_findings_carry_file_and_line(tmp_path: Path) -> None:
     good = tmp_path / "00-service-web.yaml"
     bad = tmp_path / "27-deployment-web.yaml"
-    from kfgen.output import to_yaml
+    from kfgen.output.files import to_yaml
 
     good.write_text("# header\n" + to_yaml(service()))
     bad.write_text(textwrap.dedent("""\
@@ -479,8 +480,10 @@ def test_duplicate_keys_and_bad_yaml_are_findings(tmp_path: Path) -> None:
 def fake_prototype(monkeypatch: pytest.MonkeyPatch):
     """A 'web' prototype rendering a Deployment and a Service (bad ones on request), registered
     beside whatever prototypes exist, so these tests do not depend on the real ones."""
-    from kfgen import profile as profile_mod, prototype as prototype_mod, render as render_mod
-    from kfgen.prototype import Params, Prototype
+    from kfgen.profile import model as profile_mod
+    from kfgen.prototypes import base as prototype_mod
+    from kfgen.render import pipeline as render_mod
+    from kfgen.prototypes.base import Params, Prototype
 
     class WebParams(Params):
         port: int = 80
@@ -514,7 +517,7 @@ def write_profile(root: Path, name: str, body: str) -> None:
 
 
 def test_profile_errors_are_all_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_prototype: None) -> None:
-    from kfgen.api import Workspace
+    from kfgen.actions import Workspace
 
     monkeypatch.chdir(tmp_path)
     write_profile(tmp_path, "p", """\
@@ -534,7 +537,7 @@ def test_profile_errors_are_all_listed(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_unsupported_version_in_profile_points_at_the_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            fake_prototype: None) -> None:
-    from kfgen.api import Workspace
+    from kfgen.actions import Workspace
 
     monkeypatch.chdir(tmp_path)
     write_profile(tmp_path, "p", """\
@@ -552,8 +555,8 @@ def test_unsupported_version_in_profile_points_at_the_line(tmp_path: Path, monke
 
 def test_profile_render_and_committed_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             fake_prototype: None) -> None:
-    from kfgen import api
-    from kfgen.api import Workspace
+    from kfgen import actions as api
+    from kfgen.actions import Workspace
 
     monkeypatch.chdir(tmp_path)
     write_profile(tmp_path, "p", """\
@@ -592,8 +595,8 @@ def test_profile_render_and_committed_files(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_valid_profile_is_ok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_prototype: None) -> None:
-    from kfgen import api
-    from kfgen.api import Workspace
+    from kfgen import actions as api
+    from kfgen.actions import Workspace
 
     monkeypatch.chdir(tmp_path)
     write_profile(tmp_path, "p", """\

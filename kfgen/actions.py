@@ -11,12 +11,12 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from .errors import KfgenError, Problem, did_you_mean
-from .loader import check_profile_name, list_profiles, load_profile
-from .output import Drift, diff_dir, is_kfgen_output, render_files, render_stream, write_dir
-from .profile import Profile, validate_profile
-from .prototype import Prototype, prototypes
-from .render import RenderResult, render_profile
+from kfgen.errors import KfgenError, Problem, did_you_mean
+from kfgen.profile.loader import check_profile_name, list_profiles, load_profile
+from kfgen.output.files import Drift, diff_dir, is_kfgen_output, render_files, render_stream, write_dir
+from kfgen.profile.model import Profile, validate_profile
+from kfgen.prototypes.base import Prototype, prototypes
+from kfgen.render.pipeline import RenderResult, render_profile
 
 
 @dataclass
@@ -138,7 +138,7 @@ PROFILE_SCHEMA = Path("schemas/profile.schema.json")
 
 def profile_json_schema() -> str:
     """JSON Schema of profile files, from the pydantic models (components discriminated on prototype)."""
-    from .profile import profile_model
+    from kfgen.profile.model import profile_model
 
     schema = profile_model().model_json_schema(mode="validation")
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -1,6 +1,6 @@
 """Parameter types that several prototypes share: quantities, resources, tolerations, PVC mounts.
 
-Nested parameter objects are as strict as :class:`kfgen.prototype.Params` (unknown keys refused, no
+Nested parameter objects are as strict as :class:`kfgen.prototypes.base.Params` (unknown keys refused, no
 coercion), so a typo inside ``resources:`` is reported like a typo in a top-level param.
 """
 
@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from . import k8s
-from .prototype import Params
+from kfgen.kube import objects as k8s
+from kfgen.prototypes.base import Params
 
 GPU = "nvidia.com/gpu"
 

@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .errors import KfgenError, Problem
+from kfgen.errors import KfgenError, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from referencing import Registry

@@ -33,9 +33,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from .. import k8s
-from ..prototype import Params, Prototype, RenderContext, Rendered, ServiceType
-from ..params import DNS_SUBDOMAIN, GPU, IMAGE, INT32_MAX, ResourceMap, Resources, described
+from kfgen.kube import objects as k8s
+from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered, ServiceType
+from kfgen.prototypes.params import DNS_SUBDOMAIN, GPU, IMAGE, INT32_MAX, ResourceMap, Resources, described
 
 SERVING_VERSION = "2.18.0"
 DEFAULT_IMAGE = f"tensorflow/serving:{SERVING_VERSION}"

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterator
 
-from .k8s import parse_quantity
-from .profile import Profile
-from .prototype import Node
-from .render import INSTANCE_LABEL, Check, CheckResult, describe
+from kfgen.kube.objects import parse_quantity
+from kfgen.profile.model import Profile
+from kfgen.prototypes.base import Node
+from kfgen.render.pipeline import INSTANCE_LABEL, Check, CheckResult, describe
 
 GPU = "nvidia.com/gpu"
 _WORKLOADS = {"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "ReplicationController"}

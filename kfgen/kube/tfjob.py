@@ -62,8 +62,8 @@ ReplicaType = Literal["Chief", "Master", "PS", "Worker", "Evaluator"]
 REPLICA_TYPES: tuple[str, ...] = ("Chief", "Master", "PS", "Worker", "Evaluator")
 
 # Kubernetes resource.Quantity serialisation (same expression the API machinery and
-# controller-gen use; defined once, in kfgen.k8s). Valid in Python `re`, Rust regex (pydantic) and Go RE2.
-from .k8s import QUANTITY_PATTERN  # noqa: E402  (re-exported: the CRD schema and tests use it from here)
+# controller-gen use; defined once, in kfgen.kube.objects). Valid in Python `re`, Rust regex (pydantic) and Go RE2.
+from kfgen.kube.objects import QUANTITY_PATTERN  # noqa: E402  (re-exported: the CRD schema and tests use it from here)
 
 # The kubernetes-validate schema set the pod template schema is converted from.
 # Pinned together with the `kubernetes-validate==1.37.0` dependency.

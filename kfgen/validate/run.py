@@ -4,8 +4,8 @@ Two validators, the same schemas:
 
 * in-process (:func:`validate_objects`): every object against the strict (unknown fields are
   errors) JSON schema of its kind for the profile's ``kubernetesVersion``, straight from the
-  ``kubernetes-validate`` package (:mod:`kfgen.k8s_schemas`); TFJob ``kubeflow.org/v1`` against
-  :func:`kfgen.tfjob.tfjob_validation_schema`. Every error is reported, each with the object, the
+  ``kubernetes-validate`` package (:mod:`kfgen.kube.schemas`); TFJob ``kubeflow.org/v1`` against
+  :func:`kfgen.kube.tfjob.tfjob_validation_schema`. Every error is reported, each with the object, the
   JSON pointer of the field, what was expected and what was found. A kind without a schema is an
   error too, never silently skipped.
 * kubeconform (:func:`run_kubeconform`), fully offline, against schemas exported by
@@ -22,7 +22,7 @@ Two validators, the same schemas:
 
 Both validators see the same integer ranges: JSON Schema ignores ``format: int32``/``int64``, the
 API server does not (``replicas: 99999999999`` cannot be decoded into an int32), so every such
-integer gets the format's ``minimum``/``maximum`` (:func:`kfgen.k8s_schemas.bound_integers`), once
+integer gets the format's ``minimum``/``maximum`` (:func:`kfgen.kube.schemas.bound_integers`), once
 per schema, in the Kubernetes schemas and in the TFJob schema.
 
 :func:`validate_profile` puts it together for one profile: the profile itself (kfgen's own errors),
@@ -41,13 +41,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from . import k8s_schemas
-from .loader import display as _display
-from .errors import KfgenError, Problem, did_you_mean, format_path
+from kfgen.kube import schemas as k8s_schemas
+from kfgen.profile.loader import display as _display
+from kfgen.errors import KfgenError, Problem, did_you_mean, format_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import Workspace
-    from .output import Drift
+    from kfgen.actions import Workspace
+    from kfgen.output.files import Drift
 
 DEFAULT_KUBERNETES_VERSION = "1.37"
 SCHEMA_TEMPLATE = "{{.ResourceKind}}{{.KindSuffix}}.json"
@@ -153,7 +153,7 @@ _TFJOB_SCHEMA: list[dict[str, Any]] = []  # the one built by _tfjob_schema(), un
 def _tfjob_schema() -> dict[str, Any]:
     """:func:`tfjob_schema`, built once (until :func:`clear_cache`); shared, do not mutate."""
     if not _TFJOB_SCHEMA:
-        from .tfjob import tfjob_validation_schema
+        from kfgen.kube.tfjob import tfjob_validation_schema
 
         schema = k8s_schemas.bound_integers(tfjob_validation_schema())
         _TFJOB_SCHEMA.append({"$schema": DRAFT_2020_12, **schema})
@@ -162,9 +162,9 @@ def _tfjob_schema() -> dict[str, Any]:
 
 def tfjob_schema() -> dict[str, Any]:
     """TFJob's strict validation schema (a fresh copy) with its draft declared (2020-12 unless
-    kfgen.tfjob declares one): kubeconform reads a schema without ``$schema`` as draft 4, where
+    kfgen.kube.tfjob declares one): kubeconform reads a schema without ``$schema`` as draft 4, where
     ``propertyNames`` does not exist. Its ``int32``/``int64`` integers carry ``minimum``/``maximum``
-    (:func:`kfgen.k8s_schemas.bound_integers`): validators ignore ``format``, the API server does not."""
+    (:func:`kfgen.kube.schemas.bound_integers`): validators ignore ``format``, the API server does not."""
     import copy
 
     return copy.deepcopy(_tfjob_schema())
@@ -194,7 +194,7 @@ def validator_for(api_version: str, kind: str, kubernetes_version: str) -> Any |
 
 def clear_cache() -> None:
     """Forget the validators and the TFJob schema (the Kubernetes schemas stay cached in
-    :mod:`kfgen.k8s_schemas`, once per version)."""
+    :mod:`kfgen.kube.schemas`, once per version)."""
     _VALIDATORS.clear()
     _TFJOB_SCHEMA.clear()
 
@@ -203,7 +203,7 @@ def validate_objects(objects: Iterable[Any], kubernetes_version: str, *, file: s
                      locators: Sequence[Any] | None = None, instances: dict[int, str] | None = None) -> list[Finding]:
     """Validate every object against its kind's strict schema; every error, in object order.
 
-    Raises :class:`kfgen.k8s_schemas.UnsupportedKubernetesVersion` for a version without schemas.
+    Raises :class:`kfgen.kube.schemas.UnsupportedKubernetesVersion` for a version without schemas.
     *locators* (parallel to *objects*) map a JSON pointer to a line, for objects read from a file;
     *instances* maps ``id(object)`` to the component instance that rendered it.
     """
@@ -615,7 +615,7 @@ def export_schemas(directory: Path, kubernetes_version: str = DEFAULT_KUBERNETES
 
 
 def _write_json(path: Path, data: Any) -> Path:
-    from .output import write_file
+    from kfgen.output.files import write_file
 
     write_file(path, json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
     return path
@@ -700,11 +700,11 @@ def validate_profile(ws: "Workspace", name: str, *, kubeconform_bin: Path | str 
 
     Raises nothing for bad input: everything is in ``Report.findings``.
     """
-    from .loader import load_profile
-    from .order import file_name
-    from .output import diff_dir, render_files
-    from .profile import validate_profile as check_profile
-    from .render import render_profile
+    from kfgen.profile.loader import load_profile
+    from kfgen.render.order import file_name
+    from kfgen.output.files import diff_dir, render_files
+    from kfgen.profile.model import validate_profile as check_profile
+    from kfgen.render.pipeline import render_profile
 
     report = Report(name)
     profile = result = files = loaded = None

@@ -27,7 +27,7 @@ Decisions, and what changed from ksonnet:
 * ``env``, ``volumes``, ``nodeSelector``, ``tolerations``, ``workingDir`` and ``command`` apply to
   every replica type; ``resources`` is per replica type.
 
-* The container is built by :func:`kfgen.k8s.container`, so privilege escalation is off.
+* The container is built by :func:`kfgen.kube.objects.container`, so privilege escalation is off.
 
 The building blocks are shared: tf-cnn builds its job with :func:`tfjob`; tf-serving uses
 :class:`Resources` (quantity-validated requests/limits).
@@ -39,10 +39,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .. import k8s
-from ..params import (ABSOLUTE_PATH, ENV_NAME, GPU, GPU_TOLERATION, IMAGE, INT32_MAX, QUALIFIED_NAME, ClaimMount,
+from kfgen.kube import objects as k8s
+from kfgen.prototypes.params import (ABSOLUTE_PATH, ENV_NAME, GPU, GPU_TOLERATION, IMAGE, INT32_MAX, QUALIFIED_NAME, ClaimMount,
                       Resources, Spec, Toleration, claim_volumes, repeated)
-from ..prototype import Params, Prototype, RenderContext, Rendered
+from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
 
 API_VERSION = "kubeflow.org/v1"
 KIND = "TFJob"

@@ -11,10 +11,10 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import KfgenError, Problem
-from .order import sort_objects
-from .profile import Profile
-from .prototype import Prototype, RenderContext, prototypes
+from kfgen.errors import KfgenError, Problem
+from kfgen.render.order import sort_objects
+from kfgen.profile.model import Profile
+from kfgen.prototypes.base import Prototype, RenderContext, prototypes
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 PROFILE_LABEL = "kfgen.io/profile"
@@ -119,7 +119,7 @@ def render_profile(profile: Profile, checks: tuple[Check, ...] | None = None) ->
 
 
 def default_checks() -> tuple[Check, ...]:
-    """Whole-profile checks run after rendering (registered in kfgen.checks)."""
-    from .checks import CHECKS
+    """Whole-profile checks run after rendering (registered in kfgen.render.checks)."""
+    from kfgen.render.checks import CHECKS
 
     return CHECKS

@@ -1,6 +1,6 @@
 """What a prototype is, and the registry that finds them.
 
-A prototype (ksonnet's word) is one module in ``kfgen/components/`` that defines ``PROTOTYPE``:
+A prototype (ksonnet's word) is one module (or package) in ``kfgen/prototypes/`` that defines ``PROTOTYPE``:
 its name, its pydantic params model and a pure render function. Adding a prototype is adding one
 such file; the registry discovers it, the profile model and JSON schema pick it up, the CLI lists it.
 """
@@ -72,8 +72,8 @@ class Prototype:
 
 @lru_cache(maxsize=1)
 def prototypes() -> dict[str, Prototype]:
-    """Every prototype in kfgen.components, by name (sorted)."""
-    from . import components
+    """Every prototype in kfgen.prototypes, by name (sorted)."""
+    from kfgen import prototypes as components
 
     found: dict[str, Prototype] = {}
     for info in sorted(pkgutil.iter_modules(components.__path__), key=lambda m: m.name):

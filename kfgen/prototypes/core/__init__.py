@@ -9,7 +9,7 @@ What it renders (same object names, ports, selectors and container names as kson
   ``tf-hub`` pod has a ``proxy`` sidecar next to the ``tf-hub`` container; their shared API token is
   generated inside the pod at start-up (no Secret in the manifests).
 * The TFJob operator (kubeflow/training-operator, limited to TFJob): Deployment, ServiceAccount and
-  RBAC ``tf-job-operator``, the ``tfjobs.kubeflow.org`` CRD (from :func:`kfgen.tfjob.tfjob_crd`), and
+  RBAC ``tf-job-operator``, the ``tfjobs.kubeflow.org`` CRD (from :func:`kfgen.kube.tfjob.tfjob_crd`), and
   the webhook plumbing training-operator v1.9 cannot start without: Service ``tf-job-operator``, the
   (initially empty) Secret ``tf-job-operator-webhook-cert`` it writes its self-signed certificate to, and
   the ValidatingWebhookConfiguration ``validator.training-operator.kubeflow.org`` (name fixed by the
@@ -39,9 +39,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from kfgen import k8s
-from kfgen.params import IMAGE, described, repeated
-from kfgen.prototype import Params, Prototype, RenderContext, Rendered, ServiceType
+from kfgen.kube import objects as k8s
+from kfgen.prototypes.params import IMAGE, described, repeated
+from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered, ServiceType
 
 # --- images (all pinned; every one is a param) -------------------------------------------------
 
@@ -538,7 +538,7 @@ def _operator_webhook_rules() -> list[dict[str, Any]]:
 def tf_job_operator(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
     if not p.tfJobOperator:
         return []
-    from kfgen.tfjob import tfjob_crd
+    from kfgen.kube.tfjob import tfjob_crd
 
     ns = ctx.namespace
     app = {"app": OPERATOR}

@@ -1,6 +1,6 @@
 """Stage 4: serialize rendered objects and write them, deterministically and atomically.
 
-``out/<profile>/`` holds one file per object (names from :mod:`kfgen.order`) and a ``Kustomization``
+``out/<profile>/`` holds one file per object (names from :mod:`kfgen.render.order`) and a ``Kustomization``
 file listing them in install order, so both ``kubectl apply -f out/<profile>/`` and
 ``kubectl apply -k out/<profile>/`` work. (The file is called ``Kustomization``, a name kustomize
 accepts, because ``kubectl apply -f DIR`` would try to apply a ``kustomization.yaml`` as an object.)
@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from .errors import KfgenError, Problem
-from .order import file_name
-from .render import RenderResult
+from kfgen.errors import KfgenError, Problem
+from kfgen.render.order import file_name
+from kfgen.render.pipeline import RenderResult
 
 KUSTOMIZATION = "Kustomization"
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from .errors import KfgenError, Problem, did_you_mean
+from kfgen.errors import KfgenError, Problem, did_you_mean
 
 Path_ = tuple[str | int, ...]
 MAX_DEPTH = 100  # nesting levels of mappings and lists; profiles need about 10

@@ -10,7 +10,7 @@ Without GPUs the benchmark still gets ``--num_gpus=1`` (tf_cnn_benchmarks sizes 
 benchmark's defaults, which are these values). ``num_ps`` and ``num_workers`` are at least 1, as
 ksonnet required.
 
-The job itself is built by tf-job's code (:func:`kfgen.components.tf_job.tfjob`).
+The job itself is built by tf-job's code (:func:`kfgen.prototypes.tf_job.tfjob`).
 
 Images: the defaults are the builds ksonnet used, from Docker Hub (``docker.io/kubeflow/...``; the
 ``gcr.io/kubeflow`` copies are gone). No newer published image ships tf_cnn_benchmarks at this path;
@@ -25,9 +25,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..params import INT32_MAX, described
-from ..prototype import Params, Prototype, RenderContext
-from .tf_job import IMAGE, TfJobParams, tfjob
+from kfgen.prototypes.params import INT32_MAX, described
+from kfgen.prototypes.base import Params, Prototype, RenderContext
+from kfgen.prototypes.tf_job import IMAGE, TfJobParams, tfjob
 
 WORKING_DIR = "/opt/tf-benchmarks/scripts/tf_cnn_benchmarks"
 DEFAULT_IMAGE = "docker.io/kubeflow/tf-benchmarks-cpu:v20171202-bdab599-dirty-284af3"

@@ -7,7 +7,7 @@ prototype-specific choices (names, images, labels) stay in ``kfgen/components/``
 
 Typical use::
 
-    from kfgen import k8s
+    from kfgen.kube import objects as k8s
 
     labels = {"app": "web"}
     objects = [

@@ -19,10 +19,10 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationEr
                       field_validator)
 from pydantic.fields import FieldInfo
 
-from .errors import KfgenError, Problem, did_you_mean
-from .loader import LoadedProfile, SourceMap
-from .params import DNS_LABEL, INT32_MAX, PATTERN_HELP, ParamError, QuantityString, described, repeated
-from .prototype import Node, Params, RenderContext, prototypes
+from kfgen.errors import KfgenError, Problem, did_you_mean
+from kfgen.profile.loader import LoadedProfile, SourceMap
+from kfgen.prototypes.params import DNS_LABEL, INT32_MAX, PATTERN_HELP, ParamError, QuantityString, described, repeated
+from kfgen.prototypes.base import Node, Params, RenderContext, prototypes
 
 NODE_NAME = described(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$",
                       "a node name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
@@ -35,7 +35,7 @@ Name = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
 
 def _supported_version(version: str) -> str:
     """kubernetesVersion must be one kfgen has schemas for (what ``kfgen validate`` checks against)."""
-    from .k8s_schemas import shipped_versions  # lazily: it looks through the installed schema sets
+    from kfgen.kube.schemas import shipped_versions  # lazily: it looks through the installed schema sets
 
     try:
         shipped = shipped_versions()

@@ -1,1 +1,0 @@
-"""kfgen prototypes: one module per prototype, each exporting PROTOTYPE (see kfgen.prototype)."""

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from kfgen.errors import KfgenError, Problem, did_you_mean
-from kfgen.profile.loader import check_profile_name, list_profiles, load_profile
 from kfgen.output.files import Drift, diff_dir, is_kfgen_output, render_files, render_stream, write_dir
+from kfgen.profile.loader import check_profile_name, list_profiles, load_profile
 from kfgen.profile.model import Profile, validate_profile
 from kfgen.prototypes.base import Prototype, prototypes
 from kfgen.render.pipeline import RenderResult, render_profile

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -39,7 +38,7 @@ def _fail(exc: Exception, code: int = 1, tail: str = "nothing was written.") -> 
 
 @app.command()
 def render(
-    profile: Optional[List[str]] = typer.Option(None, "--profile", "-p", help="Profile to render (repeatable)."),
+    profile: list[str] | None = typer.Option(None, "--profile", "-p", help="Profile to render (repeatable)."),
     all_: bool = typer.Option(False, "--all", help="Render every profile in the profiles directory."),
     stdout: bool = typer.Option(False, "--stdout", help="Print one multi-document YAML stream; write nothing."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 listing every file that differs from a fresh render."),
@@ -160,7 +159,7 @@ app.add_typer(schemas_app, name="schemas")
 
 @app.command()
 def validate(
-    profile: Optional[List[str]] = typer.Option(None, "--profile", "-p", help="Profile to validate (repeatable)."),
+    profile: list[str] | None = typer.Option(None, "--profile", "-p", help="Profile to validate (repeatable)."),
     all_: bool = typer.Option(False, "--all", help="Validate every profile in the profiles directory."),
     kubeconform: bool = typer.Option(True, "--kubeconform/--no-kubeconform",
                                      help="Also run kubeconform when installed ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH)."),
@@ -214,7 +213,7 @@ def schemas_export(
 
 @schemas_app.command("profile")
 def schemas_profile(
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write it ('-' for stdout).  [default: schemas/profile.schema.json]"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Where to write it ('-' for stdout).  [default: schemas/profile.schema.json]"),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the file differs."),
 ) -> None:
     """Write the JSON Schema of profile files (editors use it through the yaml-language-server comment)."""

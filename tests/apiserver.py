@@ -40,8 +40,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
 
 __all__ = [
     "ControlPlane",
@@ -271,7 +271,7 @@ class ControlPlane:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def __enter__(self) -> "ControlPlane":
+    def __enter__(self) -> ControlPlane:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -281,7 +281,7 @@ class ControlPlane:
     def running(self) -> bool:
         return bool(self._procs) and all(p.poll() is None for p in self._procs.values())
 
-    def start(self, attempts: int = 3) -> "ControlPlane":
+    def start(self, attempts: int = 3) -> ControlPlane:
         """Start etcd and kube-apiserver and wait for ``/readyz``. Retries on a port race."""
         if self._procs:
             raise ControlPlaneError("already started")

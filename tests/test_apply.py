@@ -54,10 +54,11 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -185,7 +186,7 @@ def load_bundle(directory: Path, profile: str) -> Bundle:
     return Bundle(profile, directory, tuple(objects))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def committed(profile: str) -> Bundle:
     return load_bundle(OUT_DIR / profile, profile)
 

@@ -11,16 +11,17 @@ import copy
 import hashlib
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
 from pydantic import ValidationError
 
 from kfgen.kube import objects as k8s
-from kfgen.prototypes.core import PROTOTYPE, CoreParams
 from kfgen.prototypes.base import RenderContext, prototypes
+from kfgen.prototypes.core import PROTOTYPE, CoreParams
 
 NS = "kubeflow"
 CTX = RenderContext(profile="t", instance="kubeflow-core", namespace=NS, kubernetes_version="1.37")
@@ -531,8 +532,8 @@ def test_parse_quantity_refuses_with_a_value_error(text: str, fragment: str) -> 
 
 
 def test_one_quantity_pattern() -> None:
-    from kfgen.prototypes import params
     from kfgen.kube import tfjob
+    from kfgen.prototypes import params
     assert tfjob.QUANTITY_PATTERN == k8s.QUANTITY_PATTERN  # the CRD's expression is Kubernetes' own
     assert params.QUANTITY_PATTERN == k8s.NON_NEGATIVE_QUANTITY_PATTERN
     assert not k8s.re.match(k8s.NON_NEGATIVE_QUANTITY_PATTERN, "-1")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import ROOT  # noqa: E402
+
 from kfgen.actions import Workspace, render
 from kfgen.profile.loader import list_profiles
-from conftest import ROOT  # noqa: E402
 
 
 def test_every_profile_has_committed_output() -> None:

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from kfgen.kube import schemas as k8s_schemas
-from kfgen.validate import run as validate
 from kfgen.output.files import to_yaml
+from kfgen.validate import run as validate
 
 pytestmark = pytest.mark.kubeconform
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 import pytest
 import yaml
 
 from kfgen import errors
-from kfgen.profile import loader
 from kfgen.errors import KfgenError, Problem, format_path
+from kfgen.profile import loader
 from kfgen.profile.loader import MAX_ALIAS_VALUES, MAX_DEPTH, deep_merge, list_profiles, load_profile, read_yaml
 
 

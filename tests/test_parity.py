@@ -20,14 +20,14 @@ import typing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
 from conftest import reference_dir
+
 from kfgen.kube import objects as k8s
 from kfgen.prototypes.base import RenderContext, prototypes
 
@@ -788,7 +788,7 @@ def explain(diffs: list[Difference], table: list[Entry]) -> tuple[dict[Differenc
     return matched, problems
 
 
-@lru_cache(maxsize=None)
+@cache
 def case_differences(reference: Path, case_id: str) -> tuple[Difference, ...]:
     case = load_case(reference, case_id)
     return tuple(compare_case(case, render_case(case)))

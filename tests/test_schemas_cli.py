@@ -9,12 +9,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from conftest import ROOT
 from typer.testing import CliRunner
 
-from conftest import ROOT
 from kfgen.actions import profile_json_schema
 from kfgen.cli import app
 from kfgen.profile.loader import list_profiles, read_yaml
+
 
 class _Runner(CliRunner):
     def invoke(self, *args, **kwargs):  # type: ignore[override]

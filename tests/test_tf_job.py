@@ -13,14 +13,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from conftest import reference_dir, walk
 from pydantic import ValidationError
 
-from conftest import reference_dir, walk
-from kfgen.render.checks import pod_groups
-from kfgen.prototypes import tf_cnn
-from kfgen.prototypes import tf_job
-from kfgen.prototypes.base import Rendered, RenderContext, prototypes
 from kfgen.kube.tfjob import TFJob, tfjob_validation_schema
+from kfgen.prototypes import tf_cnn, tf_job
+from kfgen.prototypes.base import RenderContext, Rendered, prototypes
+from kfgen.render.checks import pod_groups
 
 NS = "kubeflow"
 GPU = "nvidia.com/gpu"

@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import walk
 from pydantic import ValidationError
 
-from conftest import walk
-
-from kfgen.render.checks import pod_groups
 from kfgen.prototypes import tf_serving
-from kfgen.prototypes.base import Rendered, RenderContext, prototypes
+from kfgen.prototypes.base import RenderContext, Rendered, prototypes
+from kfgen.render.checks import pod_groups
 
 NS = "kubeflow"
 GPU = "nvidia.com/gpu"

@@ -11,8 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import pydantic
@@ -344,7 +345,7 @@ SCHEMAS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(validator_cls, which: str):
     schema = SCHEMAS[which]()  # may pytest.skip (not cached then)
     validator_cls.check_schema(schema)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import copy
 import json
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
+from kfgen.errors import KfgenError
 from kfgen.kube import schemas as k8s_schemas
 from kfgen.validate import run as validate
-from kfgen.errors import KfgenError
 from kfgen.validate.run import Finding, validate_objects
 
 V = "1.37"
@@ -482,8 +483,8 @@ def fake_prototype(monkeypatch: pytest.MonkeyPatch):
     beside whatever prototypes exist, so these tests do not depend on the real ones."""
     from kfgen.profile import model as profile_mod
     from kfgen.prototypes import base as prototype_mod
-    from kfgen.render import pipeline as render_mod
     from kfgen.prototypes.base import Params, Prototype
+    from kfgen.render import pipeline as render_mod
 
     class WebParams(Params):
         port: int = 80

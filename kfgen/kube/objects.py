@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import (ROUND_HALF_EVEN, Context, Decimal, DecimalException, DivisionByZero, InvalidOperation,
-                     Overflow)
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DecimalException, DivisionByZero, InvalidOperation, Overflow
+from typing import Any
 
 Json = dict[str, Any]
 

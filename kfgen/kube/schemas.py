@@ -32,9 +32,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from kfgen.errors import KfgenError, Problem
 
@@ -287,7 +288,7 @@ def _validation_schema(api_version: str, kind: str, version: str) -> dict[str, A
 # --- references ----------------------------------------------------------------------------------
 
 @lru_cache(maxsize=8)
-def registry(kubernetes_version: str) -> "Registry":
+def registry(kubernetes_version: str) -> Registry:
     """A ``referencing.Registry`` holding ``_definitions.json`` (with integer ranges,
     :func:`bounded_definitions_document`) under its ``$id``.
 

@@ -12,17 +12,16 @@ import datetime
 import difflib
 import re
 import types
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model,
-                      field_validator)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from pydantic.fields import FieldInfo
 
 from kfgen.errors import KfgenError, Problem, did_you_mean
 from kfgen.profile.loader import LoadedProfile, SourceMap
-from kfgen.prototypes.params import DNS_LABEL, INT32_MAX, PATTERN_HELP, ParamError, QuantityString, described, repeated
 from kfgen.prototypes.base import Node, Params, RenderContext, prototypes
+from kfgen.prototypes.params import DNS_LABEL, INT32_MAX, PATTERN_HELP, ParamError, QuantityString, described, repeated
 
 NODE_NAME = described(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$",
                       "a node name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
@@ -77,7 +76,7 @@ class ClusterSpec(Strict):
         return nodes
 
 
-@lru_cache(maxsize=None)
+@cache
 def _component_model(name: str, params: type[Params]) -> type[BaseModel]:
     cls_name = "".join(part.capitalize() for part in re.split(r"[-_]", name)) + "Component"
     return create_model(
@@ -94,7 +93,7 @@ def _component_model(name: str, params: type[Params]) -> type[BaseModel]:
 @lru_cache(maxsize=1)
 def profile_model() -> type[BaseModel]:
     comps = tuple(_component_model(n, p.params) for n, p in prototypes().items())
-    Component = Annotated[Union[comps], Field(discriminator="prototype")]  # type: ignore[valid-type]
+    Component = Annotated[Union[comps], Field(discriminator="prototype")]  # type: ignore[valid-type]  # noqa: UP007
     return create_model(
         "Profile",
         __config__=ConfigDict(extra="forbid", strict=True, frozen=True),

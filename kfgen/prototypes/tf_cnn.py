@@ -25,8 +25,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kfgen.prototypes.params import INT32_MAX, described
 from kfgen.prototypes.base import Params, Prototype, RenderContext
+from kfgen.prototypes.params import INT32_MAX, described
 from kfgen.prototypes.tf_job import IMAGE, TfJobParams, tfjob
 
 WORKING_DIR = "/opt/tf-benchmarks/scripts/tf_cnn_benchmarks"

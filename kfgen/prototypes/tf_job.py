@@ -40,9 +40,22 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from kfgen.kube import objects as k8s
-from kfgen.prototypes.params import (ABSOLUTE_PATH, ENV_NAME, GPU, GPU_TOLERATION, IMAGE, INT32_MAX, QUALIFIED_NAME, ClaimMount,
-                      Resources, Spec, Toleration, claim_volumes, repeated)
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
+from kfgen.prototypes.params import (
+    ABSOLUTE_PATH,
+    ENV_NAME,
+    GPU,
+    GPU_TOLERATION,
+    IMAGE,
+    INT32_MAX,
+    QUALIFIED_NAME,
+    ClaimMount,
+    Resources,
+    Spec,
+    Toleration,
+    claim_volumes,
+    repeated,
+)
 
 API_VERSION = "kubeflow.org/v1"
 KIND = "TFJob"

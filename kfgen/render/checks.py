@@ -10,9 +10,10 @@ pod's nodeSelector matches none of the declared nodes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from kfgen.kube.objects import parse_quantity
 from kfgen.profile.model import Profile

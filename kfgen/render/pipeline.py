@@ -8,13 +8,14 @@ the same object, and sorts everything into install order.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from kfgen.errors import KfgenError, Problem
-from kfgen.render.order import sort_objects
 from kfgen.profile.model import Profile
 from kfgen.prototypes.base import Prototype, RenderContext, prototypes
+from kfgen.render.order import sort_objects
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 PROFILE_LABEL = "kfgen.io/profile"

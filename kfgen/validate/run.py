@@ -37,13 +37,14 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
+from kfgen.errors import KfgenError, Problem, did_you_mean, format_path
 from kfgen.kube import schemas as k8s_schemas
 from kfgen.profile.loader import display as _display
-from kfgen.errors import KfgenError, Problem, did_you_mean, format_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from kfgen.actions import Workspace
@@ -664,7 +665,7 @@ class Report:
     profile: str
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     findings: list[Finding] = field(default_factory=list)
-    drift: list["Drift"] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
     objects: int = 0  # objects of the fresh render
     files: int = 0  # committed files validated on disk
     kubeconform: KubeconformResult | None = None
@@ -685,7 +686,7 @@ class Report:
         return f"{self.profile}: {state} (k8s {self.kubernetes_version}; {', '.join(parts)})"
 
 
-def validate_profile(ws: "Workspace", name: str, *, kubeconform_bin: Path | str | None = None,
+def validate_profile(ws: Workspace, name: str, *, kubeconform_bin: Path | str | None = None,
                      schemas: SchemaCache | None = None) -> Report:
     """Validate profile *name* end to end and list every problem.
 
@@ -700,10 +701,10 @@ def validate_profile(ws: "Workspace", name: str, *, kubeconform_bin: Path | str 
 
     Raises nothing for bad input: everything is in ``Report.findings``.
     """
-    from kfgen.profile.loader import load_profile
-    from kfgen.render.order import file_name
     from kfgen.output.files import diff_dir, render_files
+    from kfgen.profile.loader import load_profile
     from kfgen.profile.model import validate_profile as check_profile
+    from kfgen.render.order import file_name
     from kfgen.render.pipeline import render_profile
 
     report = Report(name)
@@ -792,7 +793,7 @@ def _from_problem(p: Problem, source: str) -> Finding:
                    file=p.file, line=p.line, source=source)
 
 
-def validate_profiles(ws: "Workspace", names: Sequence[str], *, kubeconform_bin: Path | str | None | bool = True) -> list[Report]:
+def validate_profiles(ws: Workspace, names: Sequence[str], *, kubeconform_bin: Path | str | None | bool = True) -> list[Report]:
     """:func:`validate_profile` for each name. ``kubeconform_bin=True`` finds kubeconform
     (:func:`find_kubeconform`) and uses it when present; ``False``/``None`` never runs it.
     Schemas are exported once per Kubernetes version, into a temp dir removed afterwards."""

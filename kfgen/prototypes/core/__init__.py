@@ -40,8 +40,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from kfgen.kube import objects as k8s
-from kfgen.prototypes.params import IMAGE, described, repeated
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered, ServiceType
+from kfgen.prototypes.params import IMAGE, described, repeated
 
 # --- images (all pinned; every one is a param) -------------------------------------------------
 
@@ -228,7 +228,7 @@ class CoreParams(Params):
         return value
 
     @model_validator(mode="after")
-    def _combinations(self) -> "CoreParams":
+    def _combinations(self) -> CoreParams:
         if not self.tfJobOperator and "tfJobImage" in self.model_fields_set:
             raise ValueError("tfJobImage only matters with tfJobOperator, which is false "
                              "(set tfJobOperator: true, or remove tfJobImage)")

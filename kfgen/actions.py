@@ -15,6 +15,8 @@ from kfgen.errors import KfgenError, Problem, did_you_mean
 from kfgen.output.files import Drift, diff_dir, is_kfgen_output, render_files, render_stream, write_dir
 from kfgen.profile.loader import check_profile_name, list_profiles, load_profile
 from kfgen.profile.model import Profile, validate_profile
+from kfgen.profile.schema import PROFILE_SCHEMA as PROFILE_SCHEMA  # for kfgen.cli
+from kfgen.profile.schema import profile_json_schema as profile_json_schema  # for kfgen.cli
 from kfgen.prototypes.base import Prototype, prototypes
 from kfgen.render.pipeline import RenderResult, render_profile
 
@@ -131,24 +133,6 @@ def get_prototype(name: str) -> Prototype:
         raise KfgenError(Problem(f"unknown prototype '{name}'", expected="one of: " + ", ".join(protos),
                                  found=repr(name), hint=did_you_mean(name, protos)))
     return protos[name]
-
-
-PROFILE_SCHEMA = Path("schemas/profile.schema.json")
-
-
-def profile_json_schema() -> str:
-    """JSON Schema of profile files, from the pydantic models (components discriminated on prototype)."""
-    from kfgen.profile.model import profile_model
-
-    schema = profile_model().model_json_schema(mode="validation")
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "title": "kfgen profile", **schema}
-    # `extends` is resolved by the loader before validation, so the model never sees it.
-    schema["properties"] = {"extends": {"type": "string", "description": "Profile this one extends (deep merge; the child wins; null removes a key)."},
-                            **schema["properties"]}
-    # instance names are DNS labels: refuse other keys in editors too, not only in kfgen
-    schema["properties"]["components"]["additionalProperties"] = False
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import yaml
 
 from kfgen import errors
 from kfgen.errors import KfgenError, Problem, format_path
-from kfgen.profile import loader
-from kfgen.profile.loader import MAX_ALIAS_VALUES, MAX_DEPTH, deep_merge, list_profiles, load_profile, read_yaml
+from kfgen.profile import MAX_ALIAS_VALUES, MAX_DEPTH, deep_merge, list_profiles, load_profile, read_yaml
+from kfgen.profile import yaml as profile_yaml
 
 
 def write(dir_: Path, name: str, text: str | bytes) -> Path:
@@ -35,9 +35,9 @@ def problem_of(profiles: Path, name: str, **kw: object) -> Problem:
 def any_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with libyaml's composer and with PyYAML's pure-Python one (used without libyaml)."""
     if request.param == "python":
-        monkeypatch.setattr(loader, "_Loader", loader._SafeLoader)
+        monkeypatch.setattr(profile_yaml, "_Loader", profile_yaml._SafeLoader)
     else:
-        assert loader._Loader is yaml.CSafeLoader
+        assert profile_yaml._Loader is yaml.CSafeLoader
     return request.param
 
 
@@ -63,7 +63,8 @@ def test_read_yaml_keeps_line_of_every_key_and_item(tmp_path: Path) -> None:
         # what used to be a traceback
         ("a: !custom x\n", 1, "unsupported YAML tag !custom on a value"),
         ("a: 1\nb: !!python/object:os.system x\n", 2, "unsupported YAML tag !!python/object:os.system"),
-        ("a: !!python/object/apply:os.system [echo]\n", 1, "unsupported YAML tag !!python/object/apply:os.system on a list"),
+        ("a: !!python/object/apply:os.system [echo]\n", 1,
+         "unsupported YAML tag !!python/object/apply:os.system on a list"),
         ("a:\n  b: !custom {x: 1}\n", 2, "unsupported YAML tag !custom on a mapping"),
         ("a: !!set {x, y}\n", 1, "unsupported YAML tag !!set on a mapping"),
         ("a: !!int abc\n", 1, "cannot read 'abc' as an integer"),
@@ -76,8 +77,10 @@ def test_read_yaml_keeps_line_of_every_key_and_item(tmp_path: Path) -> None:
         ("a: 1\n---\nb: 2\n", 2, "YAML syntax error"),
         ("x: 1\na: " + "[" * 600 + "]" * 600 + "\n", 2, f"nested too deeply: more than {MAX_DEPTH} levels"),
         # block nesting: reported where level 101 starts
-        ("a:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(1, 150)) + "  " * 150 + "v: 1\n", 51, "nested too deeply"),
-        ("a:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(1, 400)) + "  " * 400 + "v: 1\n", 51, "nested too deeply"),
+        ("a:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(1, 150)) + "  " * 150 + "v: 1\n", 51,
+         "nested too deeply"),
+        ("a:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(1, 400)) + "  " * 400 + "v: 1\n", 51,
+         "nested too deeply"),
     ],
 )
 def test_yaml_errors_name_file_and_line(tmp_path: Path, any_loader: str, text: str, line: int, fragment: str) -> None:
@@ -144,7 +147,7 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path, any_loader: str) -> None:
     # "billion laughs": 7 levels of 10 aliases would build 10**7 values
     levels = "abcdefg"
     text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip(levels, levels[1:]))
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip(levels, levels[1:], strict=False))
     write(tmp_path, "bomb", text)
     start = time.perf_counter()
     problem = problem_of(tmp_path, "bomb")
@@ -161,7 +164,8 @@ def test_ordinary_aliases_are_not_a_bomb(tmp_path: Path) -> None:
     write(tmp_path, "many", "\n".join(lines) + "\n")
     data = load_profile(tmp_path, "many").data
     assert len(data["components"]) == 1000
-    assert data["components"]["job-0999"]["params"] == {"k0": [999], "k1": ["v1"], "k2": ["v2"], "k3": ["v3"], "k4": ["v4"]}
+    assert data["components"]["job-0999"]["params"] == {
+        "k0": [999], "k1": ["v1"], "k2": ["v2"], "k3": ["v3"], "k4": ["v4"]}
 
 
 @pytest.mark.parametrize("text, found", [("", "no settings (an empty file, or only comments)"),
@@ -197,7 +201,8 @@ def test_deep_merge_child_wins(base: dict, over: dict, merged: dict) -> None:
 
 
 def test_extends_merges_and_points_at_the_file_that_set_each_value(tmp_path: Path) -> None:
-    write(tmp_path, "base", "namespace: base-ns\ncomponents:\n  a:\n    prototype: core\n    params:\n      reportUsage: false\n")
+    write(tmp_path, "base",
+          "namespace: base-ns\ncomponents:\n  a:\n    prototype: core\n    params:\n      reportUsage: false\n")
     write(tmp_path, "child", "extends: base\n\ncomponents:\n  a:\n    params:\n      usageId: x\n")
     loaded = load_profile(tmp_path, "child")
     assert loaded.chain == ("child", "base")
@@ -431,7 +436,8 @@ def test_merged_keys_point_at_the_anchor_and_explicit_keys_at_themselves(tmp_pat
         ("p: {<<: 1}\n", 1, "a merge key (<<) takes a mapping or a list of mappings", "the value 1"),
         ("l: &l [1]\np: {<<: *l}\n", 2, "a merge key (<<) takes a mapping or a list of mappings", "the value 1"),
         ("l: &l [[1]]\np: {<<: *l}\n", 2, "a merge key (<<) takes a mapping or a list of mappings", "a list"),
-        ("a: &a {x: 1}\np: {<<: [*a, 2]}\n", 2, "a merge key (<<) takes a mapping or a list of mappings", "the value 2"),
+        ("a: &a {x: 1}\np: {<<: [*a, 2]}\n", 2, "a merge key (<<) takes a mapping or a list of mappings",
+         "the value 2"),
         ("a: &a {b: {<<: *a}}\n", 1, "recursive alias: a mapping merges itself", None),
     ],
 )
@@ -444,7 +450,8 @@ def test_merge_key_errors(tmp_path: Path, text: str, line: int, message: str, fo
 
 def test_merges_of_merges_stay_linear(tmp_path: Path) -> None:
     # each level merges the previous one ten times: flattening naively would copy 10**30 entries
-    lines = ["m0: &m0 {k0: 0}"] + [f"m{i}: &m{i} {{<<: [{', '.join([f'*m{i - 1}'] * 10)}], k{i}: {i}}}" for i in range(1, 31)]
+    lines = ["m0: &m0 {k0: 0}"] + [f"m{i}: &m{i} {{<<: [{', '.join([f'*m{i - 1}'] * 10)}], k{i}: {i}}}"
+                                   for i in range(1, 31)]
     write(tmp_path, "p", "\n".join(lines) + "\n")
     start = time.perf_counter()
     data = load_profile(tmp_path, "p").data
@@ -467,7 +474,8 @@ def test_merges_of_merges_stay_linear(tmp_path: Path) -> None:
         ("x:\n  y:\n    1: a\n", 3, ("x", "y", "1"), "key 1 (read as integer 1)", "quote the key: '1'"),
         ("0x10: a\n", 1, ("0x10",), "key 0x10 (read as integer 16)", "quote the key: '0x10'"),
         ("1.5: a\n", 1, ("1.5",), "key 1.5 (read as number 1.5)", "quote the key: '1.5'"),
-        ("2024-01-02: a\n", 1, ("2024-01-02",), "key 2024-01-02 (read as date 2024-01-02)", "quote the key: '2024-01-02'"),
+        ("2024-01-02: a\n", 1, ("2024-01-02",), "key 2024-01-02 (read as date 2024-01-02)",
+         "quote the key: '2024-01-02'"),
         ("? \n: a\n", 1, ("",), "an empty key (read as null)", "write a name before the ':'"),
         ("? [a, b]\n: c\n", 1, (), "a list used as a key", "use a plain name as the key"),
         ("? {a: b}\n: c\n", 1, (), "a mapping used as a key", "use a plain name as the key"),

@@ -8,8 +8,7 @@ import pytest
 
 from kfgen.errors import KfgenError
 from kfgen.kube.schemas import shipped_versions
-from kfgen.profile.loader import load_profile
-from kfgen.profile.model import validate_profile
+from kfgen.profile import load_profile, validate_profile
 
 GOOD = """\
 namespace: kubeflow
@@ -57,6 +56,18 @@ def test_good_profile_validates(tmp_path: Path) -> None:
     assert profile.nodes[0].gpus == 1
 
 
+
+@pytest.mark.parametrize("server", ["https://192.0.2.10:6443", "http://127.0.0.1:8080", "https://k8s.example/api"])
+def test_cluster_context_and_server_pin_the_deploy_target(tmp_path: Path, server: str) -> None:
+    pinned = GOOD.replace("cluster:\n", f"cluster:\n  context: kind-kfgen\n  server: {server}\n")
+    (tmp_path / "p.yaml").write_text(pinned)
+    profile = validate_profile(load_profile(tmp_path, "p"))
+    assert (profile.model.cluster.context, profile.model.cluster.server) == ("kind-kfgen", server)
+    assert profile.cluster.context == "kind-kfgen" and profile.nodes[0].name == "n1"
+    (tmp_path / "p.yaml").write_text(GOOD)
+    unpinned = validate_profile(load_profile(tmp_path, "p"))
+    assert (unpinned.cluster.context, unpinned.cluster.server) == (None, None)
+
 # (replace this, with that) -> line, path, message fragment, expected fragment, found fragment, hint
 CASES = [
     pytest.param("reportUsage: false", "reportUsage: 'true'", 12,
@@ -88,6 +99,14 @@ CASES = [
     pytest.param("namespace: kubeflow", "namespace: Kube_Flow", 1,
                  ("namespace",), "wrong format", "a DNS label: lower-case letters, digits and '-'",
                  "string 'Kube_Flow'", "try 'kube-flow'", id="bad-namespace"),
+    pytest.param("cluster:\n", "cluster:\n  context: kind kfgen\n", 4, ("cluster", "context"), "wrong format",
+                 "a kubectl context name: not empty, no spaces", "string 'kind kfgen'", None, id="context-space"),
+    pytest.param("cluster:\n", "cluster:\n  context: ''\n", 4, ("cluster", "context"), "wrong format",
+                 "a kubectl context name", "string ''", None, id="context-empty"),
+    pytest.param("cluster:\n", "cluster:\n  server: 127.0.0.1:6443\n", 4, ("cluster", "server"), "wrong format",
+                 "an API server URL: http:// or https://", "string '127.0.0.1:6443'", None, id="server-no-scheme"),
+    pytest.param("cluster:\n", "cluster:\n  contxt: kind\n", 4, ("cluster", "contxt"), "unknown field 'contxt'",
+                 "context, nodes, server", None, "did you mean 'context'?", id="context-typo"),
 
     # 1. a union's members (Quantity = int | quantity string; args = str | list[str]) give ONE problem,
     #    at the user's path, without pydantic's member names (constrained-int, list[str] ...)
@@ -98,7 +117,8 @@ CASES = [
                  "integer or a quantity string such as '500m'", "boolean true", None, id="union-boolean-quantity"),
     pytest.param("requests: {cpu: 500m}", "requests: {cpu: -1}", 20, CPU, "invalid value",
                  "greater than or equal to 0", "integer -1", None, id="union-member-that-took-the-type"),
-    pytest.param("      num_workers: 1\n", "      num_workers: 1\n      args: 5\n", 18, JOB + ("args",), "invalid value",
+    pytest.param("      num_workers: 1\n", "      num_workers: 1\n      args: 5\n", 18, JOB + ("args",),
+                 "invalid value",
                  "string or list of strings", "integer 5",
                  "quote it (YAML read the number 5; write it as a string, e.g. '5')", id="union-args-number"),
     pytest.param("      num_workers: 1\n", "      num_workers: 1\n      args: [--a, 1]\n", 18, JOB + ("args", 1),
@@ -107,7 +127,8 @@ CASES = [
 
     # 2. patterns are described, not shown as regexes
     pytest.param("tensorflow:2.18.0", "TensorFlow:2.18.0", 16, JOB + ("image",), "wrong format",
-                 "an image reference such as registry.example/name:tag", "string 'docker.io/tensorflow/TensorFlow:2.18.0'",
+                 "an image reference such as registry.example/name:tag",
+                 "string 'docker.io/tensorflow/TensorFlow:2.18.0'",
                  None, id="regex-image"),
     pytest.param("requests: {cpu: 500m}", "requests: {cpu: 2 cores}", 20, CPU, "wrong format",
                  "a Kubernetes quantity such as 500m, 2 or 20Gi", "string '2 cores'", None, id="regex-quantity"),
@@ -127,8 +148,8 @@ CASES = [
     pytest.param("  job:\n", "  Kubeflow_Job:\n", 13, ("components", "Kubeflow_Job"), "invalid name 'Kubeflow_Job'",
                  "a DNS label: lower-case letters, digits and '-'", "string 'Kubeflow_Job'", "try 'kubeflow-job'",
                  id="instance-name"),
-    pytest.param("  job:\n", "  " + "j" * 64 + ":\n", 13, ("components", "j" * 64), "invalid name", "at most 63 characters",
-                 "(64 characters)", None, id="instance-name-too-long"),
+    pytest.param("  job:\n", "  " + "j" * 64 + ":\n", 13, ("components", "j" * 64), "invalid name",
+                 "at most 63 characters", "(64 characters)", None, id="instance-name-too-long"),
 
     # 4. hints
     pytest.param('kubernetesVersion: "1.37"', "kubernetesVersion: 1.30", 2, ("kubernetesVersion",), "invalid value",
@@ -159,7 +180,8 @@ CASES = [
                  "at most 63 characters", "(64 characters)", None, id="namespace-too-long"),
     pytest.param('kubernetesVersion: "1.37"', 'kubernetesVersion: "1.24"', 2, ("kubernetesVersion",),
                  "kfgen has no Kubernetes schemas for version 1.24", "one of: " + ", ".join(shipped_versions()),
-                 "string '1.24'", f"the newest supported version is '{shipped_versions()[-1]}'", id="unsupported-version"),
+                 "string '1.24'", f"the newest supported version is '{shipped_versions()[-1]}'",
+                 id="unsupported-version"),
 
     # 6. quantities the parser refuses are field errors, not tracebacks
     pytest.param("requests: {cpu: 500m}", 'requests: {cpu: "1e9999999"}', 20, CPU,
@@ -192,7 +214,8 @@ def test_bad_value_is_reported_precisely(tmp_path: Path, old: str, new: str, lin
     assert p.hint == hint
     text = p.format()
     assert f"p.yaml:{line}" in text and "Traceback" not in text
-    for leak in ("constrained-", "[key]", "list[str]", "function-", "datetime.", "^[", "^(", "]*"):  # internals, regexes
+    # pydantic's internals, and regexes
+    for leak in ("constrained-", "[key]", "list[str]", "function-", "datetime.", "^[", "^(", "]*"):
         assert leak not in text, text
 
 
@@ -229,8 +252,10 @@ def test_error_in_a_parent_profile_points_at_the_parent(tmp_path: Path) -> None:
 
 def test_problems_are_sorted_by_file_line_and_path(tmp_path: Path) -> None:
     # pydantic reports in model order (namespace before components); people read files top down
-    text = GOOD.replace("namespace: kubeflow\n", "").replace("reportUsage: false", "reportUsage: 1") + "namespace: Bad\n"
-    text = text.replace("num_workers: 1", "num_workers: -1").replace("kubernetesVersion: \"1.37\"", "kubernetesVersion: 1.37")
+    text = GOOD.replace("namespace: kubeflow\n", "").replace("reportUsage: false", "reportUsage: 1")
+    text += "namespace: Bad\n"
+    text = text.replace("num_workers: 1", "num_workers: -1")
+    text = text.replace("kubernetesVersion: \"1.37\"", "kubernetesVersion: 1.37")
     problems = problems_for(tmp_path, text)
     lines = [p.line for p in problems]
     assert lines == sorted(lines) and len(problems) == 4, [p.format() for p in problems]

@@ -28,7 +28,7 @@ import pytest
 import yaml
 from conftest import reference_dir
 
-from kfgen.kube import objects as k8s
+from kfgen.kube.quantity import parse_quantity
 from kfgen.prototypes.base import RenderContext, prototypes
 
 KSONNET_DIR = "ksonnet-v0.1"
@@ -117,7 +117,8 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
     (CORE, "Role", "tf-job-operator", "grants secrets"):
         "the webhook certificate rotator reads Secrets through a cache of its namespace and writes only "
         "tf-job-operator-webhook-cert (resourceNames); the 2018 operator had no webhook",
-    (CORE, "ClusterRole", "tf-job-operator-webhook", "grants validatingwebhookconfigurations.admissionregistration.k8s.io"):
+    (CORE, "ClusterRole", "tf-job-operator-webhook",
+     "grants validatingwebhookconfigurations.admissionregistration.k8s.io"):
         "the certificate rotator injects its CA into the (cluster-scoped) ValidatingWebhookConfiguration: "
         "get/list/watch, and update on validator.training-operator.kubeflow.org only",
 
@@ -451,9 +452,11 @@ class Diffs:
         so that an entry for what kfgen adds cannot also excuse losing what ksonnet had."""
         theirs, ours = set(ksonnet), set(kfgen)
         if theirs - ours:
-            self.add(kind, name, f"{aspect} removed", f"{_short(sorted(theirs - ours))} (kfgen has {_short(sorted(ours))})")
+            self.add(kind, name, f"{aspect} removed",
+                     f"{_short(sorted(theirs - ours))} (kfgen has {_short(sorted(ours))})")
         if ours - theirs:
-            self.add(kind, name, f"{aspect} added", f"{_short(sorted(ours - theirs))} (ksonnet had {_short(sorted(theirs))})")
+            self.add(kind, name, f"{aspect} added",
+                     f"{_short(sorted(ours - theirs))} (ksonnet had {_short(sorted(theirs))})")
 
 
 def _short(value: Any, limit: int = 400) -> str:
@@ -471,7 +474,7 @@ def by_key(objects: list[dict[str, Any]], side: str) -> dict[tuple[str, str], di
 
 
 def quantity(value: Any) -> Decimal:
-    return k8s.parse_quantity(str(value))
+    return parse_quantity(str(value))
 
 
 def compare_case(case: Case, ours: list[dict[str, Any]]) -> list[Difference]:
@@ -493,7 +496,8 @@ def compare_objects(d: Diffs, case: Case, r: dict[str, Any], o: dict[str, Any]) 
     if kind in CLUSTER_SCOPED:
         d.compare(kind, name, "namespace", r["metadata"].get("namespace"), o["metadata"].get("namespace"))
     else:  # ksonnet's example files have none: kubectl puts them in the current namespace
-        d.compare(kind, name, "namespace", r["metadata"].get("namespace", case.namespace), o["metadata"].get("namespace"))
+        d.compare(kind, name, "namespace", r["metadata"].get("namespace", case.namespace),
+                  o["metadata"].get("namespace"))
     d.compare(kind, name, "labels", r["metadata"].get("labels", {}), o["metadata"].get("labels", {}))
     r_ann = {k: v for k, v in r["metadata"].get("annotations", {}).items() if k != AMBASSADOR}
     o_ann = {k: v for k, v in o["metadata"].get("annotations", {}).items() if k != AMBASSADOR}
@@ -648,7 +652,8 @@ def compare_crd(d: Diffs, kind: str, name: str, r: dict[str, Any], o: dict[str, 
     d.compare(kind, name, "names", {k: r["names"].get(k) for k in ("kind", "plural", "singular", "shortNames")},
               {k: o["names"].get(k) for k in ("kind", "plural", "singular", "shortNames")})
     d.compare(kind, name, "scope", r.get("scope", "Namespaced"), o.get("scope", "Namespaced"))
-    r_versions = [r["version"]] if "version" in r else [v["name"] for v in r.get("versions", []) if v.get("served", True)]
+    r_versions = ([r["version"]] if "version" in r
+                  else [v["name"] for v in r.get("versions", []) if v.get("served", True)])
     o_versions = [v["name"] for v in o.get("versions", []) if v.get("served", True)]
     d.compare(kind, name, "served versions", r_versions, o_versions)
 
@@ -713,11 +718,12 @@ def subject_grants(objects: list[dict[str, Any]], default_ns: str) -> dict[str, 
         bns = b["metadata"].get("namespace", default_ns) if b["kind"] == "RoleBinding" else None
         ref = b["roleRef"]
         role = roles.get((ref["kind"], ref["name"], bns if ref["kind"] == "Role" else None))
-        grants = rule_grants(role.get("rules", [])) if role else {Grant("?", f"roleRef {ref['kind']} {ref['name']}", "*")}
+        grants = (rule_grants(role.get("rules", [])) if role
+                  else {Grant("?", f"roleRef {ref['kind']} {ref['name']}", "*")})
         scope = "cluster" if b["kind"] == "ClusterRoleBinding" else bns
         for s in b.get("subjects", []):
-            who = (f"ServiceAccount {s.get('namespace', bns or default_ns)}/{s['name']}" if s["kind"] == "ServiceAccount"
-                   else f"{s['kind']} {s['name']}")
+            who = (f"ServiceAccount {s.get('namespace', bns or default_ns)}/{s['name']}"
+                   if s["kind"] == "ServiceAccount" else f"{s['kind']} {s['name']}")
             out.setdefault(who, []).extend(Scoped(g, scope, (ref["kind"], ref["name"])) for g in grants)
     return out
 
@@ -884,7 +890,8 @@ def _container_image(o: dict[str, Any], aspect: str) -> str:
     assert m, aspect
     rtype, cname = m.groups()
     if o["kind"] == "TFJob":
-        specs = o["spec"].get("tfReplicaSpecs") or {V1ALPHA1_TYPES[s["tfReplicaType"]]: s for s in o["spec"]["replicaSpecs"]}
+        specs = (o["spec"].get("tfReplicaSpecs")
+                 or {V1ALPHA1_TYPES[s["tfReplicaType"]]: s for s in o["spec"]["replicaSpecs"]})
         pod = specs[rtype]["template"]["spec"]
     else:
         pod = o["spec"]["template"]["spec"]
@@ -1010,8 +1017,9 @@ def _mini() -> list[dict[str, Any]]:
     """A small ksonnet-style render: Service, Deployment and cluster-wide RBAC for its ServiceAccount."""
     labels = {"app": "web"}
     return [
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "kubeflow", "labels": dict(labels),
-                                                                 "annotations": {AMBASSADOR: MAPPING}},
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": "web", "namespace": "kubeflow", "labels": dict(labels),
+                      "annotations": {AMBASSADOR: MAPPING}},
          "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}], "selector": dict(labels),
                   "type": "ClusterIP"}},
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "kubeflow"},

@@ -6,6 +6,7 @@ one list of deliberate differences, are in test_parity.py."""
 
 from __future__ import annotations
 
+import typing
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ import yaml
 from conftest import reference_dir, walk
 from pydantic import ValidationError
 
-from kfgen.kube.tfjob import TFJob, tfjob_validation_schema
+from kfgen.kube.constants import TFJOB_REPLICA_TYPES
+from kfgen.kube.tfjob import TFJob, tfjob_to_dict, tfjob_validation_schema
+from kfgen.kube.tfjob import model as tfjob_model
 from kfgen.prototypes import tf_cnn, tf_job
 from kfgen.prototypes.base import RenderContext, Rendered, prototypes
 from kfgen.render.checks import pod_groups
@@ -177,7 +180,7 @@ def test_gpus_and_gpu_image_on_workers_only(num_gpus: int, image_gpu: str | None
 @pytest.mark.parametrize("policy", ["Always", "OnFailure", "Never", "ExitCode"])
 def test_restart_policy_on_every_replica_spec(policy: str) -> None:
     job = render_job({**BASE, "num_ps": 1, "num_workers": 1, "restartPolicy": policy})
-    for rtype, spec in replicas(job).items():
+    for spec in replicas(job).values():
         assert spec["restartPolicy"] == policy
         assert "restartPolicy" not in spec["template"]["spec"]  # the operator derives the pod's
 
@@ -225,7 +228,8 @@ def test_volumes_from_claims_on_every_replica() -> None:
 
 
 def test_node_selector_and_working_dir_and_command_on_every_replica() -> None:
-    job = render_job({**BASE, "num_ps": 1, "num_workers": 1, "nodeSelector": {"pool": "train", "kubernetes.io/arch": "amd64"},
+    job = render_job({**BASE, "num_ps": 1, "num_workers": 1,
+                      "nodeSelector": {"pool": "train", "kubernetes.io/arch": "amd64"},
                       "workingDir": "/work", "command": ["python", "train.py"]})
     for rtype in replicas(job):
         assert pod(job, rtype)["nodeSelector"] == {"kubernetes.io/arch": "amd64", "pool": "train"}
@@ -275,12 +279,27 @@ def test_rich_job_is_valid_and_has_no_none() -> None:
     assert set(replicas(job)) == {"Chief", "PS", "Worker"}
 
 
+def test_job_is_built_as_the_tfjob_model() -> None:
+    # the renderer's output is the model's dump, so the model the CRD comes from is the one rendered
+    job = render_job(RICH)
+    assert tfjob_to_dict(TFJob.model_validate(job)) == job
+    assert job["spec"]["runPolicy"] == RICH["runPolicy"]
+
+
+def test_params_are_a_part_of_the_api() -> None:
+    # tf-job's replica types and run-policy fields are the TFJob API's (the model refuses anything else)
+    assert set(typing.get_args(tf_job.TfJobReplicaType)) <= set(TFJOB_REPLICA_TYPES)
+    assert set(tf_job.RunPolicy.model_fields) <= set(tfjob_model.RunPolicy.model_fields)
+
+
 @pytest.mark.parametrize("params, fragment", [
     pytest.param({**BASE, "num_masters": 0}, "the job has no replicas", id="no-replicas"),
     pytest.param({**BASE, "num_masters": 2}, "less than or equal to 1", id="two-chiefs"),
     pytest.param({**BASE, "num_gpus": 1}, "num_gpus goes to Worker replicas", id="gpus-without-workers"),
-    pytest.param({**BASE, "resources": {"PS": {"limits": {"cpu": "1"}}}}, "no PS replicas", id="resources-for-absent-type"),
-    pytest.param({**BASE, "num_workers": 1, "resources": {"Worker": {"limits": {GPU: 1}}}}, "set Worker GPUs with num_gpus",
+    pytest.param({**BASE, "resources": {"PS": {"limits": {"cpu": "1"}}}}, "no PS replicas",
+                 id="resources-for-absent-type"),
+    pytest.param({**BASE, "num_workers": 1, "resources": {"Worker": {"limits": {GPU: 1}}}},
+                 "set Worker GPUs with num_gpus",
                  id="worker-gpu-in-resources"),
     pytest.param({**BASE, "resources": {"Chief": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}}},
                  "requests.cpu (2) is more than limits.cpu (1500m)", id="request-above-limit"),
@@ -303,14 +322,17 @@ def test_rich_job_is_valid_and_has_no_none() -> None:
     pytest.param({**BASE, "tolerations": [{"key": "k", "value": "v", "effect": "NoSchedule", "tolerationSeconds": 5}]},
                  "only applies to effect NoExecute", id="toleration-seconds-without-noexecute"),
     pytest.param({**BASE, "tolerations": [{"value": "v"}]}, "without key must use operator Exists", id="no-key-equal"),
-    pytest.param({**BASE, "restartPolicy": "Sometimes"}, "'Always', 'OnFailure', 'Never' or 'ExitCode'", id="restart-policy"),
-    pytest.param({**BASE, "runPolicy": {"cleanPodPolicy": "Some"}}, "'All', 'Running' or 'None'", id="clean-pod-policy"),
+    pytest.param({**BASE, "restartPolicy": "Sometimes"}, "'Always', 'OnFailure', 'Never' or 'ExitCode'",
+                 id="restart-policy"),
+    pytest.param({**BASE, "runPolicy": {"cleanPodPolicy": "Some"}}, "'All', 'Running' or 'None'",
+                 id="clean-pod-policy"),
     pytest.param({**BASE, "runPolicy": {"activeDeadlineSeconds": 0}}, "greater than or equal to 1", id="deadline-zero"),
     # Kubernetes stores these as int32 (the deadline: int64, bounded at 68 years all the same)
     pytest.param({**BASE, "num_workers": 2 ** 31}, "less than or equal to 2147483647", id="int32-workers"),
     pytest.param({**BASE, "num_ps": 2 ** 31}, "less than or equal to 2147483647", id="int32-ps"),
     pytest.param({**BASE, "num_workers": 1, "num_gpus": 2 ** 31}, "less than or equal to 2147483647", id="int32-gpus"),
-    pytest.param({**BASE, "runPolicy": {"backoffLimit": 2 ** 31}}, "less than or equal to 2147483647", id="int32-backoff"),
+    pytest.param({**BASE, "runPolicy": {"backoffLimit": 2 ** 31}}, "less than or equal to 2147483647",
+                 id="int32-backoff"),
     pytest.param({**BASE, "runPolicy": {"ttlSecondsAfterFinished": 2 ** 31}}, "less than or equal to 2147483647",
                  id="int32-ttl"),
     pytest.param({**BASE, "runPolicy": {"activeDeadlineSeconds": 2 ** 31}}, "less than or equal to 2147483647",
@@ -318,9 +340,11 @@ def test_rich_job_is_valid_and_has_no_none() -> None:
     pytest.param({**BASE, "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoExecute",
                                            "tolerationSeconds": 2 ** 31}]}, "less than or equal to 2147483647",
                  id="int32-toleration-seconds"),
-    pytest.param({**BASE, "resources": {"Chief": {"limits": {"cpu": "1e9999999"}}}}, "too large for a Kubernetes quantity",
+    pytest.param({**BASE, "resources": {"Chief": {"limits": {"cpu": "1e9999999"}}}},
+                 "too large for a Kubernetes quantity",
                  id="quantity-overflow"),
-    pytest.param({**BASE, "resources": {"Chief": {"limits": {"cpu": 2 ** 63}}}}, "less than or equal to", id="quantity-int64"),
+    pytest.param({**BASE, "resources": {"Chief": {"limits": {"cpu": 2 ** 63}}}}, "less than or equal to",
+                 id="quantity-int64"),
     pytest.param({**BASE, "workingDir": "app"}, "pattern", id="relative-working-dir"),
     pytest.param({**BASE, "args": ["--a", 1]}, "valid string", id="args-list-of-non-strings"),
     pytest.param({**BASE, "num_workers": "2"}, "valid integer", id="int-as-string"),

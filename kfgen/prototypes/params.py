@@ -13,9 +13,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from kfgen.kube import objects as k8s
+from kfgen.kube.constants import DNS_LABEL_PATTERN
+from kfgen.kube.constants import GPU_RESOURCE as GPU
+from kfgen.kube.quantity import NON_NEGATIVE_QUANTITY_PATTERN, parse_quantity
+from kfgen.kube.quantity import QUANTITY_PATTERN as K8S_QUANTITY_PATTERN
 from kfgen.prototypes.base import Params
-
-GPU = "nvidia.com/gpu"
 
 
 def repeated(values: list[str]) -> list[str]:
@@ -25,6 +27,8 @@ def repeated(values: list[str]) -> list[str]:
     for v in values:
         (twice if v in seen else seen).add(v)
     return sorted(twice)
+
+
 #: Kubernetes stores replica counts, deadlines and the like as int32: larger values are refused.
 INT32_MAX = 2 ** 31 - 1
 
@@ -61,14 +65,15 @@ class ParamError(ValueError):
 
 
 def _quantity(value: str) -> str:
-    k8s.parse_quantity(value)  # the pattern admits 1e1.5 and 1e99999999; the parser refuses them, with a reason
+    parse_quantity(value)  # the pattern admits 1e1.5 and 1e99999999; the parser refuses them, with a reason
     return value
 
 
 # A Kubernetes quantity without sign: resources and sizes are never negative.
-QUANTITY_PATTERN = described(k8s.NON_NEGATIVE_QUANTITY_PATTERN, "a Kubernetes quantity such as 500m, 2 or 20Gi",
+QUANTITY_PATTERN = described(NON_NEGATIVE_QUANTITY_PATTERN, "a Kubernetes quantity such as 500m, 2 or 20Gi",
                              short="a quantity string such as '500m'")
-described(k8s.QUANTITY_PATTERN, "a Kubernetes quantity such as 500m, -2 or 20Gi", short="a quantity string such as '500m'")
+described(K8S_QUANTITY_PATTERN, "a Kubernetes quantity such as 500m, -2 or 20Gi",
+          short="a quantity string such as '500m'")
 QuantityString = Annotated[str, Field(pattern=QUANTITY_PATTERN), AfterValidator(_quantity)]
 Quantity = Annotated[int, Field(ge=0, le=2 ** 63 - 1)] | QuantityString
 RESOURCE_NAME_PATTERN = described(
@@ -79,7 +84,7 @@ RESOURCE_NAME_PATTERN = described(
 ResourceName = Annotated[str, Field(pattern=RESOURCE_NAME_PATTERN)]
 ResourceMap = dict[ResourceName, Quantity]
 DNS_LABEL = described(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    DNS_LABEL_PATTERN,
     "a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit, "
     "at most 63 characters", short="a DNS label")
 DNS_SUBDOMAIN = described(
@@ -101,7 +106,7 @@ IMAGE = described(k8s.IMAGE_PATTERN, "an image reference such as registry.exampl
 
 def quantity_value(q: int | str) -> Decimal:
     """The numeric value of a quantity: '500m' -> 0.5, '1Gi' -> 2**30, 2 -> 2."""
-    return Decimal(q) if isinstance(q, int) else k8s.parse_quantity(q)
+    return Decimal(q) if isinstance(q, int) else parse_quantity(q)
 
 
 class Spec(BaseModel):
@@ -113,11 +118,11 @@ class Spec(BaseModel):
 class Resources(Spec):
     """Compute resources of a container: requests and limits by resource name."""
 
-    requests: Annotated[ResourceMap, Field(
-        description="Minimum resources, e.g. {cpu: '1', memory: 1Gi}. Quote decimals ('0.5') or use "
-                    "milli-units (500m).")] = {}
-    limits: Annotated[ResourceMap, Field(
-        description="Maximum resources, e.g. {cpu: '2', memory: 4Gi}. Each must be at least its request.")] = {}
+    requests: ResourceMap = Field(
+        {}, description="Minimum resources, e.g. {cpu: '1', memory: 1Gi}. Quote decimals ('0.5') or use "
+                        "milli-units (500m).")
+    limits: ResourceMap = Field(
+        {}, description="Maximum resources, e.g. {cpu: '2', memory: 4Gi}. Each must be at least its request.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Resources:
@@ -154,16 +159,17 @@ class Resources(Spec):
 class Toleration(Spec):
     """A toleration of node taints (core/v1 Toleration)."""
 
-    key: Annotated[str | None, Field(pattern=QUALIFIED_NAME,
-                                     description="Taint key; unset with operator Exists tolerates every taint.")] = None
-    operator: Annotated[Literal["Exists", "Equal"], Field(
-        description="Equal matches key and value; Exists matches the key with any value.")] = "Equal"
-    value: Annotated[str | None, Field(description="Taint value (operator Equal only).")] = None
-    effect: Annotated[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None, Field(
-        description="Taint effect to match; unset matches every effect.")] = None
+    key: str | None = Field(
+        None, pattern=QUALIFIED_NAME, description="Taint key; unset with operator Exists tolerates every taint.")
+    operator: Literal["Exists", "Equal"] = Field(
+        "Equal", description="Equal matches key and value; Exists matches the key with any value.")
+    value: str | None = Field(None, description="Taint value (operator Equal only).")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        None, description="Taint effect to match; unset matches every effect.")
     # Kubernetes stores int64 here; 2^31-1 seconds (68 years) is bound enough.
-    tolerationSeconds: Annotated[int | None, Field(
-        ge=0, le=INT32_MAX, description="How long a NoExecute taint is tolerated before eviction (effect NoExecute only).")] = None
+    tolerationSeconds: int | None = Field(
+        None, ge=0, le=INT32_MAX,
+        description="How long a NoExecute taint is tolerated before eviction (effect NoExecute only).")
 
     @model_validator(mode="after")
     def _consistent(self) -> Toleration:
@@ -185,10 +191,11 @@ GPU_TOLERATION = Toleration(key=GPU, operator="Exists", effect="NoSchedule")
 class ClaimMount(Spec):
     """A PersistentVolumeClaim mounted into the training container."""
 
-    claimName: Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253,
-                                    description="Name of an existing PersistentVolumeClaim in the job's namespace.")]
-    mountPath: Annotated[str, Field(pattern=ABSOLUTE_PATH, description="Absolute path to mount the claim at.")]
-    readOnly: Annotated[bool, Field(description="Mount read-only.")] = False
+    claimName: str = Field(
+        pattern=DNS_SUBDOMAIN, max_length=253,
+        description="Name of an existing PersistentVolumeClaim in the job's namespace.")
+    mountPath: str = Field(pattern=ABSOLUTE_PATH, description="Absolute path to mount the claim at.")
+    readOnly: bool = Field(False, description="Mount read-only.")
 
 
 def claim_volumes(mounts: list[ClaimMount]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

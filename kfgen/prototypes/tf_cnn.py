@@ -21,13 +21,11 @@ github.com/tensorflow/benchmarks for current GPUs.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import Field
 
 from kfgen.prototypes.base import Params, Prototype, RenderContext
-from kfgen.prototypes.params import INT32_MAX, described
-from kfgen.prototypes.tf_job import IMAGE, TfJobParams, tfjob
+from kfgen.prototypes.params import IMAGE, INT32_MAX, described
+from kfgen.prototypes.tf_job import TfJobParams, tfjob
 
 WORKING_DIR = "/opt/tf-benchmarks/scripts/tf_cnn_benchmarks"
 DEFAULT_IMAGE = "docker.io/kubeflow/tf-benchmarks-cpu:v20171202-bdab599-dirty-284af3"
@@ -39,19 +37,22 @@ MODEL = described(r"^[a-z0-9][a-z0-9_.]*$", "a model name tf_cnn_benchmarks know
 class TfCnnParams(Params):
     """Parameters of tf-cnn (ksonnet's io.ksonnet.pkg.tf-cnn)."""
 
-    batch_size: Annotated[int, Field(ge=1, le=INT32_MAX, description="Batch size per device (--batch_size).")] = 32
-    model: Annotated[str, Field(
-        pattern=MODEL,
+    batch_size: int = Field(32, ge=1, le=INT32_MAX, description="Batch size per device (--batch_size).")
+    model: str = Field(
+        "resnet50", pattern=MODEL,
         description="Model to benchmark (--model), a name tf_cnn_benchmarks knows: e.g. resnet50, resnet101, "
                     "resnet152, inception3, inception4, vgg16, vgg19, alexnet, googlenet, overfeat, lenet, "
-                    "trivial, mobilenet, nasnet.")] = "resnet50"
-    num_gpus: Annotated[int, Field(
-        ge=0, le=INT32_MAX, description="GPUs per worker; > 0 switches workers to image_gpu, --device=gpu and NCHW.")] = 0
-    image: Annotated[str, Field(pattern=IMAGE, description="Image of PS replicas, and of workers without GPUs.")] = DEFAULT_IMAGE
-    image_gpu: Annotated[str, Field(pattern=IMAGE, description="Image of workers when num_gpus > 0.")] = DEFAULT_IMAGE_GPU
-    num_ps: Annotated[int, Field(
-        ge=1, le=INT32_MAX, description="Parameter-server replicas (--variable_update=parameter_server needs at least one).")] = 1
-    num_workers: Annotated[int, Field(ge=1, le=INT32_MAX, description="Worker replicas (worker 0 is the chief).")] = 1
+                    "trivial, mobilenet, nasnet.")
+    num_gpus: int = Field(
+        0, ge=0, le=INT32_MAX,
+        description="GPUs per worker; > 0 switches workers to image_gpu, --device=gpu and NCHW.")
+    image: str = Field(
+        DEFAULT_IMAGE, pattern=IMAGE, description="Image of PS replicas, and of workers without GPUs.")
+    image_gpu: str = Field(DEFAULT_IMAGE_GPU, pattern=IMAGE, description="Image of workers when num_gpus > 0.")
+    num_ps: int = Field(
+        1, ge=1, le=INT32_MAX,
+        description="Parameter-server replicas (--variable_update=parameter_server needs at least one).")
+    num_workers: int = Field(1, ge=1, le=INT32_MAX, description="Worker replicas (worker 0 is the chief).")
 
 
 def benchmark_args(p: TfCnnParams) -> list[str]:

@@ -28,9 +28,11 @@ Decisions, and what changed from ksonnet:
   every replica type; ``resources`` is per replica type.
 
 * The container is built by :func:`kfgen.kube.objects.container`, so privilege escalation is off.
+* The job is built as kfgen's TFJob model (:class:`kfgen.kube.tfjob.model.TFJob`), the model the
+  ``tfjobs.kubeflow.org`` CRD's schema is derived from.
 
 The building blocks are shared: tf-cnn builds its job with :func:`tfjob`; tf-serving uses
-:class:`Resources` (quantity-validated requests/limits).
+:class:`kfgen.prototypes.params.Resources` (quantity-validated requests/limits) too.
 """
 
 from __future__ import annotations
@@ -40,11 +42,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from kfgen.kube import objects as k8s
+from kfgen.kube.constants import GPU_RESOURCE, TFJOB_REPLICA_TYPES
+from kfgen.kube.tfjob import model as api
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
 from kfgen.prototypes.params import (
     ABSOLUTE_PATH,
     ENV_NAME,
-    GPU,
     GPU_TOLERATION,
     IMAGE,
     INT32_MAX,
@@ -57,28 +60,37 @@ from kfgen.prototypes.params import (
     repeated,
 )
 
-API_VERSION = "kubeflow.org/v1"
-KIND = "TFJob"
 CONTAINER = "tensorflow"  # the container name the training operator looks for
 
-ReplicaType = Literal["Chief", "PS", "Worker"]
-REPLICA_ORDER: tuple[ReplicaType, ...] = ("Chief", "PS", "Worker")
+#: The replica types tf-job renders, a subset of TFJOB_REPLICA_TYPES: masters render as Chief, and
+#: there is no Evaluator. Rendered in the order of TFJOB_REPLICA_TYPES.
+TfJobReplicaType = Literal["Chief", "PS", "Worker"]
+EnvName = Annotated[str, Field(pattern=ENV_NAME)]
+LabelKey = Annotated[str, Field(pattern=QUALIFIED_NAME)]
 
+
+# The part of the TFJob's kfgen.kube.tfjob.model.RunPolicy that tf-job users set, bounded as the API server bounds
+# it (int32; int64 for the deadline, where 2^31-1 seconds, 68 years, is bound enough). Its own class, because it is
+# a parameter: the bounds, its descriptions and its name are in schemas/profile.schema.json (the model's RunPolicy
+# stays as upstream's CRD has it). The renderer turns it into the model's RunPolicy (to_api), which refuses any
+# field the API does not have.
 class RunPolicy(Spec):
     """Job-level run policy of the training operator (TFJob spec.runPolicy)."""
 
-    cleanPodPolicy: Annotated[Literal["All", "Running", "None"] | None, Field(
-        description="Which pods to delete when the job finishes: All, Running, or None.")] = None
-    backoffLimit: Annotated[int | None, Field(ge=0, le=INT32_MAX,
-                                              description="Retries before the job is marked failed.")] = None
-    ttlSecondsAfterFinished: Annotated[int | None, Field(
-        ge=0, le=INT32_MAX, description="Delete the job this many seconds after it finishes; unset keeps it.")] = None
-    # int64 in the CRD; 2^31-1 seconds (68 years) is bound enough
-    activeDeadlineSeconds: Annotated[int | None, Field(
-        ge=1, le=INT32_MAX, description="Seconds the job may stay active (from its start) before it is terminated.")] = None
+    cleanPodPolicy: api.CleanPodPolicy | None = Field(
+        None, description="Which pods to delete when the job finishes: All, Running, or None.")
+    backoffLimit: int | None = Field(
+        None, ge=0, le=INT32_MAX, description="Retries before the job is marked failed.")
+    ttlSecondsAfterFinished: int | None = Field(
+        None, ge=0, le=INT32_MAX, description="Delete the job this many seconds after it finishes; unset keeps it.")
+    activeDeadlineSeconds: int | None = Field(
+        None, ge=1, le=INT32_MAX,
+        description="Seconds the job may stay active (from its start) before it is terminated.")
 
-    def render(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+    def to_api(self) -> api.RunPolicy | None:
+        """The TFJob's runPolicy, or None when nothing is set."""
+        fields = self.model_dump(exclude_none=True)
+        return api.RunPolicy(**fields) if fields else None
 
 
 # Params ---------------------------------------------------------------------------------------
@@ -87,41 +99,41 @@ class RunPolicy(Spec):
 class TfJobParams(Params):
     """Parameters of tf-job (ksonnet's io.ksonnet.pkg.tf-job, plus what jobs need today)."""
 
-    image: Annotated[str, Field(
+    image: str = Field(
         pattern=IMAGE, description="Image of every replica (and of GPU workers when image_gpu is unset). "
-                                   "Required: pin a tag or digest.")]
-    image_gpu: Annotated[str | None, Field(
-        pattern=IMAGE, description="Image of Worker replicas when num_gpus > 0; unset: they run image.")] = None
-    args: Annotated[str | list[str], Field(
-        description="Arguments of the training container: a comma-separated string (ksonnet's form; "
-                    "items are stripped, empty items dropped) or a list (kept verbatim).")] = []
-    command: Annotated[list[str] | None, Field(
-        min_length=1, description="Entrypoint of the training container; unset: the image's.")] = None
-    workingDir: Annotated[str | None, Field(
-        pattern=ABSOLUTE_PATH, description="Working directory of the training container.")] = None
-    num_masters: Annotated[int, Field(
-        ge=0, le=1, description="Chief replicas (ksonnet's MASTER): 0 or 1. With 0, worker 0 is the chief.")] = 1
-    num_ps: Annotated[int, Field(ge=0, le=INT32_MAX, description="Parameter-server (PS) replicas.")] = 0
-    num_workers: Annotated[int, Field(ge=0, le=INT32_MAX, description="Worker replicas.")] = 0
-    num_gpus: Annotated[int, Field(
-        ge=0, le=INT32_MAX, description="nvidia.com/gpu limit of each Worker replica (workers only, as ksonnet).")] = 0
-    resources: Annotated[dict[ReplicaType, Resources], Field(
-        description="Resources per replica type (Chief, PS, Worker). Worker GPUs come from num_gpus; "
-                    "Chief and PS may set limits.nvidia.com/gpu here.")] = {}
-    restartPolicy: Annotated[Literal["Always", "OnFailure", "Never", "ExitCode"], Field(
-        description="Restart policy of every replica; ExitCode restarts on retryable exit codes only.")] = "OnFailure"
-    runPolicy: Annotated[RunPolicy, Field(
-        default_factory=RunPolicy, description="Clean-up, retries, deadline and TTL of the job.")]
-    env: Annotated[dict[Annotated[str, Field(pattern=ENV_NAME)], str], Field(
-        description="Environment of the training container, name -> value (rendered sorted by name). "
-                    "TF_CONFIG is set by the operator.")] = {}
-    volumes: Annotated[list[ClaimMount], Field(
-        description="PersistentVolumeClaims to mount into every replica.")] = []
-    nodeSelector: Annotated[dict[Annotated[str, Field(pattern=QUALIFIED_NAME)], str], Field(
-        description="Node labels every replica pod must match.")] = {}
-    tolerations: Annotated[list[Toleration], Field(
-        description="Tolerations of every replica pod. Unset and num_gpus > 0: workers tolerate the "
-                    "nvidia.com/gpu NoSchedule taint.")] = []
+                                   "Required: pin a tag or digest.")
+    image_gpu: str | None = Field(
+        None, pattern=IMAGE, description="Image of Worker replicas when num_gpus > 0; unset: they run image.")
+    args: str | list[str] = Field(
+        [], description="Arguments of the training container: a comma-separated string (ksonnet's form; "
+                        "items are stripped, empty items dropped) or a list (kept verbatim).")
+    command: list[str] | None = Field(
+        None, min_length=1, description="Entrypoint of the training container; unset: the image's.")
+    workingDir: str | None = Field(
+        None, pattern=ABSOLUTE_PATH, description="Working directory of the training container.")
+    num_masters: int = Field(
+        1, ge=0, le=1, description="Chief replicas (ksonnet's MASTER): 0 or 1. With 0, worker 0 is the chief.")
+    num_ps: int = Field(0, ge=0, le=INT32_MAX, description="Parameter-server (PS) replicas.")
+    num_workers: int = Field(0, ge=0, le=INT32_MAX, description="Worker replicas.")
+    num_gpus: int = Field(
+        0, ge=0, le=INT32_MAX,
+        description="nvidia.com/gpu limit of each Worker replica (workers only, as ksonnet).")
+    resources: dict[TfJobReplicaType, Resources] = Field(
+        {}, description="Resources per replica type (Chief, PS, Worker). Worker GPUs come from num_gpus; "
+                        "Chief and PS may set limits.nvidia.com/gpu here.")
+    restartPolicy: api.ReplicaRestartPolicy = Field(
+        "OnFailure",
+        description="Restart policy of every replica; ExitCode restarts on retryable exit codes only.")
+    runPolicy: RunPolicy = Field(
+        default_factory=RunPolicy, description="Clean-up, retries, deadline and TTL of the job.")
+    env: dict[EnvName, str] = Field(
+        {}, description="Environment of the training container, name -> value (rendered sorted by name). "
+                        "TF_CONFIG is set by the operator.")
+    volumes: list[ClaimMount] = Field([], description="PersistentVolumeClaims to mount into every replica.")
+    nodeSelector: dict[LabelKey, str] = Field({}, description="Node labels every replica pod must match.")
+    tolerations: list[Toleration] = Field(
+        [], description="Tolerations of every replica pod. Unset and num_gpus > 0: workers tolerate the "
+                        "nvidia.com/gpu NoSchedule taint.")
 
     @field_validator("args", mode="after")
     @classmethod
@@ -158,18 +170,18 @@ class TfJobParams(Params):
             if not counts[rtype]:
                 raise ValueError(f"resources.{rtype} is set, but the job has no {rtype} replicas")
         worker = self.resources.get("Worker")
-        if worker is not None and GPU in worker.limits:
-            raise ValueError(f"resources.Worker.limits.{GPU}: set Worker GPUs with num_gpus")
+        if worker is not None and GPU_RESOURCE in worker.limits:
+            raise ValueError(f"resources.Worker.limits.{GPU_RESOURCE}: set Worker GPUs with num_gpus")
         return self
 
-    def replica_counts(self) -> dict[ReplicaType, int]:
+    def replica_counts(self) -> dict[TfJobReplicaType, int]:
         return {"Chief": self.num_masters, "PS": self.num_ps, "Worker": self.num_workers}
 
 
 # Rendering ------------------------------------------------------------------------------------
 
 
-def _replica_spec(p: TfJobParams, rtype: ReplicaType, replicas: int) -> dict[str, Any]:
+def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> api.ReplicaSpec:
     gpus = p.num_gpus if rtype == "Worker" else 0
     volumes, mounts = claim_volumes(p.volumes)
     container = k8s.container(
@@ -186,18 +198,19 @@ def _replica_spec(p: TfJobParams, rtype: ReplicaType, replicas: int) -> dict[str
     tolerations = list(p.tolerations) or ([GPU_TOLERATION] if gpus else [])
     if tolerations:
         pod["tolerations"] = [t.render() for t in tolerations]
-    return {"replicas": replicas, "restartPolicy": p.restartPolicy, "template": {"spec": pod}}
+    return api.ReplicaSpec(replicas=replicas, restartPolicy=p.restartPolicy, template=api.PodTemplateSpec(spec=pod))
 
 
 def tfjob(ctx: RenderContext, p: TfJobParams) -> dict[str, Any]:
-    """The TFJob object for *p*: replica types with 0 replicas left out."""
-    counts = p.replica_counts()
-    spec: dict[str, Any] = {"tfReplicaSpecs": {
-        rtype: _replica_spec(p, rtype, counts[rtype]) for rtype in REPLICA_ORDER if counts[rtype]}}
-    run_policy = p.runPolicy.render()
-    if run_policy:
-        spec["runPolicy"] = run_policy
-    return k8s.obj(API_VERSION, KIND, ctx.instance, ctx.namespace, spec=spec)
+    """The TFJob object for *p*, built as kfgen's TFJob model: replica types with 0 replicas left out."""
+    counts: dict[str, int] = dict(p.replica_counts())
+    job = api.TFJob(
+        metadata=api.ObjectMeta(name=ctx.instance, namespace=ctx.namespace or None),
+        spec=api.TFJobSpec(
+            tfReplicaSpecs={rtype: _replica_spec(p, rtype, counts[rtype])
+                            for rtype in TFJOB_REPLICA_TYPES if counts.get(rtype)},
+            runPolicy=p.runPolicy.to_api()))
+    return api.tfjob_to_dict(job)
 
 
 def render(ctx: RenderContext, params: TfJobParams) -> Rendered:

@@ -1,0 +1,106 @@
+"""The ``tfjobs.kubeflow.org`` CustomResourceDefinition and the two TFJob schemas, both derived from
+:class:`~kfgen.kube.tfjob.model.TFJob` by :mod:`kfgen.kube.tfjob.structural`.
+
+* :func:`tfjob_openapi_schema` - the *structural* OpenAPI v3 schema of the CRD
+  (``apiextensions.k8s.io/v1``), pod template from Kubernetes' ``PodTemplateSpec``;
+* :func:`tfjob_validation_schema` - a stricter JSON schema for offline validation (jsonschema,
+  kubeconform) that also rejects unknown fields in the TFJob-specific objects (a CRD schema cannot:
+  ``additionalProperties: false`` beside ``properties`` is not structural; the server prunes
+  unknown fields);
+* :func:`tfjob_crd` - the CRD itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from kfgen.kube.constants import TFJOB_GROUP, TFJOB_KIND
+from kfgen.kube.tfjob.model import TFJob
+from kfgen.kube.tfjob.structural import Structuralizer, load_pod_template_definitions
+
+__all__ = ["tfjob_crd", "tfjob_openapi_schema", "tfjob_validation_schema"]
+
+
+@functools.lru_cache(maxsize=2)
+def _schema(strict: bool) -> dict[str, Any]:
+    """Build the (cached, never mutated) schema; callers get deep copies."""
+    pod_root, k8s_defs = load_pod_template_definitions()
+    model_schema = TFJob.model_json_schema()
+    model_defs = model_schema.pop("$defs", {})
+    clash = model_defs.keys() & k8s_defs.keys()
+    if clash:
+        raise RuntimeError(f"definition name clash: {sorted(clash)}")
+    defs = {**k8s_defs, **model_defs}
+    # Resolve the PodTemplateSpec through the per-kind file's refs (the entry point
+    # kubernetes-validate uses); both ref styles end in "#/$defs/<name>".
+    defs["io.k8s.api.core.v1.PodTemplateSpec"] = pod_root
+
+    schema = Structuralizer(defs, strict=strict).convert(model_schema)
+    props = schema["properties"]
+    # `status` (dict[str, Any]) has become `type: object` preserving unknown fields.
+    if strict:
+        # Declare the draft: kubeconform assumes draft 4 otherwise, which ignores
+        # propertyNames (the replica type check).
+        schema = {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
+        schema["required"] = ["apiVersion", "kind", "metadata", "spec"]
+    else:
+        # Root rules of structural schemas: metadata may only be `type: object`, and
+        # apiVersion/kind are plain strings (the server sets/validates them itself).
+        props["metadata"] = {"type": "object"}
+        for key in ("apiVersion", "kind"):
+            props[key] = {"description": props[key]["description"], "type": "string"}
+        schema.pop("required", None)
+    return schema
+
+
+def tfjob_openapi_schema() -> dict[str, Any]:
+    """Structural OpenAPI v3 schema of TFJob for the CRD (a fresh deep copy per call)."""
+    return copy.deepcopy(_schema(False))
+
+
+def tfjob_validation_schema() -> dict[str, Any]:
+    """Strict JSON schema of a TFJob for offline validation (jsonschema, kubeconform).
+
+    Same as :func:`tfjob_openapi_schema`, plus: unknown fields are refused in the
+    TFJob-specific objects (root, spec, replica specs, runPolicy, schedulingPolicy),
+    replica types are restricted with ``propertyNames``, apiVersion/kind are enums and
+    metadata is typed. The pod template keeps Kubernetes' open semantics.
+    """
+    return copy.deepcopy(_schema(True))
+
+
+def tfjob_crd(labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """The ``tfjobs.kubeflow.org`` CustomResourceDefinition (apiextensions.k8s.io/v1)."""
+    metadata: dict[str, Any] = {"name": f"tfjobs.{TFJOB_GROUP}"}
+    if labels:
+        metadata["labels"] = dict(labels)
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": metadata,
+        "spec": {
+            "group": TFJOB_GROUP,
+            "names": {
+                "kind": TFJOB_KIND,
+                "listKind": f"{TFJOB_KIND}List",
+                "plural": "tfjobs",
+                "singular": "tfjob",
+            },
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "additionalPrinterColumns": [
+                        {"name": "State", "type": "string", "jsonPath": ".status.conditions[-1:].type"},
+                        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                    ],
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": tfjob_openapi_schema()},
+                }
+            ],
+        },
+    }

@@ -15,12 +15,12 @@ import yaml
 from conftest import walk
 from pydantic import ValidationError
 
+from kfgen.kube.constants import GPU_RESOURCE as GPU
 from kfgen.prototypes import tf_serving
 from kfgen.prototypes.base import RenderContext, Rendered, prototypes
 from kfgen.render.checks import pod_groups
 
 NS = "kubeflow"
-GPU = "nvidia.com/gpu"
 MODEL_PATH = "gs://kubeflow-models/inception"
 
 def ctx(instance: str = "inception", namespace: str = NS) -> RenderContext:
@@ -36,7 +36,7 @@ def render(params: dict[str, Any], instance: str = "inception", namespace: str =
 
 def assert_valid(objects: list[dict[str, Any]]) -> None:
     """Strict (unknown fields are errors) Kubernetes 1.37 schemas of each kind, and no None anywhere."""
-    from kfgen.validate.run import validate_objects
+    from kfgen.validate.objects import validate_objects
 
     assert [f.format() for f in validate_objects(objects, "1.37")] == []
     for node in walk(objects):
@@ -122,7 +122,8 @@ def test_model_name_defaults_to_instance() -> None:
     pytest.param({}, tf_serving.DEFAULT_IMAGE, None, id="cpu"),
     pytest.param({"numGpus": 1}, tf_serving.DEFAULT_IMAGE_GPU, 1, id="one-gpu"),
     pytest.param({"numGpus": 2}, tf_serving.DEFAULT_IMAGE_GPU, 2, id="two-gpus"),
-    pytest.param({"modelServerImage": "registry.example/serving:7"}, "registry.example/serving:7", None, id="override-cpu"),
+    pytest.param({"modelServerImage": "registry.example/serving:7"}, "registry.example/serving:7", None,
+                 id="override-cpu"),
     pytest.param({"numGpus": 1, "modelServerImage": "registry.example/serving:7"}, "registry.example/serving:7", 1,
                  id="override-gpu"),
 ])
@@ -140,9 +141,11 @@ def test_default_images_are_pinned() -> None:
 
 
 @pytest.mark.parametrize("resources, expected", [
-    pytest.param(None, {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "4", "memory": "4Gi"}}, id="ksonnet-defaults"),
+    pytest.param(None, {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "4", "memory": "4Gi"}},
+                 id="ksonnet-defaults"),
     pytest.param({"limits": {"cpu": "8", "memory": "16Gi"}},
-                 {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "8", "memory": "16Gi"}}, id="limits-replaced"),
+                 {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "8", "memory": "16Gi"}},
+                 id="limits-replaced"),
     pytest.param({"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
                  {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}, id="both-replaced"),
 ])
@@ -186,8 +189,9 @@ def test_s3_credentials_are_secret_references(params: dict[str, Any], plain: dic
     svc, dep = split(out.objects)
     env = env_by_name(server(dep))
     assert set(env) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} | set(plain)
-    for var, key_param, default in (("AWS_ACCESS_KEY_ID", "s3SecretAccesskeyidKeyName", "AWS_ACCESS_KEY_ID"),
-                                    ("AWS_SECRET_ACCESS_KEY", "s3SecretSecretaccesskeyKeyName", "AWS_SECRET_ACCESS_KEY")):
+    for var, key_param, default in (
+            ("AWS_ACCESS_KEY_ID", "s3SecretAccesskeyidKeyName", "AWS_ACCESS_KEY_ID"),
+            ("AWS_SECRET_ACCESS_KEY", "s3SecretSecretaccesskeyKeyName", "AWS_SECRET_ACCESS_KEY")):
         assert env[var] == {"name": var, "valueFrom": {"secretKeyRef": {"name": params["s3SecretName"],
                                                                         "key": params.get(key_param, default)}}}
         assert "value" not in env[var]
@@ -216,9 +220,12 @@ def test_gcp_credentials_are_a_mounted_secret(key_name: str | None, path: str) -
         params["gcpCredentialSecretKeyName"] = key_name
     out = render(params)
     svc, dep = split(out.objects)
-    assert dep["spec"]["template"]["spec"]["volumes"] == [{"name": "gcp-credentials", "secret": {"secretName": "user-gcp-sa"}}]
-    assert server(dep)["volumeMounts"] == [{"name": "gcp-credentials", "mountPath": "/secret/gcp-credentials", "readOnly": True}]
-    assert env_by_name(server(dep)) == {"GOOGLE_APPLICATION_CREDENTIALS": {"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": path}}
+    assert dep["spec"]["template"]["spec"]["volumes"] == [
+        {"name": "gcp-credentials", "secret": {"secretName": "user-gcp-sa"}}]
+    assert server(dep)["volumeMounts"] == [
+        {"name": "gcp-credentials", "mountPath": "/secret/gcp-credentials", "readOnly": True}]
+    assert env_by_name(server(dep)) == {
+        "GOOGLE_APPLICATION_CREDENTIALS": {"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": path}}
     assert all(o["kind"] != "Secret" for o in out.objects)
     # GCP does not bring the HTTP proxy with it (ksonnet's defect)
     assert [p["port"] for p in svc["spec"]["ports"]] == [9000] and len(containers(dep)) == 1
@@ -239,7 +246,8 @@ def test_s3_and_gcp_together() -> None:
     pytest.param({"modelPath": ""}, "pattern", id="model-path-empty"),
     pytest.param({"modelPath": MODEL_PATH, "modelpath": "x"}, "Extra inputs are not permitted", id="unknown-param"),
     pytest.param({"modelPath": MODEL_PATH, "s3Enable": True}, "s3Enable needs s3SecretName", id="s3-without-secret"),
-    pytest.param({"modelPath": MODEL_PATH, "s3SecretName": "aws"}, "only apply with s3Enable", id="s3-setting-without-enable"),
+    pytest.param({"modelPath": MODEL_PATH, "s3SecretName": "aws"}, "only apply with s3Enable",
+                 id="s3-setting-without-enable"),
     pytest.param({"modelPath": MODEL_PATH, "s3Enable": True, "s3SecretName": "aws", "s3UseHttps": "false"},
                  "valid boolean", id="s3-bool-as-string"),
     pytest.param({"modelPath": MODEL_PATH, "cloud": "gcp"}, "set gcpCredentialSecretName", id="gcp-without-secret"),
@@ -251,14 +259,16 @@ def test_s3_and_gcp_together() -> None:
     pytest.param({"modelPath": MODEL_PATH, "numGpus": "1"}, "valid integer", id="gpus-as-string"),
     pytest.param({"modelPath": MODEL_PATH, "numGpus": -1}, "greater than or equal to 0", id="negative-gpus"),
     pytest.param({"modelPath": MODEL_PATH, "numGpus": 2 ** 31}, "less than or equal to 2147483647", id="int32-gpus"),
-    pytest.param({"modelPath": MODEL_PATH, "replicas": 2 ** 31}, "less than or equal to 2147483647", id="int32-replicas"),
+    pytest.param({"modelPath": MODEL_PATH, "replicas": 2 ** 31}, "less than or equal to 2147483647",
+                 id="int32-replicas"),
     pytest.param({"modelPath": MODEL_PATH, "resources": {"requests": {"memory": "9e99999999"}}},
                  "too large for a Kubernetes quantity", id="quantity-overflow"),
     pytest.param({"modelPath": MODEL_PATH, "serviceType": "Ingress"}, "'ClusterIP', 'NodePort' or 'LoadBalancer'",
                  id="service-type"),
     pytest.param({"modelPath": MODEL_PATH, "modelName": "my model"}, "pattern", id="model-name-with-space"),
     pytest.param({"modelPath": MODEL_PATH, "modelName": "a\nrewrite: /evil"}, "pattern", id="model-name-injection"),
-    pytest.param({"modelPath": MODEL_PATH, "resources": {"limits": {GPU: 1}}}, "set GPUs with numGpus", id="gpu-in-resources"),
+    pytest.param({"modelPath": MODEL_PATH, "resources": {"limits": {GPU: 1}}}, "set GPUs with numGpus",
+                 id="gpu-in-resources"),
     pytest.param({"modelPath": MODEL_PATH, "resources": {"limits": {"memory": "512Mi"}}},
                  "requests.memory (1Gi) is more than limits.memory (512Mi)", id="limit-below-default-request"),
     pytest.param({"modelPath": MODEL_PATH, "modelServerImage": "Not An Image"}, "pattern", id="bad-image"),

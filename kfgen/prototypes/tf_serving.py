@@ -29,13 +29,15 @@ Decisions, and what changed from ksonnet:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from kfgen.kube import objects as k8s
+from kfgen.kube.constants import GPU_RESOURCE
+from kfgen.prototypes import ambassador
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered, ServiceType
-from kfgen.prototypes.params import DNS_SUBDOMAIN, GPU, IMAGE, INT32_MAX, ResourceMap, Resources, described
+from kfgen.prototypes.params import DNS_SUBDOMAIN, IMAGE, INT32_MAX, ResourceMap, Resources, described
 
 SERVING_VERSION = "2.18.0"
 DEFAULT_IMAGE = f"tensorflow/serving:{SERVING_VERSION}"
@@ -62,53 +64,56 @@ class ServingResources(Resources):
     """Resources of the model server container (ksonnet's defaults: 1 CPU / 1Gi requested,
     4 CPUs / 4Gi limit). Setting requests or limits replaces that whole map."""
 
-    requests: Annotated[ResourceMap, Field(description="Minimum resources of the model server.")] = {
-        "cpu": "1", "memory": "1Gi"}
-    limits: Annotated[ResourceMap, Field(description="Maximum resources of the model server.")] = {
-        "cpu": "4", "memory": "4Gi"}
+    requests: ResourceMap = Field(
+        {"cpu": "1", "memory": "1Gi"}, description="Minimum resources of the model server.")
+    limits: ResourceMap = Field(
+        {"cpu": "4", "memory": "4Gi"}, description="Maximum resources of the model server.")
 
 
 class TfServingParams(Params):
     """Parameters of tf-serving (ksonnet's io.ksonnet.pkg.tf-serving)."""
 
-    modelPath: Annotated[str, Field(
-        pattern=NO_SPACE, description="Base path of the SavedModel versions (--model_base_path): "
-                                      "gs://..., s3://... or a path in the container.")]
-    modelName: Annotated[str | None, Field(
-        pattern=MODEL_NAME, description="Name the model is served under (--model_name); default: the instance name.")] = None
-    numGpus: Annotated[int, Field(
-        ge=0, le=INT32_MAX, description="nvidia.com/gpu limit of the model server; > 0 selects the GPU image.")] = 0
-    replicas: Annotated[int, Field(ge=0, le=INT32_MAX, description="Model server replicas.")] = 1
-    serviceType: Annotated[ServiceType, Field(description="Type of the Service.")] = "ClusterIP"
-    resources: Annotated[ServingResources, Field(
-        default_factory=ServingResources,
-        description="Model server requests/limits (default 1 CPU/1Gi requested, 4/4Gi limit); GPUs come from numGpus.")]
-    modelServerImage: Annotated[str | None, Field(
-        pattern=IMAGE, description=f"Model server image; default {DEFAULT_IMAGE} ({DEFAULT_IMAGE_GPU} when numGpus > 0).")] = None
-    deployHttpProxy: Annotated[bool, Field(
-        description="Serve HTTP on Service port 8000 (tf-serving-proxy) with Ambassador routes under /models/<modelName>/.")] = False
-    httpProxyImage: Annotated[str | None, Field(
-        pattern=IMAGE, description="Run Kubeflow's separate gRPC->REST proxy container from this image; unset: "
-                                   "the model server's own REST API answers on 8000. Needs deployHttpProxy.")] = None
-    s3Enable: Annotated[bool, Field(description="Read the model from S3 with credentials from a secret.")] = False
-    s3SecretName: Annotated[str | None, Field(
-        pattern=DNS_SUBDOMAIN, description="Secret holding the S3 credentials (required with s3Enable).")] = None
-    s3SecretAccesskeyidKeyName: Annotated[str, Field(
-        pattern=SECRET_KEY, description="Key of the access key id in s3SecretName.")] = "AWS_ACCESS_KEY_ID"
-    s3SecretSecretaccesskeyKeyName: Annotated[str, Field(
-        pattern=SECRET_KEY, description="Key of the secret access key in s3SecretName.")] = "AWS_SECRET_ACCESS_KEY"
-    s3AwsRegion: Annotated[str, Field(
-        pattern=REGION, description="S3 region (AWS_REGION, S3_REGION).")] = "us-west-1"
-    s3UseHttps: Annotated[bool, Field(description="Use HTTPS for S3 (S3_USE_HTTPS).")] = True
-    s3VerifySsl: Annotated[bool, Field(description="Verify S3 TLS certificates (S3_VERIFY_SSL).")] = True
-    s3Endpoint: Annotated[str | None, Field(
-        pattern=NO_SPACE, description="S3-compatible endpoint (S3_ENDPOINT), e.g. minio.minio:9000; unset: AWS's for the region.")] = None
-    cloud: Annotated[Literal["gcp"] | None, Field(
-        description="gcp: mount the service-account key secret gcpCredentialSecretName.")] = None
-    gcpCredentialSecretName: Annotated[str | None, Field(
-        pattern=DNS_SUBDOMAIN, description="Secret with a GCP service-account key (required with cloud: gcp).")] = None
-    gcpCredentialSecretKeyName: Annotated[str, Field(
-        pattern=SECRET_KEY, description="Key of the JSON key file in gcpCredentialSecretName.")] = "key.json"
+    modelPath: str = Field(
+        ..., pattern=NO_SPACE, description="Base path of the SavedModel versions (--model_base_path): "
+        "gs://..., s3://... or a path in the container.")
+    modelName: str | None = Field(
+        None, pattern=MODEL_NAME, description="Name the model is served under (--model_name); default: the "
+        "instance name.")
+    numGpus: int = Field(
+        0, ge=0, le=INT32_MAX, description=f"{GPU_RESOURCE} limit of the model server; > 0 selects the GPU image.")
+    replicas: int = Field(1, ge=0, le=INT32_MAX, description="Model server replicas.")
+    serviceType: ServiceType = Field("ClusterIP", description="Type of the Service.")
+    resources: ServingResources = Field(
+        default_factory=ServingResources, description="Model server requests/limits (default 1 CPU/1Gi requested, "
+        "4/4Gi limit); GPUs come from numGpus.")
+    modelServerImage: str | None = Field(
+        None, pattern=IMAGE, description=f"Model server image; default {DEFAULT_IMAGE} ({DEFAULT_IMAGE_GPU} when "
+        "numGpus > 0).")
+    deployHttpProxy: bool = Field(
+        False, description="Serve HTTP on Service port 8000 (tf-serving-proxy) with Ambassador routes under "
+        "/models/<modelName>/.")
+    httpProxyImage: str | None = Field(
+        None, pattern=IMAGE, description="Run Kubeflow's separate gRPC->REST proxy container from this image; "
+        "unset: the model server's own REST API answers on 8000. Needs deployHttpProxy.")
+    s3Enable: bool = Field(False, description="Read the model from S3 with credentials from a secret.")
+    s3SecretName: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, description="Secret holding the S3 credentials (required with s3Enable).")
+    s3SecretAccesskeyidKeyName: str = Field(
+        "AWS_ACCESS_KEY_ID", pattern=SECRET_KEY, description="Key of the access key id in s3SecretName.")
+    s3SecretSecretaccesskeyKeyName: str = Field(
+        "AWS_SECRET_ACCESS_KEY", pattern=SECRET_KEY, description="Key of the secret access key in s3SecretName.")
+    s3AwsRegion: str = Field("us-west-1", pattern=REGION, description="S3 region (AWS_REGION, S3_REGION).")
+    s3UseHttps: bool = Field(True, description="Use HTTPS for S3 (S3_USE_HTTPS).")
+    s3VerifySsl: bool = Field(True, description="Verify S3 TLS certificates (S3_VERIFY_SSL).")
+    s3Endpoint: str | None = Field(
+        None, pattern=NO_SPACE, description="S3-compatible endpoint (S3_ENDPOINT), e.g. minio.minio:9000; unset: "
+        "AWS's for the region.")
+    cloud: Literal["gcp"] | None = Field(
+        None, description="gcp: mount the service-account key secret gcpCredentialSecretName.")
+    gcpCredentialSecretName: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, description="Secret with a GCP service-account key (required with cloud: gcp).")
+    gcpCredentialSecretKeyName: str = Field(
+        "key.json", pattern=SECRET_KEY, description="Key of the JSON key file in gcpCredentialSecretName.")
 
     @model_validator(mode="after")
     def _consistent(self) -> TfServingParams:
@@ -127,8 +132,8 @@ class TfServingParams(Params):
                 raise ValueError(f"{', '.join(stray)} only apply with cloud: gcp")
         if self.httpProxyImage is not None and not self.deployHttpProxy:
             raise ValueError("httpProxyImage only applies with deployHttpProxy: true")
-        if GPU in self.resources.limits:
-            raise ValueError(f"resources.limits.{GPU}: set GPUs with numGpus")
+        if GPU_RESOURCE in self.resources.limits:
+            raise ValueError(f"resources.limits.{GPU_RESOURCE}: set GPUs with numGpus")
         return self
 
 
@@ -159,10 +164,10 @@ def _mappings(ctx: RenderContext, model: str, native: bool) -> dict[str, str]:
     """Ambassador routes for GET and POST under /models/<model>/ to the Service's HTTP port."""
     rewrites = ({"get": f"/v1/models/{model}", "post": f"/v1/models/{model}:predict"} if native
                 else {"get": "/", "post": f"/model/{model}:predict"})
-    return k8s.ambassador_annotations(*(
-        k8s.ambassador_mapping(f"tfserving-mapping-{ctx.instance}-{method}", f"/models/{model}/",
-                               f"{ctx.instance}.{ctx.namespace}:{HTTP_PORT}",
-                               rewrite=rewrites[method], method=method.upper())
+    return ambassador.annotations(*(
+        ambassador.mapping(f"tfserving-mapping-{ctx.instance}-{method}", f"/models/{model}/",
+                           f"{ctx.instance}.{ctx.namespace}:{HTTP_PORT}",
+                           rewrite=rewrites[method], method=method.upper())
         for method in ("get", "post")))
 
 
@@ -193,10 +198,10 @@ def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
             resources=k8s.resources(requests={"cpu": "500m", "memory": "500Mi"}, limits={"cpu": "1", "memory": "1Gi"})))
     for c in containers:
         c["imagePullPolicy"] = "IfNotPresent"
-    template = k8s.pod_template(
-        labels, containers,
-        volumes=[k8s.secret_volume("gcp-credentials", p.gcpCredentialSecretName)] if gcp and p.gcpCredentialSecretName else [],
-        pod_security_context={"fsGroup": UID, "runAsUser": UID})
+    volumes = ([k8s.secret_volume("gcp-credentials", p.gcpCredentialSecretName)]
+               if gcp and p.gcpCredentialSecretName else [])
+    template = k8s.pod_template(labels, containers, volumes=volumes,
+                                pod_security_context={"fsGroup": UID, "runAsUser": UID})
 
     ports = [k8s.port(GRPC_PORT, GRPC_PORT, name="tf-serving")]
     if p.deployHttpProxy:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from kfgen.kube import objects as k8s
+from kfgen.prototypes import ambassador
 from kfgen.prototypes.base import RenderContext, prototypes
 from kfgen.prototypes.core import PROTOTYPE, CoreParams
 
@@ -172,7 +174,8 @@ def test_nfs_renders_a_bound_volume_and_claim_only_with_a_server() -> None:
     assert "namespace" not in pv["metadata"] and pvc["metadata"]["namespace"] == NS
     assert pv["spec"]["nfs"] == {"server": "192.0.2.10", "path": "/srv/nfs/kubeflow"}
     assert pv["spec"]["capacity"] == {"storage": "50Gi"} and pv["spec"]["accessModes"] == ["ReadWriteOnce"]
-    assert pvc["spec"]["resources"]["requests"] == {"storage": "50Gi"} and pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert pvc["spec"]["resources"]["requests"] == {"storage": "50Gi"}
+    assert pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
     # Bound both ways, no class on either (a PV's "" is its unset value, which the server drops):
     # no provisioner or default StorageClass can take the claim.
     assert pv["spec"]["claimRef"] == {"namespace": NS, "name": "notebooks-nfs"}
@@ -268,7 +271,8 @@ def test_dummy_is_explicit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     pytest.param({"jupyterHubServiceType": "LoadBalancer"}, True, id="load-balancer"),
     pytest.param({"jupyterHubServiceType": "NodePort"}, True, id="node-port"),
     pytest.param({"jupyterHubExternalIPs": ["192.0.2.10"]}, True, id="external-ip"),
-    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "dummy"}, True, id="explicit-dummy"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "dummy"}, True,
+                 id="explicit-dummy"),
     pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "iap"}, False, id="iap"),
     pytest.param({"tfAmbassadorServiceType": "LoadBalancer", "tfJobUiServiceType": "NodePort"}, False,
                  id="other-services-exposed"),
@@ -358,7 +362,8 @@ def test_cloud_aks_routes_the_k8s_dashboard_without_tls() -> None:
 def test_replicas_and_images_are_params() -> None:
     objects = render(ambassadorReplicas=1, tfJobImage="registry.example/op:1", jupyterHubImage="registry.example/hub:1")
     assert get(objects, "Deployment", "ambassador")["spec"]["replicas"] == 1
-    assert containers(get(objects, "Deployment", "tf-job-operator"))["tf-job-operator"]["image"] == "registry.example/op:1"
+    operator = containers(get(objects, "Deployment", "tf-job-operator"))["tf-job-operator"]
+    assert operator["image"] == "registry.example/op:1"
     assert containers(get(objects, "StatefulSet", "tf-hub"))["tf-hub"]["image"] == "registry.example/hub:1"
     assert get(render(), "Deployment", "ambassador")["spec"]["replicas"] == 3
 
@@ -486,7 +491,7 @@ def test_render_is_pure_and_emits_no_nulls(params: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("params", VARIANTS)
 def test_objects_validate_against_kubernetes_schemas(params: dict[str, Any]) -> None:
-    validate = pytest.importorskip("kfgen.validate.run")
+    validate = pytest.importorskip("kfgen.validate.objects")
     findings = validate.validate_objects(render(**params), "1.37")
     assert not findings, "\n".join(map(str, findings))
 
@@ -503,8 +508,8 @@ def test_selectors_match_their_pods() -> None:
 
 
 def test_ambassador_mapping_text() -> None:
-    text = k8s.ambassador_mapping("m", "/models/x/", "x.ns:8000", rewrite="/", method="POST", tls=False,
-                                  extra={"timeout_ms": 30000, "host_rewrite": "yes"})
+    text = ambassador.mapping("m", "/models/x/", "x.ns:8000", rewrite="/", method="POST", tls=False,
+                              extra={"timeout_ms": 30000, "host_rewrite": "yes"})
     assert text.startswith("---\napiVersion: ambassador/v0\nkind: Mapping\n")
     assert yaml.safe_load(text) == {"apiVersion": "ambassador/v0", "kind": "Mapping", "name": "m",
                                     "prefix": "/models/x/", "method": "POST", "rewrite": "/", "tls": False,
@@ -518,7 +523,7 @@ def test_ambassador_mapping_text() -> None:
 ])
 def test_parse_quantity(text: str, value: float) -> None:
     assert float(k8s.parse_quantity(text)) == value
-    assert k8s.re.match(k8s.QUANTITY_PATTERN, text)
+    assert re.match(k8s.QUANTITY_PATTERN, text)
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -536,7 +541,7 @@ def test_one_quantity_pattern() -> None:
     from kfgen.prototypes import params
     assert tfjob.QUANTITY_PATTERN == k8s.QUANTITY_PATTERN  # the CRD's expression is Kubernetes' own
     assert params.QUANTITY_PATTERN == k8s.NON_NEGATIVE_QUANTITY_PATTERN
-    assert not k8s.re.match(k8s.NON_NEGATIVE_QUANTITY_PATTERN, "-1")
+    assert not re.match(k8s.NON_NEGATIVE_QUANTITY_PATTERN, "-1")
 
 
 # --- against a real API server (etcd + kube-apiserver on loopback) --------------------------------

@@ -1,0 +1,146 @@
+"""JupyterHub of ``core``: ConfigMap ``jupyterhub-config``, Services ``tf-hub-0`` (headless) and ``tf-hub-lb``,
+StatefulSet ``tf-hub``, ServiceAccount ``jupyter-hub`` and Role/RoleBinding ``jupyter-role`` (what
+KubeSpawner needs, nothing more).
+
+Current JupyterHub images run the proxy (configurable-http-proxy) as its own process, so the ``tf-hub``
+pod has a ``proxy`` sidecar next to the ``tf-hub`` container; their shared API token is generated inside
+the pod at start-up (no Secret in the manifests).
+
+The hub's ``jupyterhub_config.py`` is the package file ``jupyterhub_config.py.tmpl`` with the profile's
+values put in (:func:`hub_config`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib.resources import files
+from string import Template
+from typing import Any
+
+from kfgen.kube import objects as k8s
+from kfgen.kube.constants import GPU_RESOURCE
+from kfgen.prototypes.base import RenderContext
+from kfgen.prototypes.core.params import CoreParams
+from kfgen.prototypes.core.storage import NFS_CLAIM
+
+HUB_CONFIG_DIR = "/etc/config"
+PROXY_TOKEN_DIR = "/run/jupyterhub-proxy"
+USER_STORAGE_CAPACITY = "10Gi"  # per-user claims when jupyterNotebookPVCMount is set without nfsServer
+HUB_CONFIG_TEMPLATE = "jupyterhub_config.py.tmpl"
+
+
+@cache
+def _hub_config_template() -> Template:
+    text = files("kfgen.prototypes.core").joinpath(HUB_CONFIG_TEMPLATE).read_text(encoding="utf-8")
+    return Template(text)
+
+
+def hub_config(ctx: RenderContext, p: CoreParams) -> str:
+    """The jupyterhub_config.py of ConfigMap jupyterhub-config: :data:`HUB_CONFIG_TEMPLATE` with its
+    ``$name`` placeholders filled in (:class:`string.Template`; the file has no other ``$``).
+
+    Every placeholder but one stands for a Python literal (the value's ``repr``): the settings block
+    at the top of the file, and the proxy token file. ``$gpu_resource`` is the GPU resource name,
+    written inside string literals as it is (a constant: no quote or backslash in it)."""
+    literals = {
+        "namespace": ctx.namespace,
+        "images": list(p.jupyterNotebookImages),
+        "authenticator": p.jupyterHubAuthenticator or "dummy",
+        "mount": p.jupyterNotebookPVCMount,
+        "shared_claim": NFS_CLAIM if p.nfsServer else None,
+        "capacity": USER_STORAGE_CAPACITY,
+        "token_file": f"{PROXY_TOKEN_DIR}/token",
+    }
+    values = {name: repr(value) for name, value in literals.items()}
+    return _hub_config_template().substitute(values, gpu_resource=GPU_RESOURCE)
+
+
+_WRITE_TOKEN = (
+    "import os, secrets\n"
+    f"path = '{PROXY_TOKEN_DIR}/token'\n"
+    "if not os.path.exists(path):\n"
+    "    with open(path, 'w') as f:\n"
+    "        f.write(secrets.token_hex(32))\n"
+)
+_RUN_PROXY = (
+    f'export CONFIGPROXY_AUTH_TOKEN="$(cat {PROXY_TOKEN_DIR}/token)"; '
+    "exec configurable-http-proxy --ip= --port=8000 --api-ip=127.0.0.1 --api-port=8001 "
+    "--default-target=http://127.0.0.1:8081 --error-target=http://127.0.0.1:8081/hub/error"
+)
+
+
+def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
+    """JupyterHub's objects: its config map, Services, StatefulSet and RBAC."""
+    ns = ctx.namespace
+    config = hub_config(ctx, p)
+    hub_labels = {"app": "tf-hub"}
+    token_mount = k8s.volume_mount("proxy-token", PROXY_TOKEN_DIR)
+    hub_user = k8s.security_context(run_as_user=1000, run_as_group=1000, run_as_non_root=True,
+                                     drop_all_capabilities=True)
+    template = k8s.pod_template(
+        hub_labels,
+        [
+            k8s.container(
+                "tf-hub", p.jupyterHubImage,
+                command=["jupyterhub", "-f", f"{HUB_CONFIG_DIR}/jupyterhub_config.py"],
+                ports=[k8s.container_port(8081)],
+                volume_mounts=[k8s.volume_mount("config-volume", HUB_CONFIG_DIR, read_only=True),
+                               k8s.volume_mount("proxy-token", PROXY_TOKEN_DIR, read_only=True),
+                               # its working directory: jupyterhub.sqlite and the cookie secret (per pod,
+                               # as in ksonnet: a restarted hub forgets its state, user servers keep running)
+                               k8s.volume_mount("hub-db", "/srv/jupyterhub")],
+                working_dir="/srv/jupyterhub",
+                readiness_probe=k8s.http_probe("/hub/health", 8081, initial_delay=5, period=10),
+                security_context=hub_user,
+            ),
+            k8s.container(
+                "proxy", p.jupyterHubProxyImage,
+                command=["sh", "-c", _RUN_PROXY],
+                ports=[k8s.container_port(8000)],
+                volume_mounts=[k8s.volume_mount("proxy-token", PROXY_TOKEN_DIR, read_only=True)],
+                readiness_probe=k8s.http_probe("/_chp_healthz", 8000, initial_delay=5, period=10),
+                security_context=k8s.security_context(run_as_user=65534, run_as_group=65534, run_as_non_root=True,
+                                                      drop_all_capabilities=True),
+            ),
+        ],
+        init_containers=[k8s.container("proxy-token", p.jupyterHubImage, command=["python3", "-c", _WRITE_TOKEN],
+                                       volume_mounts=[token_mount], security_context=hub_user)],
+        volumes=[k8s.config_map_volume("config-volume", "jupyterhub-config"),
+                 k8s.empty_dir_volume("proxy-token", medium="Memory"),
+                 k8s.empty_dir_volume("hub-db")],
+        service_account="jupyter-hub",
+        # A changed config rolls the hub pod (a ConfigMap change alone would not).
+        annotations={"checksum/jupyterhub-config": hashlib.sha256(config.encode()).hexdigest()},
+    )
+    return [
+        k8s.config_map("jupyterhub-config", ns, {"jupyterhub_config.py": config}),
+        k8s.service("tf-hub-0", ns, labels=hub_labels, cluster_ip="None", type=None,
+                    ports=[k8s.port(8000, name="hub")], selector=hub_labels),
+        k8s.service("tf-hub-lb", ns, labels={"app": "tf-hub-lb"}, type=p.jupyterHubServiceType,
+                    ports=[k8s.port(80, 8000, name="hub")], selector=hub_labels,
+                    external_ips=p.jupyterHubExternalIPs),
+        k8s.stateful_set("tf-hub", ns, service_name="tf-hub-0", template=template),
+        k8s.role("jupyter-role", namespace=ns, rules=[
+            k8s.rule([""], ["pods", "persistentvolumeclaims"], ["get", "list", "watch", "create", "delete"]),
+            k8s.rule([""], ["events"], ["get", "list", "watch"]),
+        ]),
+        k8s.service_account("jupyter-hub", ns, labels={"app": "jupyter-hub"}),
+        k8s.binding("jupyter-role", "jupyter-role", [k8s.sa_subject("jupyter-hub", ns)], namespace=ns),
+    ]
+
+
+def security_warnings(p: CoreParams) -> list[str]:
+    """What the user should know before applying: JupyterHub reachable from outside the cluster
+    while anyone can log in (the dummy authenticator takes any name and any password)."""
+    exposed = []
+    if p.jupyterHubServiceType != "ClusterIP":
+        exposed.append(f"jupyterHubServiceType: {p.jupyterHubServiceType}")
+    if p.jupyterHubExternalIPs:
+        exposed.append(f"jupyterHubExternalIPs: {', '.join(p.jupyterHubExternalIPs)}")
+    if not exposed or p.jupyterHubAuthenticator not in (None, "dummy"):
+        return []
+    return [f"JupyterHub is exposed outside the cluster ({'; '.join(exposed)}) with the dummy authenticator: "
+            "anyone who reaches Service tf-hub-lb can log in with any name and password and run code in the "
+            "cluster. Keep jupyterHubServiceType: ClusterIP without jupyterHubExternalIPs (and use kubectl "
+            "port-forward), or put it behind Google's Identity-Aware Proxy with jupyterHubAuthenticator: iap"]

@@ -1,0 +1,214 @@
+"""The ``core`` prototype's parameters: :class:`CoreParams`, its validators and the pinned default images.
+
+Every image is a param; the defaults are pinned here. Names fixed by a sub-system live in that
+sub-system's module (:mod:`~kfgen.prototypes.core.operator`, :mod:`~kfgen.prototypes.core.storage` …).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from kfgen.kube import objects as k8s
+from kfgen.prototypes.base import Params, ServiceType
+from kfgen.prototypes.params import IMAGE, described, repeated
+
+# --- images (all pinned; every one is a param) -------------------------------------------------
+
+TRAINING_OPERATOR_IMAGE = "docker.io/kubeflow/training-operator:v1.9.0"
+# The last image Kubeflow shipped the TFJob dashboard in (Kubeflow 0.6/0.7, beside the first
+# kubeflow.org/v1 operator). Unmaintained; nothing newer exists.
+TF_JOB_DASHBOARD_IMAGE = (
+    "gcr.io/kubeflow-images-public/tf_operator:kubeflow-tf-operator-postsubmit-v1-5adee6f-6109-a25c"
+)
+JUPYTERHUB_IMAGE = "quay.io/jupyterhub/k8s-hub:4.3.5"
+JUPYTERHUB_PROXY_IMAGE = "quay.io/jupyterhub/configurable-http-proxy:5.2.0"
+NOTEBOOK_IMAGES = (
+    "quay.io/jupyter/tensorflow-notebook:2025-07-07",
+    "quay.io/jupyter/tensorflow-notebook:cuda-2025-07-07",
+)
+AMBASSADOR_IMAGE = "quay.io/datawire/ambassador:0.30.1"
+STATSD_IMAGE = "quay.io/datawire/statsd:0.30.1"
+SPARTAKUS_IMAGE = "gcr.io/google_containers/spartakus-amd64:v1.1.0"
+
+# where spartakus reports to (named in the reportUsage description, used by the spartakus module)
+USAGE_DATABASE = "https://stats-collector.kubeflow.org"
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+Image = Annotated[str, Field(pattern=IMAGE)]
+USAGE_ID = described(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "a cluster id: letters, digits, '.', '_' and '-', "
+                     "starting with a letter or digit, at most 63 characters", short="a cluster id")
+
+
+def _absolute_path(value: str, what: str) -> str:
+    path = PurePosixPath(value)
+    if not value.startswith("/") or ".." in path.parts or str(path) != value:
+        raise ValueError(f"{what} must be a normalised absolute path like /home/jovyan/work "
+                         f"(no '..', no trailing or doubled '/'), got {value!r}")
+    return value
+
+
+class CoreParams(Params):
+    """Parameters of the ``core`` prototype (ksonnet's kubeflow-core, with real types)."""
+
+    # --- service types ------------------------------------------------------------------------
+    tfAmbassadorServiceType: ServiceType = Field(
+        "ClusterIP", description="Service type of the Ambassador gateway (Service 'ambassador'), the way in to "
+        "the TFJob dashboard and the other routes.")
+    tfJobUiServiceType: ServiceType = Field(
+        "ClusterIP", description="Service type of the TFJob dashboard (Service 'tf-job-dashboard').")
+    jupyterHubServiceType: ServiceType = Field(
+        "ClusterIP", description="Service type of JupyterHub's front door (Service 'tf-hub-lb', port 80).")
+    jupyterHubExternalIPs: list[str] = Field(
+        [], description="Extra IPv4/IPv6 addresses that route to Service 'tf-hub-lb' (its spec.externalIPs), "
+        "e.g. the master's address on a bare-metal cluster without a load balancer.")
+
+    # --- TFJob operator -----------------------------------------------------------------------
+    tfJobOperator: bool = Field(
+        True, description="Render the TFJob operator with its CRD and webhook. A cluster can run only one: set false "
+        "on a second core instance (another namespace) and run the first with tfJobNamespaced: false.")
+    tfJobImage: Image = Field(
+        TRAINING_OPERATOR_IMAGE, description="Image of the TFJob operator (kubeflow/training-operator v1; run as "
+        "/manager limited to TFJob). Its webhook names are fixed by the binary: one operator per cluster.")
+    tfJobNamespaced: bool = Field(
+        True, description="Restrict the TFJob operator (and dashboard) to this component's namespace: it only "
+        "watches TFJobs there and its RBAC is a Role. False: it serves every namespace (ClusterRole).")
+    tfJobWebhookFailurePolicy: Literal["Ignore", "Fail"] = Field(
+        "Ignore", description="What the API server does with a TFJob when the operator's validating webhook cannot be "
+        "reached. Ignore (default): the TFJob is admitted, checked by the CRD's own schema only — this is what lets "
+        "`kubectl apply -f out/<profile>/` create TFJobs in the same run that starts the operator. Fail (upstream's "
+        "choice): no TFJob can be created or changed while the operator is down.")
+    tfJobDashboardImage: Image = Field(
+        TF_JOB_DASHBOARD_IMAGE, description="Image of the TFJob dashboard. No maintained image exists; the default is "
+        "the one Kubeflow 0.6/0.7 shipped it in (beside the first kubeflow.org/v1 operator), unmaintained since 2019.")
+
+    # --- JupyterHub ---------------------------------------------------------------------------
+    jupyterHubImage: Image = Field(
+        JUPYTERHUB_IMAGE, description="JupyterHub image (zero-to-jupyterhub's k8s-hub: JupyterHub 5 + KubeSpawner 7).")
+    jupyterHubProxyImage: Image = Field(
+        JUPYTERHUB_PROXY_IMAGE, description="configurable-http-proxy image, run as the 'proxy' sidecar of pod tf-hub-0 "
+        "(serves port 8000).")
+    jupyterHubAuthenticator: Literal["dummy", "iap"] | None = Field(
+        None, description="How users log in. null or 'dummy': any name and password (for a private lab only). "
+        "'iap': trust the X-Goog-Authenticated-User-Email header set by Google's Identity-Aware Proxy (only safe "
+        "when every request comes through IAP).")
+    jupyterNotebookImages: list[Image] = Field(
+        list(NOTEBOOK_IMAGES), min_length=1, description="Images offered on the spawn page (the first is the default; "
+        "users may also type another). Defaults: Jupyter's TensorFlow notebook, CPU and CUDA builds.")
+    jupyterNotebookPVCMount: str | None = Field(
+        None, description="Where notebooks get persistent storage (absolute path, e.g. /home/jovyan/work). With "
+        "nfsServer every user mounts the shared NFS claim there; without it each user gets a 10Gi claim "
+        "'claim-<user>' from the default StorageClass. null: notebook files are lost when the server stops.")
+
+    # --- NFS notebook storage -----------------------------------------------------------------
+    nfsServer: str | None = Field(
+        None, description="NFS server (IP address or DNS name) holding the notebooks. Set: renders PersistentVolume "
+        "'<namespace>-notebooks-nfs' and claim 'notebooks-nfs', mounted for every user at jupyterNotebookPVCMount.")
+    nfsPath: str = Field("/", description="Exported path on nfsServer (absolute).")
+    nfsCapacity: str = Field(
+        "20Gi", description="Size of the NFS PersistentVolume and its claim, a Kubernetes quantity (e.g. 20Gi, 500G).")
+    nfsAccessMode: Literal["ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"] = Field(
+        "ReadWriteMany", description="Access mode of the NFS volume. ReadWriteMany lets notebooks on every node "
+        "mount it; ReadWriteOnce limits it to one node at a time.")
+
+    # --- Ambassador ---------------------------------------------------------------------------
+    ambassadorReplicas: int = Field(3, ge=1, le=20, description="Replicas of the Ambassador gateway.")
+    ambassadorImage: Image = Field(
+        AMBASSADOR_IMAGE, description="Ambassador image. 0.30.1 is ksonnet's: the route annotations rendered here "
+        "(apiVersion ambassador/v0) and its Role are written for that line. Newer Emissary-ingress (2.x/3.x) needs "
+        "CRDs, Listener resources and other RBAC, so changing only the image will not work.")
+    ambassadorStatsdImage: Image = Field(STATSD_IMAGE, description="Image of Ambassador's statsd sidecar.")
+
+    # --- usage reporting and cloud ------------------------------------------------------------
+    reportUsage: bool = Field(
+        False, description="Run the spartakus usage reporter (anonymous node counts to "
+        f"{USAGE_DATABASE}, as ksonnet did). Off by default.")
+    usageId: str | None = Field(
+        None, pattern=USAGE_ID, description="Cluster id sent with usage reports. "
+        "Unset: derived stably from the profile, namespace and instance (first 16 hex digits of their SHA-256), "
+        "never random, so re-rendering does not change it. Only meaningful with reportUsage.")
+    spartakusImage: Image = Field(SPARTAKUS_IMAGE, description="Image of the spartakus usage reporter.")
+    cloud: Literal["gcp", "aks", "acsengine"] | None = Field(
+        None, description="Where the cluster runs. Only effect: aks and acsengine route /k8s/ui/ to the Kubernetes "
+        "dashboard over plain HTTP (tls: false), as ksonnet did; gcp and null use TLS.")
+
+    @field_validator("jupyterHubExternalIPs")
+    @classmethod
+    def _ips(cls, ips: list[str]) -> list[str]:
+        bad = []
+        for ip in ips:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                bad.append(ip)
+        if bad:
+            raise ValueError(f"not IPv4/IPv6 addresses: {', '.join(map(repr, bad))}")
+        if repeated(ips):
+            raise ValueError(f"addresses must not repeat: {', '.join(repeated(ips))}")
+        return ips
+
+    @field_validator("jupyterNotebookImages")
+    @classmethod
+    def _unique_images(cls, images: list[str]) -> list[str]:
+        if repeated(images):
+            raise ValueError(f"images must not repeat: {', '.join(repeated(images))}")
+        return images
+
+    @field_validator("jupyterNotebookPVCMount")
+    @classmethod
+    def _mount(cls, value: str | None) -> str | None:
+        if value is not None:
+            _absolute_path(value, "jupyterNotebookPVCMount")
+            if value == "/":
+                raise ValueError("jupyterNotebookPVCMount cannot be '/': mount the storage in a directory")
+        return value
+
+    @field_validator("nfsPath")
+    @classmethod
+    def _nfs_path(cls, value: str) -> str:
+        return _absolute_path(value, "nfsPath")
+
+    @field_validator("nfsServer")
+    @classmethod
+    def _nfs_server(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not _HOSTNAME.match(value):
+                raise ValueError(f"nfsServer must be an IP address or a DNS name (lower case), got {value!r}") from None
+        return value
+
+    @field_validator("nfsCapacity")
+    @classmethod
+    def _capacity(cls, value: str) -> str:
+        amount = k8s.parse_quantity(value)
+        if amount < 2 ** 20:
+            raise ValueError(f"nfsCapacity {value!r} is not a usable size: use a quantity like 20Gi")
+        return value
+
+    @model_validator(mode="after")
+    def _combinations(self) -> CoreParams:
+        if not self.tfJobOperator and "tfJobImage" in self.model_fields_set:
+            raise ValueError("tfJobImage only matters with tfJobOperator, which is false "
+                             "(set tfJobOperator: true, or remove tfJobImage)")
+        if self.usageId is not None and not self.reportUsage:
+            raise ValueError("usageId is set but reportUsage is false: nothing would use it "
+                             "(set reportUsage: true, or remove usageId)")
+        if self.nfsServer is None:
+            dead = sorted(f for f in ("nfsPath", "nfsCapacity", "nfsAccessMode") if f in self.model_fields_set)
+            if dead:
+                verb = "matters" if len(dead) == 1 else "matter"
+                raise ValueError(f"{', '.join(dead)} only {verb} with nfsServer, which is unset "
+                                 f"(set nfsServer, or remove {', '.join(dead)})")
+        elif self.jupyterNotebookPVCMount is None:
+            raise ValueError("nfsServer is set but jupyterNotebookPVCMount is not: set where notebooks mount the "
+                             "NFS share, e.g. jupyterNotebookPVCMount: /home/jovyan/work")
+        return self
+

@@ -10,17 +10,29 @@ pod's nodeSelector matches none of the declared nodes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from kfgen.kube.objects import parse_quantity
-from kfgen.profile.model import Profile
+from kfgen.errors import Problem, object_ref
+from kfgen.kube.constants import GPU_RESOURCE as GPU
+from kfgen.kube.constants import INSTANCE_LABEL
+from kfgen.kube.quantity import parse_quantity
+from kfgen.profile import Profile
 from kfgen.prototypes.base import Node
-from kfgen.render.pipeline import INSTANCE_LABEL, Check, CheckResult, describe
 
-GPU = "nvidia.com/gpu"
+
+@dataclass
+class CheckResult:
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+
+# A check looks at a whole profile's rendered objects (e.g. the GPU budget) and returns notes.
+Check = Callable[[Profile, list[dict[str, Any]]], CheckResult]
+
 _WORKLOADS = {"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "ReplicationController"}
 
 
@@ -73,7 +85,7 @@ def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
             if g.gpus == 0:
                 continue
             job_total += g.gpus * g.replicas
-            what = f"{describe(obj)}" + (f" {g.part}" if g.part else "")
+            what = f"{object_ref(obj)}" + (f" {g.part}" if g.part else "")
             if nodes and available and largest is not None and g.gpus > largest.gpus:
                 result.errors.append(profile.sources.problem(
                     path, f"instance '{instance}': {what} asks for {g.gpus} GPUs per pod, more than any node has",
@@ -82,8 +94,8 @@ def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
         requested += job_total
         if obj.get("kind") == "TFJob" and nodes and available and job_total > available:
             result.errors.append(profile.sources.problem(
-                path, f"instance '{instance}': {describe(obj)} needs {job_total} GPUs at once, the cluster has {available}; "
-                      "its replicas would never all start",
+                path, f"instance '{instance}': {object_ref(obj)} needs {job_total} GPUs at once, "
+                      f"the cluster has {available}; its replicas would never all start",
                 expected=f"at most {available} GPUs for the whole job", found=f"{job_total} GPUs",
                 hint="reduce num_workers or num_gpus"))
     if nodes and available and requested > available:
@@ -127,7 +139,7 @@ def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     for obj in objects:
         instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")
         for g in pod_groups(obj):
-            what = describe(obj) + (f" {g.part}" if g.part else "")
+            what = object_ref(obj) + (f" {g.part}" if g.part else "")
             selector = g.pod.get("nodeSelector", {})
             candidates = [n for n in nodes if _matches(n, selector)]
             if not candidates:

@@ -1,114 +1,146 @@
 """Stage 3: render a validated profile into Kubernetes objects. Pure: no I/O, clock or randomness.
 
-Each component instance is rendered by its prototype; the pipeline then adds what every object
-carries (kfgen's labels), adds the Namespaces the profile uses, refuses two instances that render
-the same object, and sorts everything into install order.
+The pipeline is a fixed sequence of named steps, each a small function:
+
+1. :func:`instances`   each component instance rendered by its prototype (a prototype's own
+                       refusal becomes a problem at ``components.<instance>.params``);
+2. :func:`labels`      kfgen's labels added to every object (copies: the prototype's dicts stay as
+                       they were);
+3. :func:`collisions`  two instances rendering the same object refused;
+4. :func:`namespaces`  the Namespaces the profile uses, unless a component renders them;
+5. checks              whole-profile checks (:mod:`kfgen.render.checks`: GPU budget, node fit);
+6. order               install order (:mod:`kfgen.render.order`).
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfgen.errors import KfgenError, Problem
-from kfgen.profile.model import Profile
-from kfgen.prototypes.base import Prototype, RenderContext, prototypes
+from kfgen.errors import KfgenError, Problem, object_ref
+from kfgen.kube.constants import INSTANCE_LABEL, MANAGED_BY_LABEL, PROFILE_LABEL
+from kfgen.profile import Profile
+from kfgen.prototypes.base import prototypes
+from kfgen.render.checks import CHECKS, Check
 from kfgen.render.order import sort_objects
 
-MANAGED_BY = "app.kubernetes.io/managed-by"
-PROFILE_LABEL = "kfgen.io/profile"
-INSTANCE_LABEL = "kfgen.io/instance"
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
-# Checks that look at a whole profile's output (e.g. the GPU budget): (profile, objects) -> notes.
-Check = Callable[[Profile, list[dict[str, Any]]], "CheckResult"]
-
-
-@dataclass
-class CheckResult:
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    summary: list[str] = field(default_factory=list)
+Json = dict[str, Any]
+Key = tuple[str, str, str, str]
 
 
 @dataclass
 class RenderResult:
     profile: str
-    objects: list[dict[str, Any]]
+    objects: list[Json]
     instance_of: dict[int, str]  # id(object) -> instance that rendered it ("" for the pipeline's own)
     warnings: list[str] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
 
 
-def object_key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+@dataclass
+class _Instance:
+    name: str
+    namespace: str
+    objects: list[Json]
+
+
+def object_key(obj: Json) -> Key:
+    """(API group, kind, namespace, name): what makes an object one object on a cluster."""
     meta = obj.get("metadata", {})
-    return (obj.get("apiVersion", "").split("/")[0] if "/" in obj.get("apiVersion", "") else "",
-            obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
+    api_version = obj.get("apiVersion", "")
+    return (api_version.split("/")[0] if "/" in api_version else "", obj.get("kind", ""),
+            meta.get("namespace", ""), meta.get("name", ""))
 
 
-def describe(obj: dict[str, Any]) -> str:
-    meta = obj.get("metadata", {})
-    ns = f"{meta['namespace']}/" if meta.get("namespace") else ""
-    return f"{obj.get('kind')} {ns}{meta.get('name')}"
-
-
-def _label(obj: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
-    obj = copy.deepcopy(obj)
-    meta = obj.setdefault("metadata", {})
-    meta["labels"] = {**meta.get("labels", {}), **labels}
-    return obj
-
-
-def render_profile(profile: Profile, checks: tuple[Check, ...] | None = None) -> RenderResult:
+def instances(profile: Profile) -> tuple[list[_Instance], list[str]]:
+    """Step 1: every component instance rendered by its prototype, in instance-name order."""
     protos = prototypes()
-    if checks is None:
-        checks = default_checks()
-    objects: list[dict[str, Any]] = []
-    owner: dict[tuple[str, str, str, str], str] = {}
-    instance_of: dict[int, str] = {}
+    rendered: list[_Instance] = []
     warnings: list[str] = []
     problems: list[Problem] = []
-    namespaces: set[str] = set()
     if not profile.components:
         warnings.append("the profile has no components: its output is empty (add some under components:)")
-    for instance, comp in profile.components.items():
-        proto: Prototype = protos[comp.prototype]
-        ctx: RenderContext = profile.context(instance)
-        namespaces.add(ctx.namespace)
+    for name, comp in profile.components.items():
+        ctx = profile.context(name)
         try:
-            out = proto.render_instance(ctx, comp.params)
+            out = protos[comp.prototype].render_instance(ctx, comp.params)
         except KfgenError as exc:  # a prototype's own refusal (e.g. impossible combination)
-            path = ("components", instance, "params")
+            path = ("components", name, "params")
             problems.extend(profile.sources.problem(p.path or path, p.message, expected=p.expected,
                                                     found=p.found, hint=p.hint) for p in exc.problems)
             continue
-        warnings.extend(f"{instance}: {w}" for w in out.warnings)
-        labels = {MANAGED_BY: "kfgen", PROFILE_LABEL: profile.name, INSTANCE_LABEL: instance}
-        for obj in out.objects:
-            labelled = _label(obj, labels)
-            key = object_key(labelled)
-            if key in owner:
-                cluster_scoped = not labelled["metadata"].get("namespace")
-                problems.append(profile.sources.problem(
-                    ("components", instance), f"{describe(labelled)} is rendered by both '{owner[key]}' and '{instance}'",
-                    hint="it is cluster-scoped, so only one instance may render it: switch it off in one of them"
-                    if cluster_scoped
-                    else "give one instance another namespace, or remove one"))
-                continue
-            owner[key] = instance
-            instance_of[id(labelled)] = instance
-            objects.append(labelled)
+        warnings.extend(f"{name}: {w}" for w in out.warnings)
+        rendered.append(_Instance(name, ctx.namespace, out.objects))
     if problems:
         raise KfgenError(problems)
-    for ns in sorted(namespaces - SYSTEM_NAMESPACES):
+    return rendered, warnings
+
+
+def labels(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
+    """Step 2: kfgen's labels on every object (shallow copies down to ``metadata``; nothing else is
+    shared with the prototype's output, and nothing later in the pipeline mutates objects)."""
+    out = []
+    for inst in rendered:
+        added = {MANAGED_BY_LABEL: "kfgen", PROFILE_LABEL: profile.name, INSTANCE_LABEL: inst.name}
+        objs = []
+        for obj in inst.objects:
+            meta = dict(obj.get("metadata", {}))
+            meta["labels"] = {**meta.get("labels", {}), **added}
+            objs.append({**obj, "metadata": meta})
+        out.append(_Instance(inst.name, inst.namespace, objs))
+    return out
+
+
+def collisions(profile: Profile, rendered: list[_Instance]) -> dict[Key, str]:
+    """Step 3: refuse two instances that render the same object; returns object key -> instance."""
+    owner: dict[Key, str] = {}
+    problems: list[Problem] = []
+    for inst in rendered:
+        for obj in inst.objects:
+            key = object_key(obj)
+            if key in owner:
+                cluster_scoped = not obj["metadata"].get("namespace")
+                problems.append(profile.sources.problem(
+                    ("components", inst.name),
+                    f"{object_ref(obj)} is rendered by both '{owner[key]}' and '{inst.name}'",
+                    hint="it is cluster-scoped, so only one instance may render it: switch it off in one of them"
+                    if cluster_scoped else "give one instance another namespace, or remove one"))
+                continue
+            owner[key] = inst.name
+    if problems:
+        raise KfgenError(problems)
+    return owner
+
+
+def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str]) -> list[Json]:
+    """Step 4: a Namespace for each namespace the instances use (not the system ones), unless an
+    instance renders it itself."""
+    out = []
+    for ns in sorted({inst.namespace for inst in rendered} - SYSTEM_NAMESPACES):
         ns_obj = {"apiVersion": "v1", "kind": "Namespace",
-                  "metadata": {"name": ns, "labels": {MANAGED_BY: "kfgen", PROFILE_LABEL: profile.name}}}
+                  "metadata": {"name": ns, "labels": {MANAGED_BY_LABEL: "kfgen", PROFILE_LABEL: profile.name}}}
         if object_key(ns_obj) not in owner:
-            instance_of[id(ns_obj)] = ""
-            objects.append(ns_obj)
+            out.append(ns_obj)
+    return out
+
+
+def render_profile(profile: Profile, checks: tuple[Check, ...] = CHECKS) -> RenderResult:
+    rendered, warnings = instances(profile)
+    rendered = labels(profile, rendered)
+    owner = collisions(profile, rendered)
+    instance_of: dict[int, str] = {}
+    objects: list[Json] = []
+    for inst in rendered:
+        for obj in inst.objects:
+            instance_of[id(obj)] = inst.name
+            objects.append(obj)
+    for ns_obj in namespaces(profile, rendered, owner):
+        instance_of[id(ns_obj)] = ""
+        objects.append(ns_obj)
     summary: list[str] = []
+    problems: list[Problem] = []
     for check in checks:
         result = check(profile, objects)
         problems.extend(result.errors)
@@ -117,10 +149,3 @@ def render_profile(profile: Profile, checks: tuple[Check, ...] | None = None) ->
     if problems:
         raise KfgenError(problems)
     return RenderResult(profile.name, sort_objects(objects), instance_of, warnings, summary)
-
-
-def default_checks() -> tuple[Check, ...]:
-    """Whole-profile checks run after rendering (registered in kfgen.render.checks)."""
-    from kfgen.render.checks import CHECKS
-
-    return CHECKS

@@ -21,13 +21,11 @@ Typical use::
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-# Quantities live in kfgen.kube.quantity; these names stay importable from here for the importers
-# outside kfgen/kube that still use them (kfgen/render/checks.py, tests/test_core.py).
+# Quantities live in kfgen.kube.quantity; these names stay importable from here for the importers that
+# still use them (kfgen/render/checks.py, kfgen/prototypes/core/params.py, tests/test_core.py).
 from kfgen.kube.quantity import NON_NEGATIVE_QUANTITY_PATTERN as NON_NEGATIVE_QUANTITY_PATTERN
 from kfgen.kube.quantity import QUANTITY_PATTERN as QUANTITY_PATTERN
 from kfgen.kube.quantity import parse_quantity as parse_quantity
@@ -277,42 +275,3 @@ def binding(name: str, role_name: str, subjects: Sequence[Json], *, namespace: s
     return obj(RBAC_API, kind, name, namespace, labels=labels,
                roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": ref_kind, "name": role_name},
                subjects=list(subjects))
-
-
-# --- Ambassador -------------------------------------------------------------------------------
-
-AMBASSADOR_ANNOTATION = "getambassador.io/config"
-_PLAIN_SCALAR = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./:-]*$")
-_YAML_SPECIAL = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
-
-
-def _yaml_scalar(value: str | bool | int) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if _PLAIN_SCALAR.match(value) and value.lower() not in _YAML_SPECIAL and not re.match(r"^[0-9.]+$", value):
-        return value
-    return json.dumps(value)  # a JSON string is a valid YAML double-quoted scalar
-
-
-def ambassador_mapping(name: str, prefix: str, service: str, *, rewrite: str | None = None,
-                       tls: bool | None = None, method: str | None = None,
-                       extra: Mapping[str, str | bool | int] | None = None,
-                       api_version: str = "ambassador/v0") -> str:
-    """One Ambassador ``Mapping`` document (the text that goes in a ``getambassador.io/config``
-    annotation): requests under *prefix* go to *service* (``name.namespace[:port]``)."""
-    fields: list[tuple[str, str | bool | int | None]] = [
-        ("apiVersion", api_version), ("kind", "Mapping"), ("name", name), ("prefix", prefix),
-        ("method", method), ("rewrite", rewrite), ("tls", tls), ("service", service),
-    ]
-    fields.extend((extra or {}).items())
-    lines = ["---"] + [f"{k}: {_yaml_scalar(v)}" for k, v in fields if v is not None]
-    return "\n".join(lines)
-
-
-def ambassador_annotations(*mappings: str) -> dict[str, str]:
-    """The ``getambassador.io/config`` annotation holding one or more mapping documents."""
-    if not mappings:
-        raise ValueError("at least one mapping is needed")
-    return {AMBASSADOR_ANNOTATION: "\n".join(mappings)}

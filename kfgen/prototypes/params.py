@@ -13,8 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from kfgen.kube import objects as k8s
-from kfgen.kube.constants import DNS_LABEL_PATTERN
-from kfgen.kube.constants import GPU_RESOURCE as GPU
+from kfgen.kube.constants import DNS_LABEL_PATTERN, GPU_RESOURCE
 from kfgen.kube.quantity import NON_NEGATIVE_QUANTITY_PATTERN, parse_quantity
 from kfgen.kube.quantity import QUANTITY_PATTERN as K8S_QUANTITY_PATTERN
 from kfgen.prototypes.base import Params
@@ -80,7 +79,7 @@ RESOURCE_NAME_PATTERN = described(
     r"^(cpu|memory|ephemeral-storage|hugepages-[0-9A-Za-z.]+|"
     r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$",
     "a resource name: cpu, memory, ephemeral-storage, hugepages-<size>, or <domain>/<name> such as nvidia.com/gpu",
-    short="a resource name", names=("cpu", "memory", "ephemeral-storage", GPU))
+    short="a resource name", names=("cpu", "memory", "ephemeral-storage", GPU_RESOURCE))
 ResourceName = Annotated[str, Field(pattern=RESOURCE_NAME_PATTERN)]
 ResourceMap = dict[ResourceName, Quantity]
 DNS_LABEL = described(
@@ -126,12 +125,12 @@ class Resources(Spec):
 
     @model_validator(mode="after")
     def _consistent(self) -> Resources:
-        if GPU in self.requests:
-            raise ValueError(f"{GPU} goes under limits only: Kubernetes does not overcommit GPUs, "
+        if GPU_RESOURCE in self.requests:
+            raise ValueError(f"{GPU_RESOURCE} goes under limits only: Kubernetes does not overcommit GPUs, "
                              "the request is the limit")
-        gpu = self.limits.get(GPU)
+        gpu = self.limits.get(GPU_RESOURCE)
         if gpu is not None and not (isinstance(gpu, int) or gpu.isdigit()):
-            raise ValueError(f"limits.{GPU} must be a whole number of GPUs, not {gpu!r}")
+            raise ValueError(f"limits.{GPU_RESOURCE} must be a whole number of GPUs, not {gpu!r}")
         for name in sorted(self.requests.keys() & self.limits.keys()):
             req, lim = self.requests[name], self.limits[name]
             if quantity_value(req) > quantity_value(lim):
@@ -147,7 +146,7 @@ class Resources(Spec):
         """
         limits = dict(self.limits)
         if gpus:
-            limits[GPU] = gpus
+            limits[GPU_RESOURCE] = gpus
         out: dict[str, Any] = {}
         if limits:
             out["limits"] = {k: str(v) for k, v in sorted(limits.items())}
@@ -185,7 +184,7 @@ class Toleration(Spec):
         return self.model_dump(exclude_none=True)
 
 
-GPU_TOLERATION = Toleration(key=GPU, operator="Exists", effect="NoSchedule")
+GPU_TOLERATION = Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")
 
 
 class ClaimMount(Spec):

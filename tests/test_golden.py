@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import ROOT  # noqa: E402
 
 from kfgen.actions import Workspace, render
-from kfgen.profile.loader import list_profiles
+from kfgen.profile import list_profiles
 
 
 def test_every_profile_has_committed_output() -> None:

@@ -464,8 +464,8 @@ def test_prototypes_registered_with_ksonnet_names() -> None:
 
 def test_profile_render_runs_the_gpu_budget(tmp_path: Path) -> None:
     from kfgen.errors import KfgenError
-    from kfgen.profile.loader import load_profile
-    from kfgen.profile.model import validate_profile
+    from kfgen.profile import load_profile
+    from kfgen.profile import validate_profile
     from kfgen.render.pipeline import render_profile
 
     text = """\

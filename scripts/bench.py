@@ -19,11 +19,13 @@ Sections (each figure is the median and the min over N repeats, after one untime
    (files/s).
 5. Validation throughput on the 1,000-TFJob objects: in-process ``validate_objects`` (first call
    in the process, cold validator cache, warm) vs kubeconform (-strict -summary, only the exported
-   local schemas) over the written directory, and ``kfgen validate --no-kubeconform`` via the CLI.
+   local schemas) over the written directory, and ``kfgen validate --no-kubeconform`` via the CLI;
+   then the same two on a mixed corpus of the kinds kfgen renders (``scripts/bench_validation.py``).
 6. A Markdown table to paste into the README.
 
 The machine is shared (other test runs may be going on): the load average is sampled throughout
-and printed with the figures. Only the standard library and kfgen are used.
+and printed with the figures. Only the standard library, kfgen and ``scripts/bench_validation.py``
+(validation throughput helpers) are used.
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ class CommandFailed(RuntimeError):
     pass
 
 
-def run(cmd: Sequence[str | os.PathLike[str]], *, ok: Sequence[int] = (0,), cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run(cmd: Sequence[str | os.PathLike[str]], *, ok: Sequence[int] = (0,),
+        cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, check=False)
     if proc.returncode not in ok:
@@ -98,7 +101,8 @@ def run(cmd: Sequence[str | os.PathLike[str]], *, ok: Sequence[int] = (0,), cwd:
 
 
 def time_command(cmd: Sequence[str | os.PathLike[str]], n: int, *, ok: Sequence[int] = (0,),
-                 before: Callable[[], None] | None = None, warmup: int = 1) -> tuple[Stat, subprocess.CompletedProcess[str]]:
+                 before: Callable[[], None] | None = None,
+                 warmup: int = 1) -> tuple[Stat, subprocess.CompletedProcess[str]]:
     """Wall time of a new process running *cmd* (perf_counter around subprocess.run)."""
     last: list[subprocess.CompletedProcess[str]] = []
     samples: list[float] = []
@@ -188,7 +192,8 @@ class LoadMonitor:
         s, e = self.start_load, self.end_load or os.getloadavg()
         peak = max(self.samples) if self.samples else e[0]
         mean = statistics.fmean(self.samples) if self.samples else e[0]
-        text = (f"load average (1/5/15 min) at start {s[0]:.2f}/{s[1]:.2f}/{s[2]:.2f}, at end {e[0]:.2f}/{e[1]:.2f}/{e[2]:.2f}; "
+        text = (f"load average (1/5/15 min) at start {s[0]:.2f}/{s[1]:.2f}/{s[2]:.2f}, "
+                f"at end {e[0]:.2f}/{e[1]:.2f}/{e[2]:.2f}; "
                 f"1-min load during the run: mean {mean:.2f}, max {peak:.2f} ({os.cpu_count()} cores)")
         if self.busy_cores:
             others = max(0.0, self.busy_cores - self.own_cores)
@@ -286,12 +291,15 @@ def bench_startup(report: Report, n: int) -> None:
           + ", ".join(f"{mod} {c / 1000:.0f} ms" for c, mod in top_level))
     print("    self time by top-level package:      "
           + ", ".join(f"{pkg} {us / 1000:.0f} ms" for pkg, us in sorted(by_pkg.items(), key=lambda kv: -kv[1])[:8]))
-    heavy = [m for m in ("pydantic", "yaml", "jsonschema", "kfgen.render.pipeline", "kfgen.validate.run") if any(mod == m for *_, mod in rows)]
-    print(f"    heavy modules imported by --help: {', '.join(heavy) or 'none (pydantic, yaml, jsonschema are lazy)'}")
+    heavy = [m for m in ("pydantic", "yaml", "jsonschema", "kfgen.render.pipeline", "kfgen.validate.profiles")
+             if any(mod == m for *_, mod in rows)]
+    print("    heavy modules imported by --help: "
+          + (", ".join(heavy) or "none (pydantic, yaml, jsonschema are lazy)"))
 
     report.add("Python start-up alone", secs(st_py), f"`{rel(PYTHON)} -c pass`")
     report.add("`import kfgen.cli` (wall, new process)", secs(st_imp), f"`{rel(PYTHON)} -c 'import kfgen.cli'`")
-    report.add("`import kfgen.cli` (import time only)", secs(st_cli), f"`{rel(PYTHON)} -X importtime -c 'import kfgen.cli'`")
+    report.add("`import kfgen.cli` (import time only)", secs(st_cli),
+               f"`{rel(PYTHON)} -X importtime -c 'import kfgen.cli'`")
     report.add("CLI start-up: `kfgen --help`", secs(st_help), f"`{rel(KFGEN)} --help`")
 
 
@@ -356,7 +364,8 @@ def stage_times(ws: Any, name: str, n: int, *, warmup: int = 1) -> Stages:
         t3 = time.perf_counter()
         if i >= warmup:
             loads.append(t1 - t0), renders.append(t2 - t1), sers.append(t3 - t2), totals.append(t3 - t0)
-    return Stages(len(result.objects), len(files), Stat(loads), Stat(renders), Stat(sers), Stat(totals), result, profile)
+    return Stages(len(result.objects), len(files), Stat(loads), Stat(renders), Stat(sers), Stat(totals),
+                  result, profile)
 
 
 def print_stages(s: Stages) -> None:
@@ -376,7 +385,8 @@ def bench_in_process(report: Report, n: int) -> None:
         print(f"  profile {name}: {s.objects} objects, {s.files} files")
         print_stages(s)
         report.add(f"In-process render of {name} ({s.objects} objects)",
-                   f"{secs(s.total)}: load {ms(s.load.median)}, render {ms(s.render.median)}, serialize {ms(s.serialize.median)}",
+                   f"{secs(s.total)}: load {ms(s.load.median)}, render {ms(s.render.median)}, "
+                   f"serialize {ms(s.serialize.median)}",
                    f"`Workspace('profiles').render('{name}')`")
 
 
@@ -442,7 +452,7 @@ def bench_many(report: Report, n_in: int, n_cli: int, count: int, tmp: Path) -> 
     (pdir / f"{bigs['serving'].name}.yaml").write_text(serving_profile(count), encoding="utf-8")
     ws = Workspace(pdir, tmp / "unused-out")
     counter = iter(range(10**6))
-    for key, big in bigs.items():
+    for big in bigs.values():
         # No warm-up run here: section 3 already ran the same prototypes and code paths.
         s = big.stages = stage_times(ws, big.name, n_in, warmup=0)
         print(f"  {big.what}: profile {big.name}, {s.objects:,} objects, {s.files:,} files")
@@ -462,7 +472,8 @@ def bench_many(report: Report, n_in: int, n_cli: int, count: int, tmp: Path) -> 
         line(f"kfgen render -p {big.name}", st_cli, rate(written, st_cli, "files/s"))
         report.add(f"In-process render, {big.what} ({s.objects:,} objects)",
                    f"{secs(s.total)}; {rate(s.objects, s.total, 'objects/s')}",
-                   f"`Workspace(tmp).render('{big.name}')` (load {ms(s.load.median)}, render {ms(s.render.median)}, serialize {ms(s.serialize.median)})")
+                   f"`Workspace(tmp).render('{big.name}')` (load {ms(s.load.median)}, "
+                   f"render {ms(s.render.median)}, serialize {ms(s.serialize.median)})")
         report.add(f"CLI render writing the directory, {big.what} ({written:,} files)",
                    f"{secs(st_cli)}; {rate(written, st_cli, 'files/s')}",
                    f"`kfgen render -p {big.name} --profiles-dir $TMP/profiles --out-dir $TMP/out`")
@@ -472,63 +483,77 @@ def bench_many(report: Report, n_in: int, n_cli: int, count: int, tmp: Path) -> 
 # --- 5. validation throughput --------------------------------------------------------------------
 
 def bench_validation(report: Report, n: int, n_cli: int, big: Big, tmp: Path) -> None:
-    from kfgen.validate import run as v
+    from kfgen.validate import objects as in_process
+    from kfgen.validate.export import SCHEMA_TEMPLATE, export_schemas
+    from kfgen.validate.kubeconform import find_kubeconform
+    from kfgen.validate.manifests import manifest_files
+    from kfgen.validate.objects import clear_cache, validate_objects
 
     assert big.stages is not None and big.out_dir is not None
     objects = big.stages.result.objects
     count = len(objects)
     section(f"5. Validation throughput on the {count:,} objects of {big.name} (one run, same objects)")
 
-    fresh_process = not v._VALIDATORS  # noqa: SLF001 (benchmark only: nothing validated in this process yet)
+    fresh_process = not in_process._VALIDATORS  # benchmark only: nothing validated in this process yet
     start = time.perf_counter()
-    findings = v.validate_objects(objects, K8S_VERSION)
+    findings = validate_objects(objects, K8S_VERSION)
     first = time.perf_counter() - start
-    label = "first call in this process (schemas loaded, validators built)" if fresh_process else "first call (caches were already warm)"
-    print(f"  in-process validate_objects, {label:<52} {ms(first):>8}   {count / first:,.0f} objects/s   findings: {len(findings)}")
+    label = ("first call in this process (schemas loaded, validators built)" if fresh_process
+             else "first call (caches were already warm)")
+    print(f"  in-process validate_objects, {label:<52} {ms(first):>8}   {count / first:,.0f} objects/s   "
+          f"findings: {len(findings)}")
 
     cold_samples = []
     for _ in range(n):
-        v.clear_cache()
+        clear_cache()
         start = time.perf_counter()
-        v.validate_objects(objects, K8S_VERSION)
+        validate_objects(objects, K8S_VERSION)
         cold_samples.append(time.perf_counter() - start)
     st_cold = Stat(cold_samples)
-    st_warm = repeat(lambda: v.validate_objects(objects, K8S_VERSION), n, warmup=1)
+    st_warm = repeat(lambda: validate_objects(objects, K8S_VERSION), n, warmup=1)
     line("in-process validate_objects, cold validator cache", st_cold, rate(count, st_cold, "objects/s"))
     line("in-process validate_objects, warm validator cache", st_warm, rate(count, st_warm, "objects/s"))
-    report.add(f"In-process `validate_objects`, {count:,} TFJob objects, first call in process", f"{ms(first)}; {count / first:,.0f} objects/s (n=1)",
-               "`kfgen.validate.run.validate_objects(objects, '1.37')`")
-    report.add(f"In-process `validate_objects`, {count:,} objects, cold validator cache", f"{secs(st_cold)}; {rate(count, st_cold, 'objects/s')}",
+    report.add(f"In-process `validate_objects`, {count:,} TFJob objects, first call in process",
+               f"{ms(first)}; {count / first:,.0f} objects/s (n=1)",
+               "`kfgen.validate.objects.validate_objects(objects, '1.37')`")
+    report.add(f"In-process `validate_objects`, {count:,} objects, cold validator cache",
+               f"{secs(st_cold)}; {rate(count, st_cold, 'objects/s')}",
                "`clear_cache(); validate_objects(objects, '1.37')`")
-    report.add(f"In-process `validate_objects`, {count:,} objects, warm validator cache", f"{secs(st_warm)}; {rate(count, st_warm, 'objects/s')}",
+    report.add(f"In-process `validate_objects`, {count:,} objects, warm validator cache",
+               f"{secs(st_warm)}; {rate(count, st_warm, 'objects/s')}",
                "`validate_objects(objects, '1.37')` again")
 
     directory = big.out_dir / big.name
-    nfiles = len(v.manifest_files(directory))
-    binary = v.find_kubeconform()
+    nfiles = len(manifest_files(directory))
+    binary = find_kubeconform()
+    schema_dir = tmp / "k8s-schemas"
     if binary is None:
-        print("  kubeconform: not found ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH); build it with scripts/tools.sh. Skipped.")
+        print("  kubeconform: not found ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH); "
+              "build it with scripts/tools.sh. Skipped.")
         report.notes.append("kubeconform was not installed: its figures are missing.")
     else:
-        schema_dir = tmp / "k8s-schemas"
         start = time.perf_counter()
-        exported = v.export_schemas(schema_dir, K8S_VERSION)
+        exported = export_schemas(schema_dir, K8S_VERSION)
         export_s = time.perf_counter() - start
         print(f"  export_schemas(tmp, '{K8S_VERSION}'): {len(exported)} schema files in {ms(export_s)}")
         version = run([binary, "-v"]).stdout.strip() or "?"
-        cmd = [binary, "-strict", "-summary", "-schema-location", f"{schema_dir}/{v.SCHEMA_TEMPLATE}", directory]
+        cmd = [binary, "-strict", "-summary", "-schema-location", f"{schema_dir}/{SCHEMA_TEMPLATE}", directory]
         st_kc, proc = time_command(cmd, n, ok=(0, 1))
-        m = re.search(r"(\d+) resources found in (\d+) files - Valid: (\d+), Invalid: (\d+), Errors: (\d+), Skipped: (\d+)",
-                      proc.stdout + proc.stderr)
+        m = re.search(r"(\d+) resources found in (\d+) files - "
+                      r"Valid: (\d+), Invalid: (\d+), Errors: (\d+), Skipped: (\d+)", proc.stdout + proc.stderr)
         resources = int(m.group(1)) if m else nfiles
         summary = m.group(0) if m else (proc.stdout + proc.stderr).strip()[-120:]
         line(f"kubeconform -strict -summary ({nfiles:,} files)", st_kc, rate(resources, st_kc, "objects/s"))
-        print(f"    {summary}  (exit {proc.returncode}; kubeconform -v: {version}; -n default 4 goroutines on {os.cpu_count()} cores)")
-        report.add(f"`kfgen schemas export` equivalent (`export_schemas`), {len(exported)} schemas", f"{ms(export_s)} (n=1)",
-                   f"`export_schemas(tmp, '{K8S_VERSION}')`")
+        print(f"    {summary}  (exit {proc.returncode}; kubeconform -v: {version}; "
+              f"-n default 4 goroutines on {os.cpu_count()} cores)")
+        report.add(f"`kfgen schemas export` equivalent (`export_schemas`), {len(exported)} schemas",
+                   f"{ms(export_s)} (n=1)", f"`export_schemas(tmp, '{K8S_VERSION}')`")
         report.add(f"kubeconform over the written directory ({resources:,} objects, {nfiles:,} files)",
                    f"{secs(st_kc)}; {rate(resources, st_kc, 'objects/s')}",
-                   f"`kubeconform -strict -summary -schema-location '$SCHEMAS/{v.SCHEMA_TEMPLATE}' $TMP/out/{big.name}/`")
+                   f"`kubeconform -strict -summary -schema-location '$SCHEMAS/{SCHEMA_TEMPLATE}' "
+                   f"$TMP/out/{big.name}/`")
+
+    bench_mixed(report, n, count, tmp, binary, schema_dir)
 
     cmd = [KFGEN, "validate", "--profile", big.name, "--no-kubeconform", "--profiles-dir", big.profiles_dir,
            "--out-dir", big.out_dir]
@@ -540,10 +565,41 @@ def bench_validation(report: Report, n: int, n_cli: int, big: Big, tmp: Path) ->
         return
     out = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     line("kfgen validate --no-kubeconform (CLI, new process)", st_val, rate(count, st_val, "objects/s"))
-    print(f"    {out}  (exit {proc.returncode}; renders, validates the render's drifted objects and every committed file)")
+    print(f"    {out}  (exit {proc.returncode}; renders, validates the render's drifted objects "
+          "and every committed file)")
     report.add(f"`kfgen validate --no-kubeconform`, {big.name} (render + {nfiles:,} files on disk)",
-               f"{secs(st_val)}; {rate(count, st_val, 'objects/s')}" + ("" if proc.returncode == 0 else f", exit {proc.returncode}"),
+               f"{secs(st_val)}; {rate(count, st_val, 'objects/s')}"
+               + ("" if proc.returncode == 0 else f", exit {proc.returncode}"),
                f"`kfgen validate -p {big.name} --no-kubeconform --profiles-dir $TMP/profiles --out-dir $TMP/out`")
+
+
+def bench_mixed(report: Report, n: int, count: int, tmp: Path, binary: Path | None, schema_dir: Path) -> None:
+    """Both validators on *count* valid objects of nine kinds (scripts/bench_validation.py's corpus),
+    one file each for kubeconform; best of *n*, as objects/s."""
+    from bench_validation import bench_corpus, bench_kubeconform, bench_validate
+
+    from kfgen.output.yaml import to_yaml
+
+    corpus = bench_corpus(count)
+    kinds = len({o["kind"] for o in corpus})
+    cold = bench_validate(corpus, K8S_VERSION, rounds=n, warm=False)
+    warm = bench_validate(corpus, K8S_VERSION, rounds=n)
+    print(f"  in-process validate_objects, {count:,} objects of {kinds} kinds (bench_corpus), best of {n}: "
+          f"cold {cold:,.0f} objects/s, warm {warm:,.0f} objects/s")
+    report.add(f"In-process `validate_objects`, {count:,} objects of {kinds} kinds, cold / warm validator cache",
+               f"{cold:,.0f} / {warm:,.0f} objects/s (best of {n})",
+               f"`bench_validate(bench_corpus({count}), warm=False)` / `warm=True` (scripts/bench_validation.py)")
+    if binary is None:
+        return
+    corpus_dir = tmp / "corpus"
+    corpus_dir.mkdir()
+    for i, obj in enumerate(corpus):
+        (corpus_dir / f"{i:05d}.yaml").write_text(to_yaml(obj), encoding="utf-8")
+    kc = bench_kubeconform([corpus_dir], schema_dir, binary, rounds=n)
+    print(f"  kubeconform -strict over the same {count:,} objects (one file each), best of {n}: {kc:,.0f} objects/s")
+    report.add(f"kubeconform, {count:,} objects of {kinds} kinds ({count:,} files)",
+               f"{kc:,.0f} objects/s (best of {n})",
+               "`bench_kubeconform([dir], schemas, kubeconform)` (scripts/bench_validation.py)")
 
 
 # --- 6. summary ----------------------------------------------------------------------------------
@@ -553,17 +609,20 @@ def md(text: str) -> str:
 
 
 def print_summary(report: Report, monitor: LoadMonitor, args: argparse.Namespace) -> None:
-    kc = None
     try:
-        from kfgen.validate.run import find_kubeconform
+        from kfgen.validate.kubeconform import find_kubeconform
+
         kc = find_kubeconform()
-    except Exception:  # noqa: BLE001
-        pass
+    except ImportError:  # the summary prints whatever stopped the run
+        kc = None
+    quick = " --quick" if args.quick else ""
     print("\n== 6. Summary (Markdown, paste into the README)\n")
-    print(f"Measured with `.venv/bin/python scripts/bench.py{' --quick' if args.quick else ''}` "
-          f"({args.repeat} repeats, {args.big_repeat} for the {args.instances:,}-instance renders and `kfgen validate`; median, min in brackets) "
+    print(f"Measured with `.venv/bin/python scripts/bench.py{quick}` "
+          f"({args.repeat} repeats, {args.big_repeat} for the {args.instances:,}-instance renders and "
+          "`kfgen validate`; median, min in brackets) "
           f"on {platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-          f"{', kubeconform at ' + rel(kc) if kc else ''}. Times are wall-clock; the machine was shared (load in the last row).\n")
+          f"{', kubeconform at ' + rel(kc) if kc else ''}. "
+          "Times are wall-clock; the machine was shared (load in the last row).\n")
     print("| figure | value | command |")
     print("|---|---|---|")
     for r in report.rows:
@@ -572,9 +631,10 @@ def print_summary(report: Report, monitor: LoadMonitor, args: argparse.Namespace
     peak = max(monitor.samples) if monitor.samples else e[0]
     load = f"{s[0]:.2f} → {e[0]:.2f} (1-min; max {peak:.2f}); 5-min {e[1]:.2f}, 15-min {e[2]:.2f}"
     if monitor.busy_cores:
-        load += f"; CPU busy {monitor.busy_cores:.2f}/{os.cpu_count()} cores, ~{max(0.0, monitor.busy_cores - monitor.own_cores):.2f} from other processes"
+        others = max(0.0, monitor.busy_cores - monitor.own_cores)
+        load += f"; CPU busy {monitor.busy_cores:.2f}/{os.cpu_count()} cores, ~{others:.2f} from other processes"
     print(f"| Machine load during the benchmark | {md(load)} | `uptime`, /proc/stat |")
-    print(f"| Benchmark wall time | {monitor.wall:.0f} s | `.venv/bin/python scripts/bench.py{' --quick' if args.quick else ''}` |")
+    print(f"| Benchmark wall time | {monitor.wall:.0f} s | `.venv/bin/python scripts/bench.py{quick}` |")
     for note in report.notes:
         print(f"\nNote: {note}")
     print(f"\n{monitor.summary()}")
@@ -583,13 +643,18 @@ def print_summary(report: Report, monitor: LoadMonitor, args: argparse.Namespace
 # --- main ----------------------------------------------------------------------------------------
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats (under a minute)")
-    ap.add_argument("--repeat", "-n", type=int, default=None, help="repeats of each measurement (default 5; --quick 3)")
+    ap.add_argument("--repeat", "-n", type=int, default=None,
+                    help="repeats of each measurement (default 5; --quick 3)")
     ap.add_argument("--big-repeat", type=int, default=None,
-                    help="repeats of the slow runs (no warm-up): in-process and CLI renders of the big profiles, CLI validate (default 3; --quick 2)")
-    ap.add_argument("--instances", type=int, default=1000, help="component instances of the generated profiles (default 1000)")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir (profiles, out, schemas) and print its path")
+                    help="repeats of the slow runs (no warm-up): in-process and CLI renders of the big profiles, "
+                         "CLI validate (default 3; --quick 2)")
+    ap.add_argument("--instances", type=int, default=1000,
+                    help="component instances of the generated profiles (default 1000)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temp dir (profiles, out, schemas) and print its path")
     args = ap.parse_args(argv)
     args.repeat = max(1, args.repeat or (3 if args.quick else 5))
     args.big_repeat = max(1, args.big_repeat or (2 if args.quick else 3))
@@ -599,7 +664,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {rel(KFGEN)} not found; run scripts/setup.sh first", file=sys.stderr)
         return 2
     monitor = LoadMonitor()
-    print(f"kfgen benchmark: {args.repeat} repeats ({args.big_repeat} for the big profiles), {os.cpu_count()} cores, "
+    print(f"kfgen benchmark: {args.repeat} repeats ({args.big_repeat} for the big profiles), "
+          f"{os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {LoadMonitor.now()}")
     report = Report()
     tmp = Path(tempfile.mkdtemp(prefix="kfgen-bench-"))

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.util
 import json
 import textwrap
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+from kfgen.errors import Problem
 from kfgen.kube import schemas as k8s_schemas
+from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION
 from kfgen.output.files import to_yaml
-from kfgen.validate import run as validate
+from kfgen.validate.export import SchemaCache, export_schemas
+from kfgen.validate.kubeconform import KubeconformResult, find_kubeconform, kubeconform
+from kfgen.validate.manifests import manifest_files, validate_files
+from kfgen.validate.objects import validate_objects
 
 pytestmark = pytest.mark.kubeconform
 
@@ -26,9 +33,21 @@ ROOT = Path(__file__).resolve().parents[1]
 V = "1.37"
 
 
+def load_script(name: str) -> ModuleType:
+    """A helper module of scripts/ (benchmark code, not part of kfgen), loaded by its path."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = load_script("bench_validation")
+
+
 @pytest.fixture(scope="session")
 def kubeconform_bin() -> Path:
-    found = validate.find_kubeconform()
+    found = find_kubeconform()
     if found is None:
         pytest.fail("kubeconform not found (looked in $KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin and PATH): "
                     "build it with `scripts/tools.sh kubeconform`", pytrace=False)
@@ -38,7 +57,7 @@ def kubeconform_bin() -> Path:
 @pytest.fixture(scope="session")
 def schema_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("schemas") / "v1.37"
-    validate.export_schemas(directory, V)
+    export_schemas(directory, V)
     return directory
 
 
@@ -74,8 +93,8 @@ def tfjob() -> dict[str, Any]:
                                         "Worker": {"replicas": 2, "restartPolicy": "OnFailure", "template": pod}}}}
 
 
-def findings_by(result: validate.KubeconformResult) -> dict[tuple[str, str], list[validate.Finding]]:
-    out: dict[tuple[str, str], list[validate.Finding]] = {}
+def findings_by(result: KubeconformResult) -> dict[tuple[str, str], list[Problem]]:
+    out: dict[tuple[str, str], list[Problem]] = {}
     for f in result.findings:
         out.setdefault((f.kind, f.name), []).append(f)
     return out
@@ -102,7 +121,7 @@ def test_export_is_deterministic(tmp_path: Path) -> None:
     kinds = [("apps/v1", "Deployment"), ("v1", "Service")]
 
     def digest(directory: Path) -> dict[str, str]:
-        paths = validate.export_schemas(directory, V, kinds=kinds)
+        paths = export_schemas(directory, V, kinds=kinds)
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
     first, second = digest(tmp_path / "a"), digest(tmp_path / "b")
@@ -111,7 +130,7 @@ def test_export_is_deterministic(tmp_path: Path) -> None:
 
 
 def test_exact_flag_from_the_docs(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
-    """The command documented in kfgen.validate.run, as a user would type it."""
+    """The command documented in kfgen.validate.export, as a user would type it."""
     import subprocess
 
     write(tmp_path / "m", "svc.yaml", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
@@ -128,20 +147,20 @@ def test_exact_flag_from_the_docs(schema_dir: Path, kubeconform_bin: Path, tmp_p
 def test_valid_manifests_pass_with_nothing_skipped(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
     from kfgen.kube.tfjob import tfjob_crd
 
-    objects = validate.bench_corpus(27) + [tfjob(), tfjob_crd()]
+    objects = bench.bench_corpus(27) + [tfjob(), tfjob_crd()]
     for i, obj in enumerate(objects):
         write(tmp_path / "one-per-file", f"{i:03d}.yaml", obj)
     write(tmp_path, "stream.yaml", *objects)
-    result = validate.kubeconform([tmp_path], schema_dir, kubeconform_bin)
+    result = kubeconform([tmp_path], schema_dir, kubeconform_bin)
     assert result.findings == [], "\n".join(f.format() for f in result.findings)
     assert (result.valid, result.invalid, result.errors, result.skipped) == (2 * len(objects), 0, 0, 0)
-    assert validate.validate_objects(objects, V) == []  # in-process agrees
+    assert validate_objects(objects, V) == []  # in-process agrees
 
 
 def test_valid_tfjob_passes(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
     """The trap: additionalProperties:false all the way down would refuse this valid pod template."""
     path = write(tmp_path, "tfjob.yaml", tfjob())
-    result = validate.kubeconform([path], schema_dir, kubeconform_bin)
+    result = kubeconform([path], schema_dir, kubeconform_bin)
     assert result.findings == [] and result.valid == 1
 
 
@@ -176,7 +195,7 @@ def test_invalid_manifests_are_reported_with_their_paths(schema_dir: Path, kubec
         metadata: {name: empty}
         spec: {}
         """))
-    result = validate.kubeconform([manifest], schema_dir, kubeconform_bin)
+    result = kubeconform([manifest], schema_dir, kubeconform_bin)
     got = {(f.kind, f.pointer, f.message, f.line) for f in result.findings}
     assert got == {
         ("Deployment", "/spec/template/spec/containers/0", "additional properties 'imagePulPolicy' not allowed", 10),
@@ -194,14 +213,14 @@ def test_tfjob_with_bad_replica_spec(schema_dir: Path, kubeconform_bin: Path, tm
     worker["replica"] = 3
     job["spec"]["tfReplicaSpecs"]["Boss"] = copy.deepcopy(job["spec"]["tfReplicaSpecs"]["PS"])
     path = write(tmp_path, "tfjob.yaml", job)
-    result = validate.kubeconform([path], schema_dir, kubeconform_bin)
+    result = kubeconform([path], schema_dir, kubeconform_bin)
     got = {(f.pointer, f.message) for f in result.findings}
     assert ("/spec/tfReplicaSpecs/Worker/replicas", "got string, want integer") in got
     assert ("/spec/tfReplicaSpecs/Worker", "additional properties 'replica' not allowed") in got
     assert any("invalid propertyName 'Boss'" in m for _, m in got)  # kubeconform reports this one at ''
     assert len(got) == 3 and result.invalid == 1
     # in-process finds the same three, with pointers to the fields themselves
-    assert {f.pointer for f in validate.validate_objects([job], V)} == {
+    assert {f.pointer for f in validate_objects([job], V)} == {
         "/spec/tfReplicaSpecs/Worker/replicas", "/spec/tfReplicaSpecs/Worker/replica", "/spec/tfReplicaSpecs/Boss"}
 
 
@@ -222,27 +241,27 @@ def test_exported_schemas_carry_integer_ranges(schema_dir: Path) -> None:
 def test_integers_out_of_range_are_reported(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
     """JSON Schema ignores format int32/int64; the API server does not (cannot unmarshal number into
     int32). Both validators must refuse what the server refuses, with the field's JSON pointer."""
-    dep = validate.bench_corpus(1)[0]
+    dep = bench.bench_corpus(1)[0]
     dep["spec"]["replicas"] = 99999999999
     job = tfjob()
     job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 123456789012345678901234567890
     job["spec"]["tfReplicaSpecs"]["PS"]["template"]["spec"]["activeDeadlineSeconds"] = 2**63
     pc = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "big"}, "value": 2**31}
     path = write(tmp_path, "bad.yaml", dep, job, pc)
-    result = validate.kubeconform([path], schema_dir, kubeconform_bin)
+    result = kubeconform([path], schema_dir, kubeconform_bin)
     got = {(f.kind, f.pointer) for f in result.findings}
     expected = {("Deployment", "/spec/replicas"), ("TFJob", "/spec/tfReplicaSpecs/Worker/replicas"),
                 ("TFJob", "/spec/tfReplicaSpecs/PS/template/spec/activeDeadlineSeconds"), ("PriorityClass", "/value")}
     assert got == expected, "\n".join(f.format() for f in result.findings)
     assert all(f.message.startswith("maximum:") and f.line for f in result.findings)
     assert (result.valid, result.invalid, result.errors, result.skipped) == (0, 3, 0, 0)
-    ours = validate.validate_objects([dep, job, pc], V)
+    ours = validate_objects([dep, job, pc], V)
     assert {(f.kind, f.pointer) for f in ours} == expected  # in-process agrees
     assert {f.message for f in ours} == {"integer out of range for int32", "integer out of range for int64"}
 
 
 def test_integers_at_the_limits_pass(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
-    dep = validate.bench_corpus(1)[0]
+    dep = bench.bench_corpus(1)[0]
     dep["spec"]["replicas"] = 2**31 - 1
     dep["spec"]["revisionHistoryLimit"] = -(2**31)
     pod = dep["spec"]["template"]["spec"]
@@ -251,11 +270,11 @@ def test_integers_at_the_limits_pass(schema_dir: Path, kubeconform_bin: Path, tm
     job = tfjob()
     job["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 2**31 - 1
     path = write(tmp_path, "limits.yaml", dep, job)
-    result = validate.kubeconform([path], schema_dir, kubeconform_bin)
+    result = kubeconform([path], schema_dir, kubeconform_bin)
     assert result.findings == [], "\n".join(f.format() for f in result.findings)
     assert result.valid == 2
     pod["activeDeadlineSeconds"], pod["terminationGracePeriodSeconds"] = 2**63 - 1, -(2**63)
-    assert validate.validate_objects([dep, job], V) == []  # in-process is exact
+    assert validate_objects([dep, job], V) == []  # in-process is exact
 
 
 def test_kubeconform_int64_limits_are_approximate(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
@@ -268,14 +287,14 @@ def test_kubeconform_int64_limits_are_approximate(schema_dir: Path, kubeconform_
                 "spec": {"containers": [{"name": "c"}], "activeDeadlineSeconds": seconds}}
 
     objects = [pod("max", 2**63 - 1), pod("min", -(2**63)), pod("near", 2**63 - 1024)]
-    result = validate.kubeconform([write(tmp_path, "int64.yaml", *objects)], schema_dir, kubeconform_bin)
+    result = kubeconform([write(tmp_path, "int64.yaml", *objects)], schema_dir, kubeconform_bin)
     assert {f.name for f in result.findings} == {"max", "min"}
-    assert validate.validate_objects(objects, V) == []
+    assert validate_objects(objects, V) == []
 
 
 def test_missing_schema_is_an_error_not_a_skip(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path) -> None:
     path = write(tmp_path, "widget.yaml", {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
-    result = validate.kubeconform([path], schema_dir, kubeconform_bin)
+    result = kubeconform([path], schema_dir, kubeconform_bin)
     [f] = result.findings
     assert (f.kind, f.name, f.message) == ("Widget", "w", "could not find schema for Widget")
     assert result.errors == 1 and result.skipped == 0
@@ -286,21 +305,21 @@ def test_kubeconform_reads_yaml_like_kubectl(schema_dir: Path, kubeconform_bin: 
     PyYAML reads a string. Only kubeconform sees what the API server would get."""
     path = tmp_path / "cm.yaml"
     path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\ndata:\n  verbose: y\n")
-    assert validate.validate_files([path], V)[0] == []
-    [f] = validate.kubeconform([path], schema_dir, kubeconform_bin).findings
+    assert validate_files([path], V)[0] == []
+    [f] = kubeconform([path], schema_dir, kubeconform_bin).findings
     assert (f.pointer, f.line) == ("/data/verbose", 6) and "boolean" in f.message
 
 
 def test_in_process_and_kubeconform_agree_on_bench_corpus(schema_dir: Path, kubeconform_bin: Path,
                                                           tmp_path: Path) -> None:
-    objects = validate.bench_corpus(18)
+    objects = bench.bench_corpus(18)
     objects[0]["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "8080"
     objects[1]["spec"]["ports"][0]["bogus"] = 1
     objects[8]["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = -1
     for i, obj in enumerate(objects):
         write(tmp_path / "m", f"{i:03d}.yaml", obj)
-    kc = {(f.kind, f.name) for f in validate.kubeconform([tmp_path / "m"], schema_dir, kubeconform_bin).findings}
-    ours = {(f.kind, f.name) for f in validate.validate_objects(objects, V)}
+    kc = {(f.kind, f.name) for f in kubeconform([tmp_path / "m"], schema_dir, kubeconform_bin).findings}
+    ours = {(f.kind, f.name) for f in validate_objects(objects, V)}
     assert kc == ours == {("Deployment", "app-0"), ("Service", "app-1"), ("TFJob", "app-8")}
 
 
@@ -311,13 +330,13 @@ def committed_dirs() -> list[Path]:
 
 
 def profile_version(name: str) -> str:
-    from kfgen.profile.loader import load_profile
+    from kfgen.profile import load_profile
 
     try:
         value = load_profile(ROOT / "profiles", name).data.get("kubernetesVersion")
     except Exception:
         value = None
-    return value if isinstance(value, str) else validate.DEFAULT_KUBERNETES_VERSION
+    return value if isinstance(value, str) else DEFAULT_KUBERNETES_VERSION
 
 
 def test_committed_out_dirs_are_valid(kubeconform_bin: Path, tmp_path: Path) -> None:
@@ -326,16 +345,16 @@ def test_committed_out_dirs_are_valid(kubeconform_bin: Path, tmp_path: Path) -> 
     profiles = sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
     assert dirs, f"no out/<profile>/ directories to validate (profiles: {', '.join(profiles) or 'none'}); " \
                  "run `kfgen render --all` and commit out/"
-    schemas = validate.SchemaCache(tmp_path)
+    schemas = SchemaCache(tmp_path)
     total = 0
     problems: list[str] = []
     for directory in dirs:
         version = profile_version(directory.name)
-        result = validate.kubeconform([directory], schemas(version), kubeconform_bin)
+        result = kubeconform([directory], schemas(version), kubeconform_bin)
         problems += [f.format() for f in result.findings]
         assert result.skipped == 0
         total += result.valid
-        in_process, _, _ = validate.validate_files(validate.manifest_files(directory), version)
+        in_process, _, _ = validate_files(manifest_files(directory), version)
         problems += [f.format() for f in in_process]
     assert not problems, "\n".join(problems)
     assert total >= len(dirs), "kubeconform validated no resource"

@@ -12,9 +12,8 @@ import yaml
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from kfgen.actions import profile_json_schema
 from kfgen.cli import app
-from kfgen.profile.loader import list_profiles, read_yaml
+from kfgen.profile import list_profiles, profile_json_schema, read_yaml
 
 
 class _Runner(CliRunner):
@@ -98,7 +97,7 @@ def test_validate_cli_lists_every_error_in_a_broken_output(workspace: Path) -> N
 
 
 def test_schemas_export_is_usable_by_kubeconform(tmp_path: Path) -> None:
-    from kfgen.validate.run import find_kubeconform
+    from kfgen.validate.kubeconform import find_kubeconform
 
     res = runner.invoke(app, ["schemas", "export", "--dir", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output

@@ -1,23 +1,41 @@
-"""In-process validation (kfgen.validate.run) against the strict schemas of kubernetes-validate
-(kfgen.kube.schemas) and kfgen's TFJob schema: every error, each with its JSON pointer."""
+"""In-process validation (kfgen.validate.objects, .manifests, .profiles) against the strict schemas of
+kubernetes-validate (kfgen.kube.schemas) and kfgen's TFJob schema: every error, each with its JSON pointer."""
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
-from kfgen.errors import KfgenError
+from kfgen.errors import KfgenError, Problem
 from kfgen.kube import schemas as k8s_schemas
-from kfgen.validate import run as validate
-from kfgen.validate.run import Finding, validate_objects
+from kfgen.kube.constants import TFJOB_API_VERSION, TFJOB_KIND
+from kfgen.validate import objects as in_process
+from kfgen.validate.manifests import validate_files
+from kfgen.validate.objects import validate_objects
+from kfgen.validate.profiles import validate_profile, validate_profiles
 
 V = "1.37"
+
+
+def load_script(name: str) -> ModuleType:
+    """A helper module of scripts/ (benchmark code, not part of kfgen), loaded by its path."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = load_script("bench_validation")
 
 
 def deployment(**spec_extra: Any) -> dict[str, Any]:
@@ -70,14 +88,14 @@ def tfjob() -> dict[str, Any]:
                                         "Worker": {"replicas": 2, "restartPolicy": "OnFailure", "template": pod}}}}
 
 
-def by_pointer(findings: list[Finding]) -> dict[str, Finding]:
+def by_pointer(findings: list[Problem]) -> dict[str, Problem]:
     return {f.pointer: f for f in findings}
 
 
 # --- valid ---------------------------------------------------------------------------------------
 
 def test_valid_objects_pass() -> None:
-    objects = [deployment(), service(), tfjob(), *validate.bench_corpus(27)]
+    objects = [deployment(), service(), tfjob(), *bench.bench_corpus(27)]
     assert validate_objects(objects, V) == []
 
 
@@ -202,7 +220,8 @@ def test_int64_range() -> None:
     pod["activeDeadlineSeconds"] = INT64_MAX + 1
     pod["terminationGracePeriodSeconds"] = -(2**63) - 1
     found = by_pointer(validate_objects([obj], V))
-    assert set(found) == {"/spec/template/spec/activeDeadlineSeconds", "/spec/template/spec/terminationGracePeriodSeconds"}
+    assert set(found) == {"/spec/template/spec/activeDeadlineSeconds",
+                          "/spec/template/spec/terminationGracePeriodSeconds"}
     assert {f.message for f in found.values()} == {"integer out of range for int64"}
     assert found["/spec/template/spec/activeDeadlineSeconds"].expected == \
         "an int64: from -9223372036854775808 to 9223372036854775807"
@@ -296,11 +315,11 @@ def test_every_integer_format_is_bounded_once_per_version() -> None:
 def test_tfjob_schema_is_bounded_once() -> None:
     from kfgen.kube.tfjob import tfjob_validation_schema
 
-    validate.clear_cache()
-    shared = validate._tfjob_schema()
-    assert validate._tfjob_schema() is shared
-    assert validate.validator_for(*validate.TFJOB, V).schema is shared
-    copy_ = validate.tfjob_schema()
+    in_process.clear_cache()
+    shared = in_process._tfjob_schema()
+    assert in_process._tfjob_schema() is shared
+    assert in_process.validator_for(TFJOB_API_VERSION, TFJOB_KIND, V).schema is shared
+    copy_ = in_process.tfjob_schema()
     assert copy_ == shared and copy_ is not shared  # callers get their own copy
     replica_spec = shared["properties"]["spec"]["properties"]["tfReplicaSpecs"]["additionalProperties"]
     assert replica_spec["properties"]["replicas"]["minimum"] == 0  # TFJob's own, tighter than int32's
@@ -456,7 +475,7 @@ def test_files_findings_carry_file_and_line(tmp_path: Path) -> None:
           ports:
           - port: "80"
         """))
-    findings, nfiles, nobjects = validate.validate_files([good, bad], V)
+    findings, nfiles, nobjects = validate_files([good, bad], V)
     assert (nfiles, nobjects) == (2, 3)
     assert [(f.file, f.line, f.pointer) for f in findings] == [
         (str(bad), 15, "/spec/template/spec/containers/0/imagePulPolicy"),
@@ -470,7 +489,7 @@ def test_duplicate_keys_and_bad_yaml_are_findings(tmp_path: Path) -> None:
     dup.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n")
     broken = tmp_path / "broken.yaml"
     broken.write_text("apiVersion: v1\nkind: [\n")
-    findings, _, _ = validate.validate_files([dup, broken], V)
+    findings, _, _ = validate_files([dup, broken], V)
     assert [(f.file, f.line, f.source) for f in findings] == [(str(dup), 5, "yaml"), (str(broken), 3, "yaml")]
     assert findings[0].message == "duplicate key 'name'"
 
@@ -529,7 +548,7 @@ def test_profile_errors_are_all_listed(tmp_path: Path, monkeypatch: pytest.Monke
             prototype: web-test
             params: {port: "80"}
         """)
-    report = validate.validate_profile(Workspace(), "p")
+    report = validate_profile(Workspace(), "p")
     assert not report.ok
     assert all(f.source == "profile" and f.file == "profiles/p.yaml" for f in report.findings)
     assert len(report.findings) >= 3
@@ -547,10 +566,10 @@ def test_unsupported_version_in_profile_points_at_the_line(tmp_path: Path, monke
         components:
           site: {prototype: web-test}
         """)
-    report = validate.validate_profile(Workspace(), "p")
+    report = validate_profile(Workspace(), "p")
     [f] = report.findings  # once, whether the profile check or the schema lookup says it
     assert f.source in ("profile", "version")
-    assert (f.file, f.line, f.pointer) == ("profiles/p.yaml", 2, "kubernetesVersion")
+    assert (f.file, f.line, f.path) == ("profiles/p.yaml", 2, ("kubernetesVersion",))
     assert "1.37" in (f.expected or "")
 
 
@@ -567,7 +586,7 @@ def test_profile_render_and_committed_files(tmp_path: Path, monkeypatch: pytest.
         """)
     ws = Workspace()
     # Nothing committed yet: the fresh render is validated.
-    report = validate.validate_profile(ws, "p")
+    report = validate_profile(ws, "p")
     assert report.objects == 3 and report.files == 0
     [f] = report.findings
     assert (f.kind, f.name, f.instance, f.pointer, f.file) == (
@@ -575,7 +594,7 @@ def test_profile_render_and_committed_files(tmp_path: Path, monkeypatch: pytest.
 
     # Committed and up to date: the files on disk are validated (file + line), nothing twice.
     api.render(ws, ["p"])
-    report = validate.validate_profile(ws, "p")
+    report = validate_profile(ws, "p")
     assert report.files == 3 and report.drift == []
     [f] = report.findings
     assert f.file == "out/p/27-deployment-site.yaml" and f.line is not None
@@ -584,7 +603,7 @@ def test_profile_render_and_committed_files(tmp_path: Path, monkeypatch: pytest.
     # Hand-edited committed file: its own error, the render's error, and the drift.
     svc = tmp_path / "out" / "p" / "22-service-site.yaml"
     svc.write_text(svc.read_text().replace("port: 80", "port: '80'"))
-    report = validate.validate_profile(ws, "p")
+    report = validate_profile(ws, "p")
     got = sorted((f.source, f.file or "", f.pointer) for f in report.findings)
     assert got == [
         ("drift", "out/p/22-service-site.yaml", ""),
@@ -607,12 +626,12 @@ def test_valid_profile_is_ok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fa
         """)
     ws = Workspace()
     api.render(ws, ["p"])
-    [report] = validate.validate_profiles(ws, ["p"], kubeconform_bin=False)
+    [report] = validate_profiles(ws, ["p"], kubeconform_bin=False)
     assert report.ok, [f.format() for f in report.findings]
     assert (report.objects, report.files, report.kubeconform) == (3, 3, None)
 
 
 def test_bench_validate_measures_objects_per_second() -> None:
-    objects = validate.bench_corpus(90)
-    assert validate.validate_objects(objects, V) == []
-    assert validate.bench_validate(objects, rounds=1) > 50
+    objects = bench.bench_corpus(90)
+    assert validate_objects(objects, V) == []
+    assert bench.bench_validate(objects, rounds=1) > 50

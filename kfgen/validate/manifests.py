@@ -1,0 +1,128 @@
+"""Manifest files as they are on disk: a strict YAML reader that keeps line numbers, and
+:func:`validate_files`, which validates every document of every file with file and line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kfgen.errors import Problem
+from kfgen.validate.objects import validate_objects
+
+
+@dataclass
+class Document:
+    data: Any
+    index: int  # position among the file's non-empty documents
+    _nodes: list[Any] = field(default_factory=list, repr=False)  # shared per file, composed lazily
+    _text: str = field(default="", repr=False)
+
+    def locate(self, pointer: str) -> int | None:
+        """Line of the field at *pointer* (its nearest existing ancestor when it is missing)."""
+        import yaml
+
+        if not self._nodes:
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            self._nodes.extend(n for n in yaml.compose_all(self._text, Loader=loader)
+                               if n is not None and not _is_null(n))
+        if self.index >= len(self._nodes):
+            return None
+        node = self._nodes[self.index]
+        line = node.start_mark.line + 1
+        for raw in pointer.split("/")[1:] if pointer else []:
+            part = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, yaml.MappingNode):
+                hit = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
+                if hit is None:
+                    break
+                line, node = hit[0].start_mark.line + 1, hit[1]
+            elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+                node = node.value[int(part)]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+
+def _is_null(node: Any) -> bool:
+    import yaml
+
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+class DuplicateKey(Exception):
+    def __init__(self, key: str, line: int):
+        self.key, self.line = key, line
+        super().__init__(f"duplicate key '{key}'")
+
+
+_STRICT_LOADER: Any = None
+
+
+def _strict_loader() -> Any:
+    """PyYAML's safe loader (the C one when built) that refuses duplicate keys, as kubeconform -strict does."""
+    global _STRICT_LOADER
+    if _STRICT_LOADER is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class StrictLoader(base):  # type: ignore[misc,valid-type]
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                seen: set[Any] = set()
+                for key_node, _ in node.value:
+                    if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                        if key_node.value in seen:
+                            raise DuplicateKey(key_node.value, key_node.start_mark.line + 1)
+                        seen.add(key_node.value)
+                return super().construct_mapping(node, deep=deep)
+
+        _STRICT_LOADER = StrictLoader
+    return _STRICT_LOADER
+
+
+def read_manifests(path: Path) -> list[Document]:
+    """Every non-empty YAML document of a file; duplicate keys raise :class:`DuplicateKey`."""
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    nodes: list[Any] = []
+    datas = [d for d in yaml.load_all(text, Loader=_strict_loader()) if d is not None]
+    return [Document(d, i, nodes, text) for i, d in enumerate(datas)]
+
+
+def validate_files(paths: Iterable[Path], kubernetes_version: str, *,
+                   display: Callable[[Path], str] = str) -> tuple[list[Problem], int, int]:
+    """Validate every document of every file. Returns (problems, files read, objects validated)."""
+    import yaml
+
+    problems: list[Problem] = []
+    nfiles = nobjects = 0
+    for path in paths:
+        shown = display(path)
+        nfiles += 1
+        try:
+            docs = read_manifests(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(f"cannot read file: {exc}", file=shown, source="yaml"))
+            continue
+        except DuplicateKey as exc:
+            problems.append(Problem(str(exc), file=shown, line=exc.line, source="yaml",
+                                    hint="kubectl and kubeconform -strict refuse duplicate keys"))
+            continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append(Problem(f"YAML syntax error: {getattr(exc, 'problem', None) or exc}", file=shown,
+                                    line=mark.line + 1 if mark else None, source="yaml"))
+            continue
+        nobjects += len(docs)
+        problems.extend(validate_objects([d.data for d in docs], kubernetes_version, file=shown,
+                                         locators=[d.locate for d in docs]))
+    return problems, nfiles, nobjects
+
+
+def manifest_files(directory: Path) -> list[Path]:
+    """The files kubeconform would read in a directory: ``*.yaml``, ``*.yml``, ``*.json``, sorted."""
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json"))

@@ -1,0 +1,205 @@
+"""In-process validation: every object against the strict JSON schema of its kind.
+
+The Kubernetes schemas come from ``kubernetes-validate`` (:mod:`kfgen.kube.schemas`), strict:
+unknown fields are errors; TFJob ``kubeflow.org/v1`` is checked against
+:func:`kfgen.kube.tfjob.tfjob_validation_schema`. Every error is reported, each with the object,
+the JSON pointer of the field, what was expected and what was found. A kind without a schema is an
+error too, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from kfgen.errors import Problem, describe, did_you_mean, object_ident
+from kfgen.kube import schemas as k8s_schemas
+from kfgen.kube.constants import TFJOB_API_VERSION, TFJOB_KIND
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+_VALIDATORS: dict[tuple[str, str, str], Any] = {}
+_TFJOB_SCHEMA: list[dict[str, Any]] = []  # the one built by _tfjob_schema(), until clear_cache()
+
+
+def json_pointer(parts: Iterable[str | int]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _tfjob_schema() -> dict[str, Any]:
+    """:func:`tfjob_schema`, built once (until :func:`clear_cache`); shared, do not mutate."""
+    if not _TFJOB_SCHEMA:
+        from kfgen.kube.tfjob import tfjob_validation_schema
+
+        schema = k8s_schemas.bound_integers(tfjob_validation_schema())
+        _TFJOB_SCHEMA.append({"$schema": DRAFT_2020_12, **schema})
+    return _TFJOB_SCHEMA[0]
+
+
+def tfjob_schema() -> dict[str, Any]:
+    """TFJob's strict validation schema (a fresh copy) with its draft declared (2020-12 unless
+    kfgen.kube.tfjob declares one): kubeconform reads a schema without ``$schema`` as draft 4, where
+    ``propertyNames`` does not exist. Its ``int32``/``int64`` integers carry ``minimum``/``maximum``
+    (:func:`kfgen.kube.schemas.bound_integers`): validators ignore ``format``, the API server does not."""
+    return copy.deepcopy(_tfjob_schema())
+
+
+def validator_for(api_version: str, kind: str, kubernetes_version: str) -> Any | None:
+    """A jsonschema validator for the kind (built once per kind and version), or None without a schema."""
+    version = k8s_schemas.normalize_version(kubernetes_version)
+    key = (version, api_version, kind)
+    if key in _VALIDATORS:
+        return _VALIDATORS[key]
+    from jsonschema import Draft202012Validator
+
+    if (api_version, kind) == (TFJOB_API_VERSION, TFJOB_KIND):
+        from jsonschema.validators import validator_for as jsonschema_validator_for
+
+        schema = _tfjob_schema()
+        validator = jsonschema_validator_for(schema, default=Draft202012Validator)(schema)
+    elif k8s_schemas.has_schema(api_version, kind, version):
+        validator = Draft202012Validator(k8s_schemas.validation_schema(api_version, kind, version),
+                                         registry=k8s_schemas.registry(version))
+    else:
+        validator = None
+    _VALIDATORS[key] = validator
+    return validator
+
+
+def clear_cache() -> None:
+    """Forget the validators and the TFJob schema (the Kubernetes schemas stay cached in
+    :mod:`kfgen.kube.schemas`, once per version)."""
+    _VALIDATORS.clear()
+    _TFJOB_SCHEMA.clear()
+
+
+def validate_objects(objects: Iterable[Any], kubernetes_version: str, *, file: str | None = None,
+                     locators: Sequence[Callable[[str], int | None]] | None = None,
+                     instances: dict[int, str] | None = None) -> list[Problem]:
+    """Validate every object against its kind's strict schema; every error, in object order.
+
+    Raises :class:`kfgen.kube.schemas.UnsupportedKubernetesVersion` for a version without schemas.
+    *locators* (parallel to *objects*) map a JSON pointer to a line, for objects read from a file;
+    *instances* maps ``id(object)`` to the component instance that rendered it.
+    """
+    version = k8s_schemas.normalize_version(kubernetes_version)
+    k8s_schemas.schema_dir(version)  # the clear error, before anything else
+    problems: list[Problem] = []
+    for i, obj in enumerate(objects):
+        locate = locators[i] if locators is not None else None
+        instance = (instances or {}).get(id(obj), "")
+        for p in _validate_one(obj, version):
+            line = locate(p.pointer) if locate else None
+            problems.append(replace(p, file=file or p.file, line=line if line is not None else p.line,
+                                    instance=instance or p.instance))
+    return problems
+
+
+def _problem(message: str, **fields: Any) -> Problem:
+    return Problem(message, source="schema", **fields)
+
+
+def _validate_one(obj: Any, version: str) -> list[Problem]:
+    ident = object_ident(obj)
+    if not isinstance(obj, dict):
+        return [_problem("a manifest must be a mapping (a Kubernetes object)", found=describe(obj))]
+    missing = [k for k in ("apiVersion", "kind") if not isinstance(obj.get(k), str) or not obj.get(k)]
+    if missing:
+        return [_problem(f"'{k}' is missing or not a string", pointer=f"/{k}", expected="a non-empty string",
+                         found=describe(obj.get(k)), **ident) for k in missing]
+    api_version, kind = obj["apiVersion"], obj["kind"]
+    validator = validator_for(api_version, kind, version)
+    if validator is None:
+        known = {k for _, k in k8s_schemas.kinds(version)} | {TFJOB_KIND}
+        same_kind = sorted(av for av, k in k8s_schemas.kinds(version) if k == kind) or (
+            [TFJOB_API_VERSION] if kind == TFJOB_KIND else [])
+        hint = (f"{kind} exists as apiVersion {', '.join(same_kind)}" if same_kind
+                else did_you_mean(kind, known))
+        return [_problem(f"no schema for kind {kind} (apiVersion {api_version}) in Kubernetes {version} "
+                         "or kfgen's CRDs", pointer="/kind",
+                         expected="a kind with a schema (Kubernetes built-in kinds, TFJob kubeflow.org/v1)",
+                         found=f"{api_version} {kind}", hint=hint, **ident)]
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or not (meta.get("name") or meta.get("generateName")):
+        problems.append(_problem("object has no name", pointer="/metadata/name", expected="metadata.name (a string)",
+                                 found=describe(meta.get("name") if isinstance(meta, dict) else meta), **ident))
+        seen.add(("/metadata/name", "object has no name"))
+    for err in validator.iter_errors(obj):
+        for p in _from_error(err, ident):
+            if (p.pointer, p.message) not in seen:
+                seen.add((p.pointer, p.message))
+                problems.append(p)
+    problems.sort(key=lambda p: p.pointer)
+    return problems
+
+
+def _types(schema: Any) -> list[str]:
+    if not isinstance(schema, dict):
+        return []
+    t = schema.get("type")
+    types = [t] if isinstance(t, str) else list(t or [])
+    return [x for x in types if x != "null"] or types
+
+
+def _from_error(err: Any, ident: dict[str, str]) -> Iterator[Problem]:
+    """One jsonschema error -> problems (an additionalProperties error lists several fields)."""
+    path = list(err.absolute_path)
+    pointer = json_pointer(path)
+    validator, value, instance, schema = err.validator, err.validator_value, err.instance, err.schema
+    if "propertyNames" in err.relative_schema_path:  # instance is the offending key itself
+        allowed = value if validator == "enum" else None
+        yield _problem(f"invalid key '{instance}'", pointer=json_pointer(path + [instance]),
+                       expected=("one of: " + ", ".join(map(str, allowed))) if allowed else f"{validator} {value!r}",
+                       found=repr(instance), hint=did_you_mean(str(instance), map(str, allowed or [])), **ident)
+    elif validator == "additionalProperties" and value is False and isinstance(instance, dict):
+        props = list(schema.get("properties", {}))
+        patterns = "|".join(schema.get("patternProperties", {}))
+        for key in instance:
+            if key in schema.get("properties", {}) or (patterns and re.search(patterns, key)):
+                continue
+            shown = ", ".join(sorted(props)[:15]) + (", ..." if len(props) > 15 else "")
+            yield _problem(f"unknown field '{key}'", pointer=json_pointer(path + [key]),
+                           expected=f"one of the fields: {shown}" if props else "no fields here",
+                           found=repr(key), hint=did_you_mean(str(key), props), **ident)
+    elif validator == "required" and isinstance(instance, dict):
+        for key in value:
+            if key not in instance:
+                yield _problem("required field is missing", pointer=json_pointer(path + [key]),
+                               expected=f"field '{key}'", found="nothing", **ident)
+    elif validator == "type":
+        expected = " or ".join(_types(schema))
+        yield _problem("wrong type", pointer=pointer, expected=expected, found=describe(instance), **ident)
+    elif validator in ("oneOf", "anyOf") and all(_types(s) and set(s) <= {"type", "description"} for s in value):
+        expected = " or ".join(sorted({t for s in value for t in _types(s)}))
+        yield _problem("wrong type", pointer=pointer, expected=expected, found=describe(instance), **ident)
+    elif validator in ("oneOf", "anyOf") and err.context:
+        from jsonschema.exceptions import best_match
+
+        yield from _from_error(best_match(err.context), ident)
+    elif validator == "enum":
+        yield _problem("value not allowed", pointer=pointer, expected="one of: " + ", ".join(map(str, value)),
+                       found=describe(instance), hint=did_you_mean(str(instance), map(str, value)), **ident)
+    elif validator == "const":
+        yield _problem("value not allowed", pointer=pointer, expected=repr(value), found=describe(instance), **ident)
+    elif validator in ("minimum", "maximum") and _format_bound(schema, validator) == value:
+        fmt = schema["format"]
+        low, high = k8s_schemas.INTEGER_FORMAT_BOUNDS[fmt]
+        yield _problem(f"integer out of range for {fmt}", pointer=pointer,
+                       expected=f"an {fmt}: from {low} to {high}", found=describe(instance),
+                       hint=f"the API server cannot decode this number into an {fmt}", **ident)
+    else:
+        message = err.message if len(err.message) <= 200 else err.message[:197] + "..."
+        yield _problem(message, pointer=pointer, expected=f"{validator}: {value!r}"[:200],
+                       found=describe(instance), **ident)
+
+
+def _format_bound(schema: Any, keyword: str) -> int | None:
+    """The bound *keyword* (minimum/maximum) of the schema's integer ``format``, if it has one."""
+    fmt = schema.get("format") if isinstance(schema, dict) else None
+    bounds = k8s_schemas.INTEGER_FORMAT_BOUNDS.get(fmt) if isinstance(fmt, str) else None
+    return None if bounds is None else bounds[0 if keyword == "minimum" else 1]

@@ -91,7 +91,8 @@ def ensure_binaries(build: bool = True, timeout: float | None = 3 * 3600) -> Pat
     if not build:
         raise ControlPlaneError(f"{', '.join(_missing_binaries(bin_dir))} not found in {bin_dir}")
     if not TOOLS_SCRIPT.is_file():
-        raise ControlPlaneError(f"{', '.join(_missing_binaries(bin_dir))} not in {bin_dir} and {TOOLS_SCRIPT} is missing")
+        missing = ", ".join(_missing_binaries(bin_dir))
+        raise ControlPlaneError(f"{missing} not in {bin_dir} and {TOOLS_SCRIPT} is missing")
     if shutil.which("go") is None and not Path("/usr/local/go/bin/go").exists():
         raise ControlPlaneError(
             f"{', '.join(_missing_binaries(bin_dir))} not in {bin_dir} and no Go toolchain to build them "

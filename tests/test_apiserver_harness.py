@@ -31,7 +31,7 @@ def cp():
     pids, directory = dict(plane.pids), plane.dir
     yield plane
     plane.stop()
-    for name, pid in pids.items():
+    for pid in pids.values():
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # reaped by stop(): the pid no longer exists
     assert not directory.exists()
@@ -248,7 +248,8 @@ def test_crd_established_and_schema_enforced(cp):
     assert created.returncode != 0
     assert "spec.size: Invalid value" in created.stderr and "must be of type integer" in created.stderr
     too_small = cp.kubectl("apply", "--server-side", "-f", "-", input=_widget("bad", 0), check=False)
-    assert too_small.returncode != 0 and "spec.size" in too_small.stderr and "greater than or equal to 1" in too_small.stderr
+    assert too_small.returncode != 0
+    assert "spec.size" in too_small.stderr and "greater than or equal to 1" in too_small.stderr
 
     bad_enum = cp.kubectl("apply", "--server-side", "--dry-run=server", "-f", "-",
                           input=_widget("bad", 1, color="pink"), check=False)

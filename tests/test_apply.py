@@ -223,7 +223,9 @@ def run(cp: ControlPlane, timing: str | None, *args: str, input: str | None = No
 
 
 def show(proc: subprocess.CompletedProcess) -> str:
-    return f"`kubectl {' '.join(map(str, proc.args[3:]))}` exited {proc.returncode}\nstderr:\n{proc.stderr}\nstdout:\n{proc.stdout[-3000:]}"
+    command = " ".join(map(str, proc.args[3:]))
+    return (f"`kubectl {command}` exited {proc.returncode}\n"
+            f"stderr:\n{proc.stderr}\nstdout:\n{proc.stdout[-3000:]}")
 
 
 def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -297,7 +299,8 @@ def assert_reapply_changed_nothing(before: dict[tuple, dict], after: dict[tuple,
                     if before[k]["metadata"]["resourceVersion"] != after[k]["metadata"]["resourceVersion"])
     assert all(k[1] in RV_BUMP_ON_FIRST_REAPPLY for k in bumped), f"a second apply wrote {bumped}"
     for k in bumped:
-        NOTES.add(f"{k[1]} {k[3]}: the first no-op server-side re-apply bumps resourceVersion (server persists status.phase)")
+        NOTES.add(f"{k[1]} {k[3]}: the first no-op server-side re-apply bumps resourceVersion "
+                  "(server persists status.phase)")
 
 
 def not_in_live(rendered: Any, live: Any, path: str = "") -> list[str]:
@@ -320,7 +323,8 @@ def not_in_live(rendered: Any, live: Any, path: str = "") -> list[str]:
     if isinstance(rendered, list):
         if not isinstance(live, list) or len(live) != len(rendered):
             return [f"{path}: rendered {rendered!r}, live {live!r}"]
-        return [m for i, (r, l) in enumerate(zip(rendered, live)) for m in not_in_live(r, l, f"{path}[{i}]")]
+        return [m for i, (r, lv) in enumerate(zip(rendered, live, strict=True))
+                for m in not_in_live(r, lv, f"{path}[{i}]")]
     if isinstance(rendered, (int, float)) and not isinstance(rendered, bool) and live == str(rendered):
         NORMALIZED.add(f"{path}: rendered the number {rendered!r}, stored as the quantity string {live!r}")
         return []
@@ -406,7 +410,8 @@ def delete_and_check(cp: ControlPlane, bundle: Bundle, source: list[str], timing
         if key[1] == "Namespace":
             assert o["status"]["phase"] == "Terminating" and o["spec"]["finalizers"] == ["kubernetes"], o
     rendered_lingering = {o.key for o in bundle.objects if o.kind in LINGERING}
-    assert set(left) == rendered_lingering, f"expected exactly {sorted(rendered_lingering)} Terminating, got {sorted(left)}"
+    assert set(left) == rendered_lingering, \
+        f"expected exactly {sorted(rendered_lingering)} Terminating, got {sorted(left)}"
     return left
 
 
@@ -517,7 +522,8 @@ def test_apply_k_installs_the_profile_on_a_fresh_cluster(kustomized: SimpleNames
         if m:
             unmapped.add(m.groups())
         else:
-            assert line == "ensure CRDs are installed first", f"unexpected error from the 1st apply -k: {line}\n{show(first)}"
+            assert line == "ensure CRDs are installed first", \
+                f"unexpected error from the 1st apply -k: {line}\n{show(first)}"
     assert unmapped <= custom, show(first)
     assert first.returncode == (1 if unmapped else 0), show(first)
     assert count_lines(first.stdout, " created") == n - len(unmapped), first.stdout
@@ -640,6 +646,9 @@ def _wrong_type(job: dict[str, Any], rt: str) -> None:
     job["spec"]["tfReplicaSpecs"][rt]["replicas"] = "two"
 
 
+_REPLICA_TYPES_RULE = "replica types must be Chief, Master, PS, Worker or Evaluator"
+
+
 def _unknown_replica_type(job: dict[str, Any], rt: str) -> None:
     job["spec"]["tfReplicaSpecs"]["Foo"] = copy.deepcopy(job["spec"]["tfReplicaSpecs"][rt])
 
@@ -655,8 +664,8 @@ INVALID = {
         "client-side": r"spec\.tfReplicaSpecs\.{rt}\.replicas: Invalid value: .*must be of type integer",
     }),
     "unknown-replica-type": (_unknown_replica_type, {
-        "server-side": r"spec\.tfReplicaSpecs: Invalid value: .*replica types must be Chief, Master, PS, Worker or Evaluator",
-        "client-side": r"spec\.tfReplicaSpecs: Invalid value: .*replica types must be Chief, Master, PS, Worker or Evaluator",
+        "server-side": r"spec\.tfReplicaSpecs: Invalid value: .*" + _REPLICA_TYPES_RULE,
+        "client-side": r"spec\.tfReplicaSpecs: Invalid value: .*" + _REPLICA_TYPES_RULE,
     }),
     "unknown-field-in-replica-spec": (_unknown_field, {
         "server-side": r"\.spec\.tfReplicaSpecs\.{rt}\.replicaCount: field not declared in schema",
@@ -718,7 +727,8 @@ def test_namespaced_objects_are_refused_without_their_namespace(control_plane: C
         proc = run(cp, f"{profile}: apply namespaced files without their Namespace",
                    "apply", "--server-side", *files_args(bundle.namespaced))
         assert proc.returncode != 0, show(proc)
-        expected = sorted(f'Error from server (NotFound): namespaces "{o.namespace}" not found' for o in bundle.namespaced)
+        expected = sorted(f'Error from server (NotFound): namespaces "{o.namespace}" not found'
+                          for o in bundle.namespaced)
         assert sorted(error_lines(proc)) == expected, show(proc)
         assert proc.stdout == "", show(proc)
         assert not live_objects(cp, *files_args(bundle.namespaced)), "objects were stored without their namespace"

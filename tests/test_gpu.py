@@ -55,7 +55,8 @@ def test_pod_larger_than_any_node_is_refused_naming_instance_and_replica(tmp_pat
     with pytest.raises(KfgenError) as info:
         render(tmp_path, LAB_NODES + "components:\n" + job("big", 1, 2))
     messages = [p.format() for p in info.value.problems]
-    assert any("instance 'big': TFJob kubeflow/big replica Worker asks for 2 GPUs per pod" in m for m in messages), messages
+    wanted = "instance 'big': TFJob kubeflow/big replica Worker asks for 2 GPUs per pod"
+    assert any(wanted in m for m in messages), messages
     p = next(p for p in info.value.problems if "per pod" in p.message)
     assert p.expected == "at most 1 (node gpu-node1)"
     assert p.path == ("components", "big")
@@ -135,4 +136,5 @@ def test_pods_must_fit_a_node_they_may_run_on(tmp_path: Path, cpu: str, memory: 
 def test_node_selector_matching_no_node_warns(tmp_path: Path) -> None:
     result = render(tmp_path, SMALL_NODES + "components:\n" + sized_job("j", "1", "1Gi", "pool: tpu"))
     assert result.warnings == [f"TFJob kubeflow/j replica {r}: nodeSelector pool=tpu matches none of the "
-                               "profile's nodes (declare the label under cluster.nodes[].labels)" for r in ("Chief", "Worker")]
+                               "profile's nodes (declare the label under cluster.nodes[].labels)"
+                               for r in ("Chief", "Worker")]

@@ -8,24 +8,52 @@
   ``additionalProperties: false`` beside ``properties`` is not structural; the server prunes
   unknown fields);
 * :func:`tfjob_crd` - the CRD itself.
+
+Deriving both schemas takes ~0.15 s (pydantic's JSON schema, kubernetes-validate's definitions), so
+they are derived once, by ``scripts/gen_tfjob_crd_schema.py``, into the package-data file
+``crd_schema.json`` that every run reads; ``tests/test_tfjob_crd_schema.py`` fails when the file
+differs from a fresh :func:`derive_schema` (change the model, then regenerate the file).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
+from pathlib import Path
 from typing import Any
 
 from kfgen.kube.constants import TFJOB_GROUP, TFJOB_KIND
-from kfgen.kube.tfjob.model import TFJob
-from kfgen.kube.tfjob.structural import Structuralizer, load_pod_template_definitions
 
-__all__ = ["tfjob_crd", "tfjob_openapi_schema", "tfjob_validation_schema"]
+__all__ = ["SCHEMA_FILE", "derive_schema", "shipped_schema_text", "tfjob_crd", "tfjob_openapi_schema",
+           "tfjob_validation_schema"]
+
+#: The derived schemas, shipped as package data: {"openapi": ..., "validation": ...}.
+SCHEMA_FILE = Path(__file__).with_name("crd_schema.json")
 
 
-@functools.lru_cache(maxsize=2)
+def shipped_schema_text() -> str:
+    """What ``crd_schema.json`` must contain: both schemas, freshly derived (the generator's output)."""
+    return json.dumps({"openapi": derive_schema(False), "validation": derive_schema(True)},
+                      indent=1, ensure_ascii=False) + "\n"
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> dict[str, Any]:
+    with SCHEMA_FILE.open(encoding="utf-8") as fh:
+        return json.load(fh)  # type: ignore[no-any-return]
+
+
 def _schema(strict: bool) -> dict[str, Any]:
-    """Build the (cached, never mutated) schema; callers get deep copies."""
+    """The shipped (cached, never mutated) schema; callers get deep copies."""
+    return _shipped()["validation" if strict else "openapi"]  # type: ignore[no-any-return]
+
+
+def derive_schema(strict: bool) -> dict[str, Any]:
+    """Derive the schema from :class:`TFJob` and Kubernetes' ``PodTemplateSpec`` (the generator)."""
+    from kfgen.kube.tfjob.model import TFJob
+    from kfgen.kube.tfjob.structural import Structuralizer, load_pod_template_definitions
+
     pod_root, k8s_defs = load_pod_template_definitions()
     model_schema = TFJob.model_json_schema()
     model_defs = model_schema.pop("$defs", {})
@@ -104,3 +132,4 @@ def tfjob_crd(labels: dict[str, str] | None = None) -> dict[str, Any]:
             ],
         },
     }
+

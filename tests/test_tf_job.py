@@ -464,8 +464,7 @@ def test_prototypes_registered_with_ksonnet_names() -> None:
 
 def test_profile_render_runs_the_gpu_budget(tmp_path: Path) -> None:
     from kfgen.errors import KfgenError
-    from kfgen.profile import load_profile
-    from kfgen.profile import validate_profile
+    from kfgen.profile import load_profile, validate_profile
     from kfgen.render.pipeline import render_profile
 
     text = """\
@@ -486,3 +485,189 @@ components:
     with pytest.raises(KfgenError) as info:
         render_profile(validate_profile(load_profile(tmp_path, "too-many")))
     assert "needs 3 GPUs at once, the cluster has 2" in info.value.format()
+
+
+# --- real workloads: per-replica settings, pod template, volumes, env, GPUs (issue 10) ------------------
+
+
+def strictly_valid(job: dict[str, Any]) -> dict[str, Any]:
+    """*job* after kfgen's in-process strict validation (the one `kfgen validate` runs) found nothing."""
+    from kfgen.validate.objects import validate_objects
+
+    problems = validate_objects([job], "1.37")
+    assert problems == [], "\n".join(p.format() for p in problems)
+    return job
+
+
+def render_strict(params: dict[str, Any], prototype: str = "tf-job") -> dict[str, Any]:
+    return strictly_valid(render_job(params, prototype))
+
+
+def test_per_replica_settings_override_the_job_wide_ones() -> None:
+    job = render_strict({
+        **BASE, "num_ps": 1, "num_workers": 2, "num_evaluators": 1, "args": ["--job"], "command": ["python"],
+        "env": {"A": "job", "B": "job"}, "ports": [{"containerPort": 6006, "name": "tensorboard"}],
+        "replicaSpecs": {
+            "Chief": {"image": "registry.example/chief:2", "args": "--chief,--x=1", "restartPolicy": "ExitCode"},
+            "PS": {"command": ["ps-main"], "env": {"B": "ps", "C": "ps"}, "ports": []},
+            "Worker": {"resources": {"limits": {"cpu": "2"}}, "ports": [{"containerPort": 2223, "name": "w"}]},
+            "Evaluator": {"args": ["--eval"], "restartPolicy": "Never"}}})
+    assert list(replicas(job)) == ["Chief", "PS", "Worker", "Evaluator"]
+    assert container(job, "Chief")["image"] == "registry.example/chief:2"
+    assert container(job, "Chief")["args"] == ["--chief", "--x=1"]
+    assert replicas(job)["Chief"]["restartPolicy"] == "ExitCode"
+    assert replicas(job)["Evaluator"] == {**replicas(job)["Evaluator"], "replicas": 1, "restartPolicy": "Never"}
+    assert container(job, "Evaluator")["args"] == ["--eval"]
+    assert container(job, "PS")["command"] == ["ps-main"] and container(job, "Worker")["command"] == ["python"]
+    assert container(job, "PS")["env"] == [{"name": "A", "value": "job"}, {"name": "B", "value": "ps"},
+                                           {"name": "C", "value": "ps"}]
+    assert "ports" not in container(job, "PS")
+    assert container(job, "Worker")["ports"] == [{"containerPort": 2223, "name": "w", "protocol": "TCP"}]
+    assert container(job, "Chief")["ports"] == [{"containerPort": 6006, "name": "tensorboard", "protocol": "TCP"}]
+    assert container(job, "Worker")["resources"] == {"limits": {"cpu": "2"}}
+    assert container(job, "Worker")["args"] == ["--job"] and replicas(job)["Worker"]["restartPolicy"] == "OnFailure"
+
+
+def test_pod_template_settings_on_every_replica() -> None:
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["train"]}]}]}}}
+    job = render_strict({
+        **BASE, "num_workers": 1, "podLabels": {"team": "ml"},
+        "podAnnotations": {"sidecar.istio.io/inject": "false"}, "serviceAccountName": "trainer",
+        "affinity": affinity, "priorityClassName": "high", "schedulerName": "volcano",
+        "imagePullSecrets": ["regcred"], "securityContext": {"runAsUser": 1000, "fsGroup": 1000},
+        "imagePullPolicy": "IfNotPresent"})
+    for rtype in ("Chief", "Worker"):
+        template = replicas(job)[rtype]["template"]
+        assert template["metadata"] == {"labels": {"team": "ml"}, "annotations": {"sidecar.istio.io/inject": "false"}}
+        spec = template["spec"]
+        assert spec["serviceAccountName"] == "trainer" and "automountServiceAccountToken" not in spec
+        assert spec["affinity"] == affinity and spec["priorityClassName"] == "high"
+        assert spec["schedulerName"] == "volcano" and spec["imagePullSecrets"] == [{"name": "regcred"}]
+        assert spec["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"},
+                                           "runAsUser": 1000, "fsGroup": 1000}
+        assert container(job, rtype)["imagePullPolicy"] == "IfNotPresent"
+
+
+def test_security_defaults_of_training_pods() -> None:
+    spec = pod(render_strict(BASE), "Chief")
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert container(render_strict(BASE), "Chief")["securityContext"]["allowPrivilegeEscalation"] is False
+    rooted = pod(render_strict({**BASE, "securityContext": {"runAsNonRoot": False}}), "Chief")
+    assert rooted["securityContext"]["runAsNonRoot"] is False
+
+
+def test_volumes_beyond_claims() -> None:
+    vols = [{"claimName": "data", "mountPath": "/data", "readOnly": True},
+            {"name": "dshm", "mountPath": "/dev/shm", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}},
+            {"name": "scratch", "mountPath": "/scratch", "emptyDir": {}},
+            {"name": "cfg", "mountPath": "/etc/train", "configMap": {"name": "train-cfg",
+                                                                     "items": [{"key": "a", "path": "a.yaml"}]}},
+            {"name": "creds", "mountPath": "/secrets", "readOnly": True, "secret": {"secretName": "gcs-creds"}},
+            {"name": "creds", "mountPath": "/secrets2/key.json", "subPath": "key.json",
+             "secret": {"secretName": "gcs-creds"}},
+            {"name": "host", "mountPath": "/host-data", "hostPath": {"path": "/mnt/data", "type": "Directory"}}]
+    job = render_strict({**BASE, "num_workers": 1, "allowHostPath": True, "volumes": vols})
+    assert pod(job, "Worker")["volumes"] == [
+        {"name": "pvc-0", "persistentVolumeClaim": {"claimName": "data"}},
+        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}},
+        {"name": "scratch", "emptyDir": {}},
+        {"name": "cfg", "configMap": {"name": "train-cfg", "items": [{"key": "a", "path": "a.yaml"}]}},
+        {"name": "creds", "secret": {"secretName": "gcs-creds"}},
+        {"name": "host", "hostPath": {"path": "/mnt/data", "type": "Directory"}}]
+    assert container(job, "Worker")["volumeMounts"][5] == {"name": "creds", "mountPath": "/secrets2/key.json",
+                                                           "subPath": "key.json"}
+
+
+def test_env_from_secrets_config_maps_and_fields() -> None:
+    job = render_strict({**BASE, "env": {
+        "PASSWORD": {"secretKeyRef": {"name": "db", "key": "password"}},
+        "MODE": {"configMapKeyRef": {"name": "cfg", "key": "mode", "optional": True}},
+        "POD": {"fieldRef": {"fieldPath": "metadata.name"}}, "PLAIN": "x"},
+        "envFrom": [{"secretRef": {"name": "aws"}}, {"configMapRef": {"name": "cfg"}, "prefix": "CFG_"}]})
+    c = container(job, "Chief")
+    assert c["env"] == [
+        {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "mode", "optional": True}}},
+        {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        {"name": "PLAIN", "value": "x"},
+        {"name": "POD", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}]
+    assert c["envFrom"] == [{"secretRef": {"name": "aws"}}, {"configMapRef": {"name": "cfg"}, "prefix": "CFG_"}]
+
+
+def test_job_level_policies() -> None:
+    job = render_strict({**BASE, "num_workers": 2, "successPolicy": "AllWorkers", "enableDynamicWorker": True,
+                         "runPolicy": {"suspend": True, "schedulingPolicy": {
+                             "minAvailable": 3, "queue": "research", "priorityClass": "high"}}})
+    assert job["spec"]["successPolicy"] == "AllWorkers" and job["spec"]["enableDynamicWorker"] is True
+    assert job["spec"]["runPolicy"] == {"suspend": True, "schedulingPolicy": {
+        "minAvailable": 3, "queue": "research", "priorityClass": "high"}}
+
+
+@pytest.mark.parametrize("tolerations, expected", [
+    pytest.param(None, [{"key": "amd.com/gpu", "operator": "Exists", "effect": "NoSchedule"}], id="default"),
+    pytest.param([], None, id="explicit-empty-means-none"),
+    pytest.param([{"key": "pool", "operator": "Exists"}], [{"key": "pool", "operator": "Exists"}], id="given"),
+])
+def test_gpu_resource_and_toleration(tolerations: list[dict[str, Any]] | None, expected: Any) -> None:
+    params: dict[str, Any] = {**BASE, "num_workers": 2, "num_gpus": 2, "gpuResource": "amd.com/gpu"}
+    if tolerations is not None:
+        params["tolerations"] = tolerations
+    job = render_strict(params)
+    assert container(job, "Worker")["resources"] == {"limits": {"amd.com/gpu": "2"}}
+    assert pod(job, "Worker").get("tolerations") == expected
+    assert {g.part: g.gpus for g in pod_groups(job)} == {"replica Chief": 0, "replica Worker": 2}
+
+
+def test_gpu_toleration_on_any_replica_with_gpus() -> None:
+    job = render_strict({**BASE, "resources": {"Chief": {"limits": {GPU: 1}}}})
+    assert pod(job, "Chief")["tolerations"] == [GPU_TOLERATION]
+
+
+def test_job_name_independent_of_the_instance() -> None:
+    job = render_strict({**BASE, "name": "mnist"})
+    assert job["metadata"]["name"] == "mnist"
+
+
+@pytest.mark.parametrize("params, fragment", [
+    pytest.param({**BASE, "volumes": [{"name": "h", "mountPath": "/h", "hostPath": {"path": "/x"}}]},
+                 "hostPath is off unless allowHostPath: true", id="host-path-without-opt-in"),
+    pytest.param({**BASE, "volumes": [{"mountPath": "/h", "emptyDir": {}}]}, "needs a name", id="unnamed-volume"),
+    pytest.param({**BASE, "volumes": [{"name": "a", "mountPath": "/h", "emptyDir": {}, "secret": {"secretName": "s"}}]},
+                 "exactly one volume source", id="two-sources"),
+    pytest.param({**BASE, "volumes": [{"name": "a", "mountPath": "/h", "emptyDir": {}},
+                                      {"name": "a", "mountPath": "/i", "emptyDir": {"medium": "Memory"}}]},
+                 "different sources", id="same-name-other-source"),
+    pytest.param({**BASE, "volumes": [{"name": "pvc-0", "mountPath": "/h", "emptyDir": {}}]}, "kept for claims",
+                 id="reserved-volume-name"),
+    pytest.param({**BASE, "env": {"P": {"secretKeyRef": {"name": "s", "key": "k"}, "fieldRef": {
+        "fieldPath": "metadata.name"}}}}, "exactly one of", id="env-two-sources"),
+    pytest.param({**BASE, "env": {"P": {"fieldRef": {"fieldPath": "spec.containers"}}}}, "pattern",
+                 id="env-bad-field-path"),
+    pytest.param({**BASE, "envFrom": [{"prefix": "X_"}]}, "exactly one of secretRef", id="env-from-nothing"),
+    pytest.param({**BASE, "replicaSpecs": {"Worker": {"image": "registry.example/x:1"}}}, "no Worker replicas",
+                 id="replica-spec-for-absent-type"),
+    pytest.param({**BASE, "replicaSpecs": {"Chief": {"imagePullPolicyy": "Always"}}}, "Extra inputs",
+                 id="unknown-replica-setting"),
+    pytest.param({**BASE, "replicaSpecs": {"Chief": {"env": {"TF_CONFIG": "{}"}}}}, "TF_CONFIG",
+                 id="replica-tf-config"),
+    pytest.param({**BASE, "resources": {"Chief": {}}, "replicaSpecs": {"Chief": {"resources": {}}}}, "set twice",
+                 id="resources-twice"),
+    pytest.param({**BASE, "num_workers": 1, "gpuResource": "amd.com/gpu",
+                  "resources": {"Worker": {"limits": {"amd.com/gpu": 1}}}}, "set Worker GPUs with num_gpus",
+                 id="worker-gpu-resource-in-resources"),
+    pytest.param({**BASE, "ports": [{"containerPort": 1, "name": "a"}, {"containerPort": 2, "name": "a"}]},
+                 "ports repeat: a", id="port-names-repeat"),
+    pytest.param({**BASE, "affinity": {"nodeAffinityy": {}}}, "Affinity", id="affinity-unknown-field"),
+    pytest.param({**BASE, "securityContext": {"runAsUser": "root"}}, "PodSecurityContext", id="security-context-type"),
+    pytest.param({**BASE, "num_evaluators": 2}, "less than or equal to 1", id="two-evaluators"),
+    pytest.param({**BASE, "name": "My_Job"}, "pattern", id="bad-job-name"),
+    pytest.param({**BASE, "imagePullPolicy": "Sometimes"}, "IfNotPresent", id="pull-policy"),
+    pytest.param({**BASE, "successPolicy": "AnyWorker"}, "AllWorkers", id="success-policy"),
+    pytest.param({**BASE, "runPolicy": {"schedulingPolicy": {"minAvailable": 0}}}, "greater than or equal to 1",
+                 id="min-available-zero"),
+])
+def test_invalid_workload_params(params: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        tf_job.TfJobParams.model_validate(params)
+    assert fragment in str(info.value)

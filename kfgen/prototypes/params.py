@@ -1,4 +1,4 @@
-"""Parameter types that several prototypes share: quantities, resources, tolerations, PVC mounts.
+"""Parameter types that several prototypes share: quantities, resources, tolerations, volumes, env, ports.
 
 Nested parameter objects are as strict as :class:`kfgen.prototypes.base.Params` (unknown keys refused, no
 coercion), so a typo inside ``resources:`` is reported like a typo in a top-level param.
@@ -6,6 +6,7 @@ coercion), so a typo inside ``resources:`` is reported like a typo in a top-leve
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -138,15 +139,15 @@ class Resources(Spec):
                                  "Kubernetes refuses a request above its limit")
         return self
 
-    def render(self, gpus: int = 0) -> dict[str, Any]:
-        """The container's ``resources`` (empty when nothing is set), plus *gpus* GPU limits.
+    def render(self, gpus: int = 0, gpu_resource: str = GPU_RESOURCE) -> dict[str, Any]:
+        """The container's ``resources`` (empty when nothing is set), plus *gpus* limits of *gpu_resource*.
 
         Quantities are rendered as strings, the form the API server stores, so that a re-apply
         (client- or server-side) sees no change.
         """
         limits = dict(self.limits)
         if gpus:
-            limits[GPU_RESOURCE] = gpus
+            limits[gpu_resource] = gpus
         out: dict[str, Any] = {}
         if limits:
             out["limits"] = {k: str(v) for k, v in sorted(limits.items())}
@@ -187,25 +188,237 @@ class Toleration(Spec):
 GPU_TOLERATION = Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")
 
 
-class ClaimMount(Spec):
-    """A PersistentVolumeClaim mounted into the training container."""
+# --- containers and pods: the vocabulary tf-job (and any workload prototype) shares ---------------------
 
-    claimName: str = Field(
-        pattern=DNS_SUBDOMAIN, max_length=253,
-        description="Name of an existing PersistentVolumeClaim in the job's namespace.")
-    mountPath: str = Field(pattern=ABSOLUTE_PATH, description="Absolute path to mount the claim at.")
+SECRET_KEY = described(r"^[-._a-zA-Z0-9]+$", "a ConfigMap or Secret key: letters, digits, '-', '_' and '.'",
+                       short="a key")
+PORT_NAME = described(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "a port name: at most 15 lower-case letters, digits "
+                      "and '-', starting and ending with a letter or digit", short="a port name")
+FIELD_PATH = described(
+    r"^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)(\['[^']+'\])?|"
+    r"spec\.(nodeName|serviceAccountName)|status\.(hostIP|hostIPs|podIP|podIPs))$",
+    "a downward-API field: metadata.name, metadata.namespace, metadata.uid, metadata.labels['KEY'], "
+    "metadata.annotations['KEY'], spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP …",
+    short="a downward-API field path")
+PullPolicy = Literal["Always", "IfNotPresent", "Never"]
+
+
+class KeyRef(Spec):
+    """One key of a Secret or ConfigMap."""
+
+    name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253, description="Name of the Secret or ConfigMap.")
+    key: str = Field(pattern=SECRET_KEY, max_length=253, description="The key whose value is used.")
+    optional: bool | None = Field(None, description="Start the container even if the object or key is missing.")
+
+
+class FieldRef(Spec):
+    """A field of the pod (downward API)."""
+
+    fieldPath: str = Field(pattern=FIELD_PATH, description="The pod field, e.g. metadata.name or status.podIP.")
+
+
+class EnvFrom(Spec):
+    """Where one environment variable's value comes from: exactly one of the three."""
+
+    secretKeyRef: KeyRef | None = Field(None, description="A key of a Secret (e.g. a password).")
+    configMapKeyRef: KeyRef | None = Field(None, description="A key of a ConfigMap.")
+    fieldRef: FieldRef | None = Field(None, description="A field of the pod (downward API).")
+
+    @model_validator(mode="after")
+    def _one(self) -> EnvFrom:
+        if sum(v is not None for v in (self.secretKeyRef, self.configMapKeyRef, self.fieldRef)) != 1:
+            raise ValueError("give exactly one of secretKeyRef, configMapKeyRef, fieldRef")
+        return self
+
+    def render(self) -> dict[str, Any]:
+        if self.fieldRef is not None:  # apiVersion: what the server defaults (no diff on re-apply)
+            return {"fieldRef": {"apiVersion": "v1", "fieldPath": self.fieldRef.fieldPath}}
+        return self.model_dump(exclude_none=True)
+
+
+#: An environment variable's value: a literal string, or where to read it from.
+EnvValue = str | EnvFrom
+
+
+def render_env(env: dict[str, EnvValue]) -> list[dict[str, Any]]:
+    """A container's ``env``, sorted by name."""
+    return [k8s.env_var(name, value) if isinstance(value, str) else {"name": name, "valueFrom": value.render()}
+            for name, value in sorted(env.items())]
+
+
+class ObjectRef(Spec):
+    """A whole Secret or ConfigMap."""
+
+    name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253, description="Name of the Secret or ConfigMap.")
+    optional: bool | None = Field(None, description="Start the container even if it is missing.")
+
+
+class EnvFromSource(Spec):
+    """Every key of a Secret or ConfigMap as environment variables (container envFrom)."""
+
+    secretRef: ObjectRef | None = Field(None, description="A Secret whose keys become variables.")
+    configMapRef: ObjectRef | None = Field(None, description="A ConfigMap whose keys become variables.")
+    prefix: str | None = Field(None, pattern=ENV_NAME, description="Prefix added to every variable name.")
+
+    @model_validator(mode="after")
+    def _one(self) -> EnvFromSource:
+        if (self.secretRef is None) == (self.configMapRef is None):
+            raise ValueError("give exactly one of secretRef, configMapRef")
+        return self
+
+    def render(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class ContainerPort(Spec):
+    """A port the container listens on."""
+
+    containerPort: int = Field(ge=1, le=65535, description="Port number.")
+    name: str | None = Field(None, pattern=PORT_NAME, max_length=15, description="Port name (unique in the pod).")
+    protocol: Literal["TCP", "UDP", "SCTP"] = Field("TCP", description="Protocol.")
+
+    def render(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+def unique_ports(ports: list[ContainerPort]) -> list[ContainerPort]:
+    """*ports*, refused when a name or a (port, protocol) repeats."""
+    dupes = repeated([p.name for p in ports if p.name]) + repeated([f"{p.containerPort}/{p.protocol}" for p in ports])
+    if dupes:
+        raise ValueError(f"ports repeat: {', '.join(dupes)}")
+    return ports
+
+
+class EmptyDir(Spec):
+    """Scratch space of the pod (emptyDir); medium Memory is a tmpfs, e.g. for /dev/shm."""
+
+    medium: Literal["", "Memory"] | None = Field(None, description="Memory: a tmpfs (counts against memory).")
+    sizeLimit: Quantity | None = Field(None, description="Size limit, e.g. 1Gi.")
+
+    def render(self) -> dict[str, Any]:
+        out = self.model_dump(exclude_none=True)
+        if "sizeLimit" in out:
+            out["sizeLimit"] = str(out["sizeLimit"])
+        return out
+
+
+class KeyToPath(Spec):
+    """One key of a ConfigMap or Secret volume, as a file."""
+
+    key: str = Field(pattern=SECRET_KEY, description="The key.")
+    path: str = Field(pattern=r"^[^/]", description="Relative path of the file in the volume.")
+
+
+class ConfigMapSource(Spec):
+    """A ConfigMap as files."""
+
+    name: str = Field(pattern=DNS_SUBDOMAIN, max_length=253, description="Name of the ConfigMap.")
+    items: list[KeyToPath] | None = Field(None, description="Only these keys, at these paths (default: all keys).")
+    optional: bool | None = Field(None, description="Start even if the ConfigMap is missing.")
+
+
+class SecretSource(Spec):
+    """A Secret as files."""
+
+    secretName: str = Field(pattern=DNS_SUBDOMAIN, max_length=253, description="Name of the Secret.")
+    items: list[KeyToPath] | None = Field(None, description="Only these keys, at these paths (default: all keys).")
+    optional: bool | None = Field(None, description="Start even if the Secret is missing.")
+
+
+class HostPathSource(Spec):
+    """A directory or file of the node (hostPath): needs the prototype's explicit opt-in."""
+
+    path: str = Field(pattern=ABSOLUTE_PATH, description="Path on the node.")
+    type: Literal["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice",
+                  "BlockDevice"] | None = Field(None, description="What must exist at path.")
+
+
+VOLUME_SOURCES = ("claimName", "emptyDir", "configMap", "secret", "hostPath")
+
+
+class VolumeMount(Spec):
+    """A volume mounted into the container: a PersistentVolumeClaim (claimName), emptyDir, configMap, secret,
+    or hostPath (only with the prototype's allowHostPath)."""
+
+    mountPath: str = Field(pattern=ABSOLUTE_PATH, description="Absolute path to mount the volume at.")
     readOnly: bool = Field(False, description="Mount read-only.")
+    subPath: str | None = Field(None, pattern=r"^[^/]", description="Mount only this path inside the volume.")
+    name: str | None = Field(
+        None, pattern=DNS_LABEL, max_length=63,
+        description="Volume name; required for every source but claimName (claims are named pvc-<n>).")
+    claimName: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, max_length=253,
+        description="Name of an existing PersistentVolumeClaim in the job's namespace.")
+    emptyDir: EmptyDir | None = Field(None, description="Scratch space, e.g. {medium: Memory, sizeLimit: 1Gi}.")
+    configMap: ConfigMapSource | None = Field(None, description="A ConfigMap as files.")
+    secret: SecretSource | None = Field(None, description="A Secret as files.")
+    hostPath: HostPathSource | None = Field(None, description="A node path: refused unless allowHostPath is true.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VolumeMount:
+        given = [s for s in VOLUME_SOURCES if getattr(self, s) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one volume source: {', '.join(VOLUME_SOURCES)}"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        if self.claimName is None and self.name is None:
+            raise ValueError(f"a {given[0]} volume needs a name")
+        if self.claimName is not None and self.name is not None:
+            raise ValueError("a claim's volume is named pvc-<n>: leave name out")
+        if self.name is not None and re.fullmatch(r"pvc-[0-9]+", self.name):
+            raise ValueError(f"volume name {self.name!r}: pvc-<n> names are kept for claims")
+        return self
+
+    def source(self) -> dict[str, Any]:
+        for key in ("emptyDir", "configMap", "secret", "hostPath"):
+            value = getattr(self, key)
+            if value is not None:
+                return {key: value.render() if isinstance(value, EmptyDir) else value.model_dump(exclude_none=True)}
+        raise ValueError("a claim has no inline source")
 
 
-def claim_volumes(mounts: list[ClaimMount]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(pod volumes, container volumeMounts) for *mounts*. One volume per distinct claim, named
-    ``pvc-<n>`` in order of first appearance (claim names may hold dots, volume names may not)."""
+def pod_volumes(mounts: list[VolumeMount]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(pod volumes, container volumeMounts) for *mounts*: claims as :func:`claim_volumes` names them
+    (``pvc-<n>``), other sources under their own name (one volume per name; a name used twice must have the
+    same source)."""
     names: dict[str, str] = {}
     volumes: list[dict[str, Any]] = []
+    named: dict[str, dict[str, Any]] = {}
     volume_mounts: list[dict[str, Any]] = []
     for m in mounts:
-        if m.claimName not in names:
-            names[m.claimName] = f"pvc-{len(names)}"
-            volumes.append(k8s.pvc_volume(names[m.claimName], m.claimName))
-        volume_mounts.append(k8s.volume_mount(names[m.claimName], m.mountPath, read_only=m.readOnly or None))
+        if m.claimName is not None:
+            if m.claimName not in names:
+                names[m.claimName] = f"pvc-{len(names)}"
+                volumes.append(k8s.pvc_volume(names[m.claimName], m.claimName))
+            name = names[m.claimName]
+        else:
+            name = m.name or ""
+            source = m.source()
+            if name in named and named[name] != source:
+                raise ValueError(f"volume {name!r} is given twice with different sources")
+            if name not in named:
+                named[name] = source
+                volumes.append({"name": name, **source})
+        volume_mounts.append(k8s.volume_mount(name, m.mountPath, read_only=m.readOnly or None, sub_path=m.subPath))
     return volumes, volume_mounts
+
+
+def k8s_definition(definition: str) -> Any:
+    """An AfterValidator checking a mapping against Kubernetes' own (strict) definition *definition*, e.g.
+    ``io.k8s.api.core.v1.Affinity``: unknown fields and wrong types are refused where the user wrote them."""
+
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        from jsonschema import Draft202012Validator
+
+        from kfgen.kube import schemas
+        from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION
+
+        ref = {"$ref": f"{schemas.DEFINITIONS_ID}#/$defs/{definition}"}
+        validator = Draft202012Validator(ref, registry=schemas.registry(DEFAULT_KUBERNETES_VERSION))
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        if errors:
+            err = errors[0]
+            at = ".".join(str(p) for p in err.absolute_path)
+            raise ValueError(f"{at + ': ' if at else ''}{err.message} ({definition.rsplit('.', 1)[-1]})")
+        return value
+
+    return AfterValidator(check)

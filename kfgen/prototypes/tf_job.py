@@ -47,33 +47,75 @@ from kfgen.kube.tfjob import model as api
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
 from kfgen.prototypes.params import (
     ABSOLUTE_PATH,
+    DNS_LABEL,
+    DNS_SUBDOMAIN,
     ENV_NAME,
-    GPU_TOLERATION,
     IMAGE,
     INT32_MAX,
     QUALIFIED_NAME,
-    ClaimMount,
+    ContainerPort,
+    EnvFromSource,
+    EnvValue,
+    PullPolicy,
+    ResourceMap,
+    ResourceName,
     Resources,
     Spec,
     Toleration,
-    claim_volumes,
+    VolumeMount,
+    k8s_definition,
+    pod_volumes,
+    render_env,
     repeated,
+    unique_ports,
 )
 
 CONTAINER = "tensorflow"  # the container name the training operator looks for
 
-#: The replica types tf-job renders, a subset of TFJOB_REPLICA_TYPES: masters render as Chief, and
-#: there is no Evaluator. Rendered in the order of TFJOB_REPLICA_TYPES.
-TfJobReplicaType = Literal["Chief", "PS", "Worker"]
+#: The replica types tf-job renders, a subset of TFJOB_REPLICA_TYPES: masters render as Chief (Master is
+#: the v1 API's backwards-compatible alias). Rendered in the order of TFJOB_REPLICA_TYPES.
+TfJobReplicaType = Literal["Chief", "PS", "Worker", "Evaluator"]
 EnvName = Annotated[str, Field(pattern=ENV_NAME)]
 LabelKey = Annotated[str, Field(pattern=QUALIFIED_NAME)]
+SecretName = Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253)]
+Args = str | list[str]
+
+#: The pod securityContext of training pods unless the user's securityContext says otherwise (it is merged over
+#: this): no root, the container runtime's default seccomp profile.
+DEFAULT_POD_SECURITY: dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def _args_list(value: Args | None) -> list[str] | None:
+    if isinstance(value, str):
+        return [a.strip() for a in value.split(",") if a.strip()]
+    return None if value is None else list(value)
+
+
+def _no_tf_config(value: dict[str, EnvValue] | None) -> dict[str, EnvValue] | None:
+    if value and "TF_CONFIG" in value:
+        raise ValueError("TF_CONFIG is written by the training operator (the cluster spec of the job); "
+                         "do not set it")
+    return value
 
 
 # The part of the TFJob's kfgen.kube.tfjob.model.RunPolicy that tf-job users set, bounded as the API server bounds
-# it (int32; int64 for the deadline, where 2^31-1 seconds, 68 years, is bound enough). Its own class, because it is
-# a parameter: the bounds, its descriptions and its name are in schemas/profile.schema.json (the model's RunPolicy
-# stays as upstream's CRD has it). The renderer turns it into the model's RunPolicy (to_api), which refuses any
-# field the API does not have.
+# it (int32; int64 for the deadline, where 2^31-1 seconds, 68 years, is bound enough). Its own classes, because
+# they are parameters: the bounds, descriptions and names are in schemas/profile.schema.json (the model's classes
+# stay as upstream's CRD has them). The renderer turns them into the model's (to_api), which refuses any field
+# the API does not have.
+class SchedulingPolicy(Spec):
+    """Gang scheduling of the job's pods (Volcano, scheduler-plugins): TFJob spec.runPolicy.schedulingPolicy."""
+
+    minAvailable: int | None = Field(
+        None, ge=1, le=INT32_MAX, description="Pods that must be schedulable together before any starts.")
+    queue: str | None = Field(None, min_length=1, description="Scheduler queue of the job (Volcano queue).")
+    priorityClass: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, max_length=253, description="PriorityClass of the job's pod group.")
+    minResources: ResourceMap | None = Field(None, description="Resources the whole gang needs, by resource name.")
+    scheduleTimeoutSeconds: int | None = Field(
+        None, ge=1, le=INT32_MAX, description="Seconds to wait for the gang to be scheduled.")
+
+
 class RunPolicy(Spec):
     """Job-level run policy of the training operator (TFJob spec.runPolicy)."""
 
@@ -86,11 +128,33 @@ class RunPolicy(Spec):
     activeDeadlineSeconds: int | None = Field(
         None, ge=1, le=INT32_MAX,
         description="Seconds the job may stay active (from its start) before it is terminated.")
+    schedulingPolicy: SchedulingPolicy | None = Field(
+        None, description="Gang scheduling: minAvailable, queue, priorityClass (needs a gang scheduler).")
+    suspend: bool | None = Field(None, description="Create the job suspended: no pods until it is resumed.")
 
     def to_api(self) -> api.RunPolicy | None:
         """The TFJob's runPolicy, or None when nothing is set."""
         fields = self.model_dump(exclude_none=True)
+        if fields.get("schedulingPolicy") == {}:
+            del fields["schedulingPolicy"]
         return api.RunPolicy(**fields) if fields else None
+
+
+class ReplicaSettings(Spec):
+    """Settings of one replica type that override the job-wide ones."""
+
+    image: str | None = Field(None, pattern=IMAGE, description="Image of this replica type (over image/image_gpu).")
+    command: list[str] | None = Field(None, min_length=1, description="Entrypoint (over the job's command).")
+    args: Args | None = Field(None, description="Arguments (over the job's args), a comma-separated string or a list.")
+    env: dict[EnvName, EnvValue] | None = Field(
+        None, description="Environment merged over the job's env (a name set here wins).")
+    resources: Resources | None = Field(None, description="Resources (instead of resources.<type>).")
+    restartPolicy: api.ReplicaRestartPolicy | None = Field(None, description="Restart policy (over the job's).")
+    ports: list[ContainerPort] | None = Field(None, description="Container ports (instead of the job's ports).")
+
+    _args = field_validator("args", mode="after")(classmethod(lambda cls, v: _args_list(v)))
+    _env = field_validator("env", mode="after")(classmethod(lambda cls, v: _no_tf_config(v)))
+    _ports = field_validator("ports", mode="after")(classmethod(lambda cls, v: v if v is None else unique_ports(v)))
 
 
 # Params ---------------------------------------------------------------------------------------
@@ -99,12 +163,17 @@ class RunPolicy(Spec):
 class TfJobParams(Params):
     """Parameters of tf-job (ksonnet's io.ksonnet.pkg.tf-job, plus what jobs need today)."""
 
+    name: str | None = Field(
+        None, pattern=DNS_LABEL, max_length=63,
+        description="Name of the TFJob; unset: the instance name (two instances may then share a job name in "
+                    "two namespaces).")
     image: str = Field(
         pattern=IMAGE, description="Image of every replica (and of GPU workers when image_gpu is unset). "
                                    "Required: pin a tag or digest.")
     image_gpu: str | None = Field(
         None, pattern=IMAGE, description="Image of Worker replicas when num_gpus > 0; unset: they run image.")
-    args: str | list[str] = Field(
+    imagePullPolicy: PullPolicy | None = Field(None, description="Always, IfNotPresent or Never; unset: Kubernetes'.")
+    args: Args = Field(
         [], description="Arguments of the training container: a comma-separated string (ksonnet's form; "
                         "items are stripped, empty items dropped) or a list (kept verbatim).")
     command: list[str] | None = Field(
@@ -115,47 +184,77 @@ class TfJobParams(Params):
         1, ge=0, le=1, description="Chief replicas (ksonnet's MASTER): 0 or 1. With 0, worker 0 is the chief.")
     num_ps: int = Field(0, ge=0, le=INT32_MAX, description="Parameter-server (PS) replicas.")
     num_workers: int = Field(0, ge=0, le=INT32_MAX, description="Worker replicas.")
+    num_evaluators: int = Field(
+        0, ge=0, le=1, description="Evaluator replicas: 0 or 1 (evaluates checkpoints beside the training).")
     num_gpus: int = Field(
         0, ge=0, le=INT32_MAX,
-        description="nvidia.com/gpu limit of each Worker replica (workers only, as ksonnet).")
+        description="GPU limit (of gpuResource) of each Worker replica (workers only, as ksonnet).")
+    gpuResource: ResourceName = Field(
+        GPU_RESOURCE, description="The extended resource GPUs are counted in, e.g. nvidia.com/gpu, amd.com/gpu, "
+                                  "gpu.intel.com/i915; also the key of the default GPU toleration.")
     resources: dict[TfJobReplicaType, Resources] = Field(
-        {}, description="Resources per replica type (Chief, PS, Worker). Worker GPUs come from num_gpus; "
-                        "Chief and PS may set limits.nvidia.com/gpu here.")
+        {}, description="Resources per replica type (Chief, PS, Worker, Evaluator). Worker GPUs come from "
+                        "num_gpus; other types may set limits.<gpuResource> here.")
     restartPolicy: api.ReplicaRestartPolicy = Field(
         "OnFailure",
         description="Restart policy of every replica; ExitCode restarts on retryable exit codes only.")
+    replicaSpecs: dict[TfJobReplicaType, ReplicaSettings] = Field(
+        {}, description="Per replica type: image, command, args, env, resources, restartPolicy, ports overriding "
+                        "the job-wide values, e.g. {Chief: {image: ...}, Worker: {args: [...]}}.")
     runPolicy: RunPolicy = Field(
-        default_factory=RunPolicy, description="Clean-up, retries, deadline and TTL of the job.")
-    env: dict[EnvName, str] = Field(
-        {}, description="Environment of the training container, name -> value (rendered sorted by name). "
-                        "TF_CONFIG is set by the operator.")
-    volumes: list[ClaimMount] = Field([], description="PersistentVolumeClaims to mount into every replica.")
+        default_factory=RunPolicy,
+        description="Clean-up, retries, deadline, TTL, suspend and gang scheduling of the job.")
+    successPolicy: Literal["", "AllWorkers"] | None = Field(
+        None, description="When the job succeeds: unset/'' when the chief (or worker 0) does; AllWorkers.")
+    enableDynamicWorker: bool | None = Field(None, description="Let workers join and leave (elastic training).")
+    env: dict[EnvName, EnvValue] = Field(
+        {}, description="Environment of the training container, name -> a value or {secretKeyRef|configMapKeyRef|"
+                        "fieldRef: ...} (rendered sorted by name). TF_CONFIG is set by the operator.")
+    envFrom: list[EnvFromSource] = Field(
+        [], description="Secrets and ConfigMaps whose every key becomes a variable: [{secretRef: {name: x}}].")
+    ports: list[ContainerPort] = Field([], description="Ports of the training container (e.g. TensorBoard).")
+    allowHostPath: bool = Field(
+        False, description="Allow hostPath volumes (a node's files inside the job: a security exposure, and the "
+                           "job only works on nodes that have that path). Off: hostPath volumes are refused.")
+    volumes: list[VolumeMount] = Field(
+        [], description="Volumes to mount into every replica: {claimName} (a PVC), or {name, emptyDir|configMap|"
+                        "secret|hostPath}; e.g. {name: dshm, mountPath: /dev/shm, emptyDir: {medium: Memory}}.")
     nodeSelector: dict[LabelKey, str] = Field({}, description="Node labels every replica pod must match.")
-    tolerations: list[Toleration] = Field(
-        [], description="Tolerations of every replica pod. Unset and num_gpus > 0: workers tolerate the "
-                        "nvidia.com/gpu NoSchedule taint.")
+    tolerations: list[Toleration] | None = Field(
+        None, description="Tolerations of every replica pod. Unset: replicas with GPUs tolerate the <gpuResource> "
+                          "NoSchedule taint; [] : none.")
+    podLabels: dict[LabelKey, str] = Field({}, description="Labels of every replica pod.")
+    podAnnotations: dict[LabelKey, str] = Field(
+        {}, description="Annotations of every replica pod (e.g. for a gang scheduler or a service mesh).")
+    serviceAccountName: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, max_length=253,
+        description="ServiceAccount of the pods; unset: none mounted (automountServiceAccountToken: false).")
+    affinity: Annotated[dict[str, Any], k8s_definition("io.k8s.api.core.v1.Affinity")] | None = Field(
+        None, description="Pod affinity (core/v1 Affinity: nodeAffinity, podAffinity, podAntiAffinity).")
+    priorityClassName: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, max_length=253, description="PriorityClass of the pods.")
+    schedulerName: str | None = Field(None, min_length=1, description="Scheduler of the pods, e.g. volcano.")
+    imagePullSecrets: list[SecretName] = Field([], description="Secrets to pull the images with.")
+    securityContext: Annotated[dict[str, Any], k8s_definition("io.k8s.api.core.v1.PodSecurityContext")] = Field(
+        {}, description="Pod securityContext (core/v1 PodSecurityContext) merged over the default "
+                        "{runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}; an image that runs as root "
+                        "needs runAsUser (or runAsNonRoot: false).")
 
-    @field_validator("args", mode="after")
-    @classmethod
-    def _args_list(cls, value: str | list[str]) -> list[str]:
-        if isinstance(value, str):
-            return [a.strip() for a in value.split(",") if a.strip()]
-        return list(value)
-
-    @field_validator("env", mode="after")
-    @classmethod
-    def _no_tf_config(cls, value: dict[str, str]) -> dict[str, str]:
-        if "TF_CONFIG" in value:
-            raise ValueError("TF_CONFIG is written by the training operator (the cluster spec of the job); "
-                             "do not set it")
-        return value
+    _args = field_validator("args", mode="after")(classmethod(lambda cls, v: _args_list(v)))
+    _env = field_validator("env", mode="after")(classmethod(lambda cls, v: _no_tf_config(v)))
+    _ports = field_validator("ports", mode="after")(classmethod(lambda cls, v: unique_ports(v)))
 
     @field_validator("volumes", mode="after")
     @classmethod
-    def _unique_mounts(cls, value: list[ClaimMount]) -> list[ClaimMount]:
+    def _volumes(cls, value: list[VolumeMount], info: Any) -> list[VolumeMount]:
         dupes = repeated([m.mountPath for m in value])
         if dupes:
             raise ValueError(f"two volumes mount at the same path: {', '.join(dupes)}")
+        host = [m.mountPath for m in value if m.hostPath is not None]
+        if host and not info.data.get("allowHostPath"):
+            raise ValueError(f"hostPath volume at {', '.join(host)}: hostPath is off unless allowHostPath: true "
+                             "(it exposes the node's files to the job and ties it to nodes that have the path)")
+        pod_volumes(value)  # a name given twice with different sources
         return value
 
     @model_validator(mode="after")
@@ -166,50 +265,93 @@ class TfJobParams(Params):
                              "set num_workers (or num_masters) to at least 1")
         if self.num_gpus and not self.num_workers:
             raise ValueError("num_gpus goes to Worker replicas, and num_workers is 0; set num_workers")
-        for rtype in sorted(self.resources):
-            if not counts[rtype]:
-                raise ValueError(f"resources.{rtype} is set, but the job has no {rtype} replicas")
-        worker = self.resources.get("Worker")
-        if worker is not None and GPU_RESOURCE in worker.limits:
-            raise ValueError(f"resources.Worker.limits.{GPU_RESOURCE}: set Worker GPUs with num_gpus")
+        for what, keys in (("resources", self.resources), ("replicaSpecs", self.replicaSpecs)):
+            for rtype in sorted(keys):
+                if not counts[rtype]:
+                    raise ValueError(f"{what}.{rtype} is set, but the job has no {rtype} replicas")
+        for rtype, spec in sorted(self.replicaSpecs.items()):
+            if spec.resources is not None and rtype in self.resources:
+                raise ValueError(f"resources of {rtype} are set twice: resources.{rtype} and "
+                                 f"replicaSpecs.{rtype}.resources; keep one")
+        worker = self.replica_resources("Worker")
+        if self.gpuResource in worker.limits or self.gpuResource in worker.requests:
+            raise ValueError(f"Worker {self.gpuResource}: set Worker GPUs with num_gpus")
         return self
 
     def replica_counts(self) -> dict[TfJobReplicaType, int]:
-        return {"Chief": self.num_masters, "PS": self.num_ps, "Worker": self.num_workers}
+        return {"Chief": self.num_masters, "PS": self.num_ps, "Worker": self.num_workers,
+                "Evaluator": self.num_evaluators}
+
+    def replica_resources(self, rtype: TfJobReplicaType) -> Resources:
+        spec = self.replicaSpecs.get(rtype)
+        if spec is not None and spec.resources is not None:
+            return spec.resources
+        return self.resources.get(rtype, Resources())
 
 
 # Rendering ------------------------------------------------------------------------------------
 
 
+def _container(p: TfJobParams, rtype: TfJobReplicaType, gpus: int, mounts: list[dict[str, Any]]) -> dict[str, Any]:
+    own = p.replicaSpecs.get(rtype, ReplicaSettings())
+    image = own.image or ((p.image_gpu or p.image) if gpus else p.image)
+    args = own.args if own.args is not None else p.args
+    ports = own.ports if own.ports is not None else p.ports
+    container = k8s.container(
+        CONTAINER, image, command=own.command or p.command, args=args or None, working_dir=p.workingDir,
+        env=render_env({**p.env, **(own.env or {})}), ports=[port.render() for port in ports],
+        volume_mounts=mounts,
+        resources=p.replica_resources(rtype).render(gpus, p.gpuResource) or None)
+    if p.envFrom:
+        container["envFrom"] = [e.render() for e in p.envFrom]
+    if p.imagePullPolicy:
+        container["imagePullPolicy"] = p.imagePullPolicy
+    return container
+
+
 def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> api.ReplicaSpec:
     gpus = p.num_gpus if rtype == "Worker" else 0
-    volumes, mounts = claim_volumes(p.volumes)
-    container = k8s.container(
-        CONTAINER, (p.image_gpu or p.image) if gpus else p.image,
-        command=p.command, args=p.args or None, working_dir=p.workingDir,
-        env=[k8s.env_var(k, v) for k, v in sorted(p.env.items())],
-        volume_mounts=mounts,
-        resources=p.resources.get(rtype, Resources()).render(gpus) or None)
+    volumes, mounts = pod_volumes(p.volumes)
+    container = _container(p, rtype, gpus, mounts)
     pod: dict[str, Any] = {"containers": [container]}
     if volumes:
         pod["volumes"] = volumes
     if p.nodeSelector:
         pod["nodeSelector"] = dict(sorted(p.nodeSelector.items()))
-    tolerations = list(p.tolerations) or ([GPU_TOLERATION] if gpus else [])
+    uses_gpus = p.gpuResource in container.get("resources", {}).get("limits", {})
+    gpu_toleration = Toleration(key=p.gpuResource, operator="Exists", effect="NoSchedule")
+    tolerations = p.tolerations if p.tolerations is not None else ([gpu_toleration] if uses_gpus else [])
     if tolerations:
         pod["tolerations"] = [t.render() for t in tolerations]
-    return api.ReplicaSpec(replicas=replicas, restartPolicy=p.restartPolicy, template=api.PodTemplateSpec(spec=pod))
+    if p.serviceAccountName is None:  # no API credentials in a training pod unless it names its account
+        pod["automountServiceAccountToken"] = False
+    optional = {"serviceAccountName": p.serviceAccountName, "affinity": p.affinity,
+                "priorityClassName": p.priorityClassName, "schedulerName": p.schedulerName}
+    pod.update({k: v for k, v in optional.items() if v is not None})
+    if p.imagePullSecrets:
+        pod["imagePullSecrets"] = [{"name": s} for s in p.imagePullSecrets]
+    pod["securityContext"] = {**DEFAULT_POD_SECURITY, **p.securityContext}
+    meta: dict[str, Any] = {}
+    if p.podLabels:
+        meta["labels"] = dict(sorted(p.podLabels.items()))
+    if p.podAnnotations:
+        meta["annotations"] = dict(sorted(p.podAnnotations.items()))
+    own = p.replicaSpecs.get(rtype)
+    restart = own.restartPolicy if own is not None and own.restartPolicy else p.restartPolicy
+    return api.ReplicaSpec(replicas=replicas, restartPolicy=restart,
+                           template=api.PodTemplateSpec(metadata=meta or None, spec=pod))
 
 
 def tfjob(ctx: RenderContext, p: TfJobParams) -> dict[str, Any]:
     """The TFJob object for *p*, built as kfgen's TFJob model: replica types with 0 replicas left out."""
     counts: dict[str, int] = dict(p.replica_counts())
     job = api.TFJob(
-        metadata=api.ObjectMeta(name=ctx.instance, namespace=ctx.namespace or None),
+        metadata=api.ObjectMeta(name=p.name or ctx.instance, namespace=ctx.namespace or None),
         spec=api.TFJobSpec(
             tfReplicaSpecs={rtype: _replica_spec(p, rtype, counts[rtype])
                             for rtype in TFJOB_REPLICA_TYPES if counts.get(rtype)},
-            runPolicy=p.runPolicy.to_api()))
+            runPolicy=p.runPolicy.to_api(), successPolicy=p.successPolicy,
+            enableDynamicWorker=p.enableDynamicWorker))
     return api.tfjob_to_dict(job)
 
 
@@ -222,7 +364,8 @@ def render(ctx: RenderContext, params: TfJobParams) -> Rendered:
 
 PROTOTYPE = Prototype(
     name="tf-job",
-    summary="A distributed TensorFlow training job (kubeflow.org/v1 TFJob: Chief, PS and Worker replicas).",
+    summary="A distributed TensorFlow training job (kubeflow.org/v1 TFJob: Chief, PS, Worker and Evaluator "
+            "replicas).",
     params=TfJobParams,
     render=render,
     ksonnet="io.ksonnet.pkg.tf-job",

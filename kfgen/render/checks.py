@@ -47,12 +47,16 @@ class PodGroup:
     pod: dict[str, Any]  # the pod spec
 
 
+#: The extended resources counted as GPUs: NVIDIA's, AMD's and Intel's device plugins (tf-job's gpuResource).
+GPU_RESOURCES = (GPU, "amd.com/gpu", "gpu.intel.com/i915")
+
+
 def _pod_gpus(pod_spec: dict[str, Any]) -> int:
     total = 0
     for c in pod_spec.get("containers", []):
         res = c.get("resources", {})
-        value = res.get("limits", {}).get(GPU, res.get("requests", {}).get(GPU, 0))
-        total += int(value)
+        for gpu in GPU_RESOURCES:
+            total += int(res.get("limits", {}).get(gpu, res.get("requests", {}).get(gpu, 0)))
     return total
 
 

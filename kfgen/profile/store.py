@@ -95,13 +95,12 @@ def deep_merge(base: Any, over: Any) -> Any:
 
 def _overlay_sources(base: SourceMap, over: SourceMap, over_data: Any) -> SourceMap:
     """Locations after merging: the child's win for every path the child sets."""
-    merged = SourceMap(dict(base.locations), over.default_file)
-    replaced = _replaced_paths(over_data, ())
-    for path in list(merged.locations):
-        if any(path[: len(r)] == r and len(path) > len(r) for r in replaced):
-            del merged.locations[path]  # a list or scalar the child replaced wholesale
-    merged.locations.update(over.locations)
-    return merged
+    replaced = set(_replaced_paths(over_data, ()))
+    # drop what lies below a list or scalar the child replaced wholesale (a strict prefix is replaced)
+    kept = {path: at for path, at in base.locations.items()
+            if not any(path[:n] in replaced for n in range(len(path)))}
+    kept.update(over.locations)
+    return SourceMap(kept, over.default_file)
 
 
 def _replaced_paths(data: Any, path: Path_) -> list[Path_]:

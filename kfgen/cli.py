@@ -39,38 +39,61 @@ def _fail(exc: Exception, code: int = 1, tail: str = "nothing was written.") -> 
 @app.command()
 def render(
     profile: list[str] | None = typer.Option(None, "--profile", "-p", help="Profile to render (repeatable)."),
-    all_: bool = typer.Option(False, "--all", help="Render every profile in the profiles directory."),
+    all_: bool = typer.Option(False, "--all", help="Render every profile in the profiles directory; remove out/X/ "
+                              "of profiles that no longer exist (never when profiles/X.yaml exists in any form)."),
     stdout: bool = typer.Option(False, "--stdout", help="Print one multi-document YAML stream; write nothing."),
-    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 listing every file that differs from a fresh render."),
+    check: bool = typer.Option(False, "--check",
+                               help="Write nothing; exit 1 listing every file that differs from a fresh render."),
+    foreign: str = typer.Option("refuse", "--foreign", metavar="refuse|keep|move",
+                                help="What to do with files in out/<profile>/ that kfgen did not write (not listed in "
+                                     "its Kustomization): 'refuse' stops with a list of them and exit 2, changing "
+                                     "nothing; 'keep' leaves them in the new output; 'move' moves them to "
+                                     "out/<profile>.foreign-<UTC time>/.", show_default=True),
     profiles_dir: Path = ProfilesDir,
     out_dir: Path = OutDir,
 ) -> None:
-    """Render profiles into out/<profile>/ (one file per object, plus a Kustomization)."""
+    """Render profiles into out/<profile>/ (one file per object, plus a Kustomization).
+
+    Each out/<profile>/ is built beside the old one and swapped in atomically, so a run that fails or
+    is killed leaves the complete old or the complete new output (its leftovers are removed by the next
+    run); concurrent runs take turns on a lock. kfgen never deletes a file it did not write: see --foreign.
+    """
     from kfgen import actions as api
     from kfgen.errors import KfgenError
+    from kfgen.output.write import FOREIGN_POLICIES
 
     ws = api.Workspace(profiles_dir, out_dir)
     if check and stdout:
         _err("error: --check and --stdout exclude each other: --check compares with out/, --stdout prints")
         raise typer.Exit(2)
+    if foreign not in FOREIGN_POLICIES:
+        _err(f"error: --foreign must be one of {', '.join(FOREIGN_POLICIES)}, not {foreign!r}")
+        raise typer.Exit(2)
+    removed: dict[Path, Path | None] = {}
     try:
         names = api.resolve_names(ws, profile, all_)
-        outcomes = api.render(ws, names, check=check, stream=stdout)
-        stale = api.stale_outputs(ws) if all_ and not stdout else []
+        # stale directories holding foreign files stop the run before anything is written
+        stale = (api.stale_outputs(ws, foreign=None if check or foreign == "keep" else foreign)
+                 if all_ and not stdout else [])
+        outcomes = api.render(ws, names, check=check, stream=stdout, foreign=foreign)
         if stale and not check:
-            api.remove_outputs(stale)
+            removed = api.remove_outputs(stale, foreign=foreign)
     except api.WriteError as exc:
         written = ", ".join(exc.written) or "none"
-        raise _fail(exc, 2, f"that profile's output is unchanged; profiles written before it: {written}.")
+        raise _fail(exc, 2, f"that profile's output is unchanged; profiles written before it: {written}.") from None
     except KfgenError as exc:
-        raise _fail(exc, 2)
+        raise _fail(exc, 2) from None
     drifted = False
-    for d in stale:
-        if check:
+    if check:
+        for d in stale:
             drifted = True
             _err(f"{d}/ is output of a profile that no longer exists (render --all removes it)")
-        else:
-            typer.echo(f"removed {d}/: its profile no longer exists")
+    for d, aside in removed.items():
+        typer.echo(f"removed {d}/: its profile no longer exists"
+                   + (f" (files kfgen did not write moved to {aside}/)" if aside else ""))
+    for d in stale:
+        if not check and d not in removed:
+            _err(f"kept {d}/: its profile no longer exists, but it holds files kfgen did not write (--foreign=keep)")
     for o in outcomes:
         for w in o.warnings:
             _err(f"warning: {o.profile}: {w}")
@@ -91,6 +114,10 @@ def render(
         else:
             state = f"{len(o.drift)} file(s) changed" if o.drift else "unchanged"
             typer.echo(f"rendered {o.profile}: {o.objects} objects -> {target}/ ({state})")
+            if o.moved_to:
+                _err(f"{o.profile}: moved files kfgen did not write to {o.moved_to}/")
+            if o.kept:
+                _err(f"{o.profile}: kept {len(o.kept)} file(s) kfgen did not write: {', '.join(o.kept)}")
     if drifted:
         _err("run 'kfgen render' and commit out/ to fix the drift.")
         raise typer.Exit(1)
@@ -251,7 +278,9 @@ def schemas_export(
 
 @schemas_app.command("profile")
 def schemas_profile(
-    output: Path | None = typer.Option(None, "--output", "-o", help="Where to write it ('-' for stdout).  [default: schemas/profile.schema.json]"),
+    output: Path | None = typer.Option(None, "--output", "-o",
+                                       help="Where to write it ('-' for stdout).  "
+                                            "[default: schemas/profile.schema.json]"),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the file differs."),
 ) -> None:
     """Write the JSON Schema of profile files (editors use it through the yaml-language-server comment)."""
@@ -264,7 +293,16 @@ def schemas_profile(
     if str(output) == "-":
         sys.stdout.write(text)
         return
-    current = output.read_text(encoding="utf-8") if output.is_file() else None
+    if output.name in ("", ".", "..") or output.is_dir():
+        _err(f"error: cannot write {output}: it is a directory (name a file, e.g. {output / PROFILE_SCHEMA.name})")
+        raise typer.Exit(2)
+    try:
+        current = output.read_text(encoding="utf-8") if output.is_file() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        if check:
+            _err(f"error: cannot read {output}: {getattr(exc, 'strerror', None) or exc}")
+            raise typer.Exit(2) from None
+        current = None  # rewritten below
     if check:
         if current != text:
             _err(f"{output} is out of date; run 'kfgen schemas profile'")
@@ -275,7 +313,7 @@ def schemas_profile(
         try:
             write_file(output, text)
         except KfgenError as exc:
-            raise _fail(exc, 2)
+            raise _fail(exc, 2) from None
     typer.echo(f"wrote {output}")
 
 

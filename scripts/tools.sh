@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Build (once) and cache the binaries kfgen's test suite needs, from the Go module proxy only:
-#   kubeconform      github.com/yannh/kubeconform   (schema validation of out/)
-#   kube-apiserver   k8s.io/kubernetes              (real API server for apply tests)
-#   etcd             go.etcd.io/etcd/server/v3      (its storage)
-# Binaries land in ${KFGEN_TOOLS_DIR:-$HOME/.cache/kfgen/bin}, named with their version, and are reused.
+#   kubeconform      github.com/yannh/kubeconform   v0.7.0   (schema validation of out/)
+#   kube-apiserver   k8s.io/kubernetes              v1.37.2  (real API server for apply tests)
+#   etcd             go.etcd.io/etcd/server/v3      v3.7.3   (its storage)
+# Every Go module is pinned by the committed scripts/tools/{kubeconform,apiserver}/go.mod and go.sum
+# (the apiserver module maps k8s.io/kubernetes' ./staging replace directives to the matching v0.X.Y
+# releases), and builds run with -mod=readonly and GOTOOLCHAIN=local: nothing is resolved, upgraded
+# or downloaded beyond what go.sum names. To change a pin, edit the go.mod (`go get MOD@VERSION`,
+# `go mod tidy` in that directory) and commit go.mod and go.sum together.
+# Binaries land in ${KFGEN_TOOLS_DIR:-$HOME/.cache/kfgen/bin}, named with their version, and are reused;
+# NAME.pins beside each records the sha256 of the go.mod+go.sum it was built from, and a binary whose
+# pins differ is rebuilt. (A binary without NAME.pins, from before the pinning, is kept when
+# `go version -m` shows the pinned versions of its main modules.)
 # Usage: scripts/tools.sh [kubeconform|apiserver|all]   (prints the bin directory on its last line)
 set -euo pipefail
 
 KUBECONFORM_VERSION=v0.7.0
 KUBERNETES_VERSION=v1.37.2
+ETCD_VERSION=v3.7.3
+TOOLS_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/tools" && pwd)
 BIN_DIR=${KFGEN_TOOLS_DIR:-$HOME/.cache/kfgen/bin}
-BUILD_DIR=${KFGEN_TOOLS_BUILD:-$HOME/.cache/kfgen/build}
-mkdir -p "$BIN_DIR" "$BUILD_DIR"
-export GOFLAGS=-buildvcs=false CGO_ENABLED=0
+mkdir -p "$BIN_DIR"
+export GOFLAGS="-buildvcs=false -mod=readonly" CGO_ENABLED=0 GOTOOLCHAIN=local
 # Go may be installed without being on PATH (e.g. a non-login shell): look where it usually is.
 if ! command -v go >/dev/null 2>&1; then
   for d in /usr/local/go/bin /usr/lib/go/bin "$HOME/go/bin" "$HOME/sdk/go/bin"; do
@@ -23,52 +32,47 @@ command -v go >/dev/null 2>&1 || { echo "[tools] Go is needed to build kubeconfo
 
 log() { echo "[tools] $*" >&2; }
 
+# the pins of one tools module: sha256 of its go.mod and go.sum
+pins() { cat "$TOOLS_SRC/$1/go.mod" "$TOOLS_SRC/$1/go.sum" | sha256sum | cut -d' ' -f1; }
+
+# usable BINARY MODULE "MAINMOD VERSION"...: built from these pins (or, without a .pins file, showing
+# the pinned versions in its build info, which then records the pins)
+usable() {
+  local bin=$1 module=$2 want; shift 2
+  [ -x "$bin" ] || return 1
+  want=$(pins "$module")
+  if [ -f "$bin.pins" ]; then [ "$(cat "$bin.pins")" = "$want" ]; return; fi
+  local info pair; info=$(go version -m "$bin" 2>/dev/null) || return 1
+  for pair in "$@"; do
+    echo "$info" | grep -qE "^[[:space:]]+(mod|dep)[[:space:]]+${pair% *}[[:space:]]+${pair#* }[[:space:]]" || return 1
+  done
+  echo "$want" > "$bin.pins"
+}
+
 build_kubeconform() {
   local out="$BIN_DIR/kubeconform-$KUBECONFORM_VERSION"
-  if [ ! -x "$out" ]; then
-    log "building kubeconform $KUBECONFORM_VERSION (go install, one time)"
-    local tmp; tmp=$(mktemp -d)
-    GOBIN="$tmp" go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
-    mv "$tmp/kubeconform" "$out.tmp" && mv "$out.tmp" "$out"
-    rm -rf "$tmp"
+  if ! usable "$out" kubeconform "github.com/yannh/kubeconform $KUBECONFORM_VERSION"; then
+    log "building kubeconform $KUBECONFORM_VERSION (pinned by scripts/tools/kubeconform/go.sum, one time)"
+    (cd "$TOOLS_SRC/kubeconform" && go build -trimpath -ldflags='-s -w' -o "$out.tmp" github.com/yannh/kubeconform/cmd/kubeconform >&2)
+    mv "$out.tmp" "$out"
+    pins kubeconform > "$out.pins"
   fi
   ln -sf "$(basename "$out")" "$BIN_DIR/kubeconform"
 }
 
 build_apiserver() {
   local api="$BIN_DIR/kube-apiserver-$KUBERNETES_VERSION" etcd="$BIN_DIR/etcd-$KUBERNETES_VERSION"
+  local mod="$TOOLS_SRC/apiserver"
   # Without the version ldflags kube-apiserver reports v0.0.0-master+$Format:%H$, which kubectl
   # cannot parse (`kubectl version` exits 1): such a binary is rebuilt (a relink, packages are cached).
-  local api_ok=0
-  if [ -x "$api" ] && [ "$("$api" --version 2>/dev/null)" = "Kubernetes $KUBERNETES_VERSION" ]; then api_ok=1; fi
-  if [ "$api_ok" = 0 ] || [ ! -x "$etcd" ]; then
-    local mod="$BUILD_DIR/apiserver-$KUBERNETES_VERSION" start full_build=0; start=$(date +%s)
-    [ "$api_ok" = 0 ] && [ ! -x "$etcd" ] && full_build=1
-    mkdir -p "$mod"
-    log "building kube-apiserver and etcd for $KUBERNETES_VERSION (one time, several minutes)"
-    # k8s.io/kubernetes points its staging modules at ./staging with replace directives, which
-    # `go install pkg@version` refuses. A wrapper module pins each staging module to the release
-    # that matches (v1.X.Y -> v0.X.Y) instead.
-    local kmod staging_version download
-    # (go mod download -json reports its errors on stdout: show them instead of exiting silently)
-    download=$(cd "$mod" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION") || {
-      log "go mod download k8s.io/kubernetes@$KUBERNETES_VERSION failed:"; echo "$download" >&2; exit 1; }
-    kmod=$(echo "$download" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
-    staging_version="v0.${KUBERNETES_VERSION#v1.}"
-    {
-      echo "module kfgen.local/k8s-tools"
-      echo
-      echo "go 1.26.0"
-      echo
-      echo "godebug default=go1.26"
-      echo
-      echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
-      echo
-      echo "replace ("
-      sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\t\1 => \1 '"$staging_version"'#p' "$kmod"
-      echo ")"
-    } > "$mod/go.mod"
-    (cd "$mod" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" go.etcd.io/etcd/server/v3 >&2)
+  local api_ok=0 etcd_ok=0
+  if usable "$api" apiserver "k8s.io/kubernetes $KUBERNETES_VERSION" "go.etcd.io/etcd/client/v3 $ETCD_VERSION" \
+     && [ "$("$api" --version 2>/dev/null)" = "Kubernetes $KUBERNETES_VERSION" ]; then api_ok=1; fi
+  if usable "$etcd" apiserver "go.etcd.io/etcd/server/v3 $ETCD_VERSION"; then etcd_ok=1; fi
+  if [ "$api_ok" = 0 ] || [ "$etcd_ok" = 0 ]; then
+    local start full_build=0; start=$(date +%s)
+    [ "$api_ok" = 0 ] && [ "$etcd_ok" = 0 ] && full_build=1
+    log "building kube-apiserver $KUBERNETES_VERSION and etcd $ETCD_VERSION (pinned by scripts/tools/apiserver/go.sum; one time, several minutes)"
     # what kubernetes' hack/lib/version.sh stamps into release binaries (/version, kubectl version)
     local ver="${KUBERNETES_VERSION#v}" vflags="-s -w" pkg key val
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -81,10 +85,12 @@ build_apiserver() {
     if [ "$api_ok" = 0 ]; then
       (cd "$mod" && go build -trimpath -ldflags="$vflags" -o "$api.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2)
       mv "$api.tmp" "$api"
+      pins apiserver > "$api.pins"
     fi
-    if [ ! -x "$etcd" ]; then
+    if [ "$etcd_ok" = 0 ]; then
       (cd "$mod" && go build -trimpath -ldflags='-s -w' -o "$etcd.tmp" go.etcd.io/etcd/server/v3 >&2)
       mv "$etcd.tmp" "$etcd"
+      pins apiserver > "$etcd.pins"
     fi
     local took=$(( $(date +%s) - start ))
     log "built in ${took}s"

@@ -646,16 +646,33 @@ def test_openapi_schema_pod_template_comes_from_kubernetes() -> None:
     assert not any("description" in node for _, node in _nodes(pod))
 
 
-def test_validation_schema_is_strict_only_for_tfjob_objects() -> None:
+def _without_strictness(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_strictness(v) for k, v in node.items() if not (k == "additionalProperties" and v is False)}
+    if isinstance(node, list):
+        return [_without_strictness(v) for v in node]
+    return node
+
+
+def test_validation_schema_is_strict_everywhere() -> None:
     schema = tfjob_validation_schema()
     strict_paths = {path for path, node in _nodes(schema) if node.get("additionalProperties") is False}
-    assert strict_paths == {
+    replica = ("properties", "spec", "properties", "tfReplicaSpecs", "additionalProperties")
+    assert {
         (),
         ("properties", "spec"),
-        ("properties", "spec", "properties", "tfReplicaSpecs", "additionalProperties"),
+        replica,
         ("properties", "spec", "properties", "runPolicy"),
         ("properties", "spec", "properties", "runPolicy", "properties", "schedulingPolicy"),
-    }
+        (*replica, "properties", "template"),
+        (*replica, "properties", "template", "properties", "metadata"),
+        (*replica, "properties", "template", "properties", "spec"),
+        (*replica, "properties", "template", "properties", "spec", "properties", "containers", "items"),
+    } <= strict_paths
+    # every object with properties refuses unknown fields (status and free-form maps stay open)
+    open_objects = [path for path, node in _nodes(schema)
+                    if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node]
+    assert open_objects == []
     replicas = schema["properties"]["spec"]["properties"]["tfReplicaSpecs"]
     assert replicas["propertyNames"] == {"enum": list(REPLICA_TYPES)}
     assert schema["properties"]["apiVersion"]["enum"] == ["kubeflow.org/v1"]
@@ -664,8 +681,33 @@ def test_validation_schema_is_strict_only_for_tfjob_objects() -> None:
     # Declared, so that tools defaulting to draft 4 (kubeconform) honour propertyNames.
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert jsonschema.validators.validator_for(schema) is jsonschema.Draft7Validator
-    # Same pod template as the CRD: open, Kubernetes semantics.
-    assert _template(schema) == _template(tfjob_openapi_schema())
+    # The pod spec is the CRD's, plus additionalProperties: false (embedded metadata: the whole ObjectMeta, strict).
+    strict_template, crd_template = _template(schema), _template(tfjob_openapi_schema())
+    strict_pod, crd_pod = strict_template["properties"]["spec"], crd_template["properties"]["spec"]
+    assert strict_pod.keys() - {"additionalProperties"} == crd_pod.keys()
+    assert strict_pod["properties"].keys() == crd_pod["properties"].keys()
+    assert _without_strictness(strict_pod["properties"]["containers"]) == crd_pod["properties"]["containers"]
+    assert {"generateName", "uid"} <= set(strict_template["properties"]["metadata"]["properties"])
+
+
+@pytest.mark.parametrize("where, body", [
+    ("container", {"containers": [{"name": "tensorflow", "image": "x:1", "imagePullPolicyy": "Always"}]}),
+    ("pod spec", {"containers": [{"name": "tensorflow", "image": "x:1"}], "nodeSelectorr": {}}),
+    ("volume", {"containers": [{"name": "tensorflow", "image": "x:1"}],
+                "volumes": [{"name": "v", "emptyDir": {"medium": "Memory", "sizelimit": "1Gi"}}]}),
+    ("env", {"containers": [{"name": "tensorflow", "image": "x:1",
+                             "env": [{"name": "A",
+                                      "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "x": 1}}}]}]}),
+])
+def test_validation_schema_refuses_unknown_fields_in_the_pod_template(where: str, body: dict[str, Any]) -> None:
+    job = {"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "metadata": {"name": "x"},
+           "spec": {"tfReplicaSpecs": {"Worker": {"template": {"spec": body}}}}}
+    schema = tfjob_validation_schema()
+    errors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(job))
+    assert any("was unexpected" in e.message for e in errors), where
+    # the CRD itself stays structural: the server prunes unknown fields instead
+    crd = tfjob_openapi_schema()
+    assert not list(jsonschema.validators.validator_for(crd)(crd).iter_errors(job))
 
 
 def test_schemas_are_deterministic_and_fresh_copies() -> None:
@@ -817,3 +859,30 @@ def test_kubeconform_with_validation_schema(tmp_path: Path) -> None:
     for name, result in results.items():
         expected = "statusValid" if name.startswith("valid-") else "statusInvalid"
         assert result["status"] == expected, (name, result.get("msg"))
+
+
+def test_kubeconform_refuses_unknown_fields_in_the_pod_template(tmp_path: Path) -> None:
+    """`kfgen schemas export` + kubeconform: a typo inside a TFJob container is caught, as in a Deployment."""
+    from kfgen.output.yaml import to_yaml
+    from kfgen.validate.export import export_schemas
+    from kfgen.validate.kubeconform import find_kubeconform, kubeconform
+
+    binary = find_kubeconform()
+    if binary is None:
+        pytest.skip("kubeconform not found (scripts/tools.sh kubeconform builds it)")
+    schemas = tmp_path / "schemas"
+    export_schemas(schemas, "1.37", kinds=[("v1", "Pod")])
+    good = {"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "metadata": {"name": "ok", "namespace": "kubeflow"},
+            "spec": {"tfReplicaSpecs": {"Worker": {"replicas": 1, "template": {
+                "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
+                "spec": {"containers": [{"name": "tensorflow", "image": "x:1", "imagePullPolicy": "Always"}],
+                         "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory"}}]}}}}}}
+    bad = copy.deepcopy(good)
+    bad["metadata"]["name"] = "typo"
+    container = bad["spec"]["tfReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]
+    container["imagePullPolicyy"] = container.pop("imagePullPolicy")
+    (tmp_path / "good.yaml").write_text(to_yaml(good), encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(to_yaml(bad), encoding="utf-8")
+    assert kubeconform([tmp_path / "good.yaml"], schemas, binary).findings == []
+    findings = kubeconform([tmp_path / "bad.yaml"], schemas, binary).findings
+    assert findings and any("imagePullPolicyy" in f.message for f in findings), findings

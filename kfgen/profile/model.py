@@ -22,6 +22,7 @@ from kfgen.profile.diagnostics import translate
 from kfgen.profile.store import LoadedProfile
 from kfgen.prototypes.base import Node, Params, RenderContext, prototypes
 from kfgen.prototypes.params import INT32_MAX, ParamError, QuantityString, described, repeated
+from kfgen.render.patches import Patch
 
 NODE_NAME = described(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$",
                       "a node name: lower-case letters, digits, '-' and '.', "
@@ -101,6 +102,10 @@ def _component_model(name: str, params: type[Params]) -> type[BaseModel]:
         namespace=(Name | None, Field(None, description="Namespace for this instance (default: the profile's).")),
         # default {} is validated like a written one, so missing required params are reported
         params=(params, Field(default_factory=dict, validate_default=True, description=f"Parameters of '{name}'.")),
+        patches=(list[Patch], Field(
+            [], description="Patches on the objects this instance renders (merge: strategic-merge style, or "
+                            "jsonPatch: RFC 6902), applied before validation: the way to set a field kfgen has no "
+                            "param for.")),
     )
 
 

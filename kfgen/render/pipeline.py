@@ -6,6 +6,8 @@ The pipeline is a fixed sequence of named steps, each a small function:
                        refusal becomes a problem at ``components.<instance>.params``);
 2. :func:`labels`      kfgen's labels added to every object (copies: the prototype's dicts stay as
                        they were);
+   :func:`patched`     each instance's ``patches:`` applied to its objects, which are then validated
+                       strictly (:mod:`kfgen.render.patches`);
 3. :func:`collisions`  two instances rendering the same object refused;
 4. :func:`namespaces`  the Namespaces the profile uses, unless a component renders them;
 5. checks              whole-profile checks (:mod:`kfgen.render.checks`: GPU budget, node fit);
@@ -18,11 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfgen.errors import KfgenError, Problem, object_ref
+from kfgen.kube import podsecurity
 from kfgen.kube.constants import INSTANCE_LABEL, MANAGED_BY_LABEL, PROFILE_LABEL
 from kfgen.profile import Profile
 from kfgen.prototypes.base import prototypes
 from kfgen.render.checks import CHECKS, Check
 from kfgen.render.order import sort_objects
+from kfgen.render.patches import apply_patches
 
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
@@ -93,6 +97,31 @@ def labels(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
     return out
 
 
+def patched(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
+    """Step 2b: each instance's ``patches:`` applied to its objects (:mod:`kfgen.render.patches`), every
+    patched object validated strictly; problems point at the patch in the profile."""
+    out = []
+    problems: list[Problem] = []
+    for inst in rendered:
+        patches = profile.components[inst.name].patches
+        if not patches:
+            out.append(inst)
+            continue
+
+        def where(i: int, sub: tuple[str, ...], message: str, _name: str = inst.name, **kw: Any) -> Problem:
+            return profile.sources.problem(("components", _name, "patches", i, *sub), message, **kw)
+
+        try:
+            objs = apply_patches(inst.objects, patches, kubernetes_version=profile.kubernetes_version, where=where)
+        except KfgenError as exc:
+            problems.extend(exc.problems)
+            continue
+        out.append(_Instance(inst.name, inst.namespace, objs))
+    if problems:
+        raise KfgenError(problems)
+    return out
+
+
 def collisions(profile: Profile, rendered: list[_Instance]) -> dict[Key, str]:
     """Step 3: refuse two instances that render the same object; returns object key -> instance."""
     owner: dict[Key, str] = {}
@@ -116,11 +145,20 @@ def collisions(profile: Profile, rendered: list[_Instance]) -> dict[Key, str]:
 
 def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str]) -> list[Json]:
     """Step 4: a Namespace for each namespace the instances use (not the system ones), unless an
-    instance renders it itself."""
+    instance renders it itself. Each is labelled for the PodSecurity admission plugin (enforce, audit
+    and warn) with the Pod Security Standard level its pods meet: the lowest level any of its pod
+    templates needs (:mod:`kfgen.kube.podsecurity`)."""
+    levels: dict[str, list[podsecurity.Level]] = {}
+    for inst in rendered:
+        for obj in inst.objects:
+            ns = obj.get("metadata", {}).get("namespace") or inst.namespace
+            levels.setdefault(ns, []).extend(podsecurity.pod_level(spec)[0] for _, spec in podsecurity.pod_specs(obj))
     out = []
     for ns in sorted({inst.namespace for inst in rendered} - SYSTEM_NAMESPACES):
+        level = podsecurity.lowest(levels.get(ns, []))
+        pss = {key: level for key in (podsecurity.ENFORCE_LABEL, podsecurity.AUDIT_LABEL, podsecurity.WARN_LABEL)}
         ns_obj = {"apiVersion": "v1", "kind": "Namespace",
-                  "metadata": {"name": ns, "labels": {MANAGED_BY_LABEL: "kfgen", PROFILE_LABEL: profile.name}}}
+                  "metadata": {"name": ns, "labels": {MANAGED_BY_LABEL: "kfgen", PROFILE_LABEL: profile.name, **pss}}}
         if object_key(ns_obj) not in owner:
             out.append(ns_obj)
     return out
@@ -129,6 +167,7 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
 def render_profile(profile: Profile, checks: tuple[Check, ...] = CHECKS) -> RenderResult:
     rendered, warnings = instances(profile)
     rendered = labels(profile, rendered)
+    rendered = patched(profile, rendered)
     owner = collisions(profile, rendered)
     instance_of: dict[int, str] = {}
     objects: list[Json] = []

@@ -4,7 +4,8 @@
 * :func:`tfjob_openapi_schema` - the *structural* OpenAPI v3 schema of the CRD
   (``apiextensions.k8s.io/v1``), pod template from Kubernetes' ``PodTemplateSpec``;
 * :func:`tfjob_validation_schema` - a stricter JSON schema for offline validation (jsonschema,
-  kubeconform) that also rejects unknown fields in the TFJob-specific objects (a CRD schema cannot:
+  kubeconform) that also rejects unknown fields, in the TFJob-specific objects and in the pod template (a CRD
+  schema cannot:
   ``additionalProperties: false`` beside ``properties`` is not structural; the server prunes
   unknown fields);
 * :func:`tfjob_crd` - the CRD itself.
@@ -65,7 +66,8 @@ def derive_schema(strict: bool) -> dict[str, Any]:
     # kubernetes-validate uses); both ref styles end in "#/$defs/<name>".
     defs["io.k8s.api.core.v1.PodTemplateSpec"] = pod_root
 
-    schema = Structuralizer(defs, strict=strict).convert(model_schema)
+    structural = Structuralizer(defs, strict=strict)
+    schema = structural.convert(model_schema)
     props = schema["properties"]
     # `status` (dict[str, Any]) has become `type: object` preserving unknown fields.
     if strict:
@@ -73,6 +75,9 @@ def derive_schema(strict: bool) -> dict[str, Any]:
         # propertyNames (the replica type check).
         schema = {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
         schema["required"] = ["apiVersion", "kind", "metadata", "spec"]
+        # The job's metadata as Kubernetes has it, unknown fields refused (the model passes extra fields through).
+        props["metadata"] = structural.convert({"$ref": "#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+                                                "description": props["metadata"].get("description", "")})
     else:
         # Root rules of structural schemas: metadata may only be `type: object`, and
         # apiVersion/kind are plain strings (the server sets/validates them itself).
@@ -94,7 +99,8 @@ def tfjob_validation_schema() -> dict[str, Any]:
     Same as :func:`tfjob_openapi_schema`, plus: unknown fields are refused in the
     TFJob-specific objects (root, spec, replica specs, runPolicy, schedulingPolicy),
     replica types are restricted with ``propertyNames``, apiVersion/kind are enums and
-    metadata is typed. The pod template keeps Kubernetes' open semantics.
+    metadata is typed. Unknown fields are refused inside the pod template too (its metadata against the whole
+    ObjectMeta, every Kubernetes object in its spec), as kfgen's strict schemas refuse them in a Deployment.
     """
     return copy.deepcopy(_schema(True))
 

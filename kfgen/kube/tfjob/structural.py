@@ -64,12 +64,14 @@ _EMBEDDED_OBJECT_META = {
     },
 }
 
+_OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
 # Kubernetes definitions replaced wholesale during conversion.
 _K8S_OVERRIDES: dict[str, dict[str, Any]] = {
     # oneOf [string, number] in the JSON schema set; the CRD form is int-or-string.
     "io.k8s.apimachinery.pkg.api.resource.Quantity": {**_INT_OR_STRING, "pattern": QUANTITY_PATTERN},
     "io.k8s.apimachinery.pkg.util.intstr.IntOrString": _INT_OR_STRING,
-    "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta": _EMBEDDED_OBJECT_META,
+    _OBJECT_META: _EMBEDDED_OBJECT_META,
 }
 
 # Server-side defaults the JSON schema set omits but apiextensions needs: every
@@ -117,7 +119,9 @@ class Structuralizer:
         ``x-kubernetes-preserve-unknown-fields: true``); ``additionalProperties: false``
         and ``propertyNames`` are kept only in strict mode (not structural, but
         jsonschema understands them). In pydantic's schema ``false`` comes exactly from
-        the extra="forbid" models, so strictness stays on the TFJob-specific objects;
+        the extra="forbid" models; in strict mode every Kubernetes object with properties
+        (the whole pod template, its metadata checked against the full ObjectMeta) gets
+        it too, so unknown fields are refused everywhere;
       * an ``object`` with neither properties nor additionalProperties preserves
         unknown fields (otherwise the server would prune all of its content);
       * list-map keys that are neither required nor defaulted get Kubernetes' default
@@ -183,6 +187,10 @@ class Structuralizer:
             else:
                 raise ValueError(f"unsupported JSON schema keyword {key!r} in {stack or 'root'}")
 
+        # Strict (offline validation, never the CRD): Kubernetes' own objects refuse unknown fields too, as the
+        # strict per-kind schemas kfgen validates Deployments with do (the JSON schema set leaves them open).
+        if self.strict and k8s and out.get("type") == "object" and "properties" in out:
+            out.setdefault("additionalProperties", False)
         # An object without properties/additionalProperties would have every field pruned.
         if out.get("type") == "object" and not (
             {"properties", "additionalProperties", "x-kubernetes-preserve-unknown-fields"} & out.keys()
@@ -205,7 +213,8 @@ class Structuralizer:
         name = node["$ref"].rsplit("/", 1)[-1]
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         in_k8s = k8s or name.startswith("io.k8s.")
-        if name in _K8S_OVERRIDES:
+        if name in _K8S_OVERRIDES and not (self.strict and name == _OBJECT_META):
+            # (strict: the pod template's metadata is checked against the whole ObjectMeta, unknown fields refused)
             target = copy.deepcopy(_K8S_OVERRIDES[name])
         elif name in stack:
             # Recursive definition (none in PodSpec today, but guard anyway).

@@ -12,7 +12,8 @@ Sections (each figure is the median and the min over N repeats, after one untime
 1. CLI start-up: ``kfgen --help`` in a new process each time, the interpreter alone, ``import
    kfgen.cli`` (wall and ``-X importtime``), and the top import offenders of ``kfgen --help``.
 2. ``kfgen render --profile gpu-lab`` in a new process, into a fresh temp ``--out-dir`` (the repo's
-   ``out/`` is never written), and ``--check`` against the repo's ``out/``.
+   ``out/`` is never written), and ``--check`` against the repo's ``out/``; 2b. jsonnet (ksonnet's
+   engine, python binding) evaluating a Kubeflow v0.1 core program (scripts/bench_targets.py).
 3. In-process render of every committed profile: load+validate, render, serialize, total.
 4. 1,000 component instances in a generated profile (temp dir): 1,000 ``tf-job`` instances and a
    mix of 1,000 ``tf-serving`` instances; in-process (objects/s) and the CLI writing the directory
@@ -22,6 +23,8 @@ Sections (each figure is the median and the min over N repeats, after one untime
    local schemas) over the written directory, and ``kfgen validate --no-kubeconform`` via the CLI;
    then the same two on a mixed corpus of the kinds kfgen renders (``scripts/bench_validation.py``).
 6. A Markdown table to paste into the README.
+7. Issue 13's table: each figure as a ratio measured in this run, plus memory peaks (ru_maxrss of
+   child processes via ``os.wait4``, tracemalloc for the in-process render).
 
 The machine is shared (other test runs may be going on): the load average is sampled throughout
 and printed with the figures. Only the standard library, kfgen and ``scripts/bench_validation.py``
@@ -46,6 +49,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench_targets import ratio_row, run_measured, write_core_program
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -215,6 +220,13 @@ class Row:
 class Report:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figs: dict[str, float] = field(default_factory=dict)  # for the issue-13 table (seconds, objects/s)
+    memory: list[tuple[str, str]] = field(default_factory=list)  # (what, peak)
+
+    def rss(self, what: str, cmd: Sequence[str | os.PathLike[str]]) -> None:
+        """Peak RSS of one more run of *cmd* in a new process."""
+        _, _, kib = run_measured(cmd, ROOT)
+        self.memory.append((what, f"{kib / 1024:.1f} MiB peak RSS (ru_maxrss of the child)"))
 
     def add(self, figure: str, value: str, command: str) -> None:
         self.rows.append(Row(figure, value, command))
@@ -266,6 +278,13 @@ def bench_startup(report: Report, n: int) -> None:
     line("python -c pass (interpreter + site, baseline)", st_py)
     line("python -c 'import kfgen.cli'", st_imp)
     line("kfgen --help", st_help)
+    base_cmd = [PYTHON, "-c", "import pydantic, yaml, typer"]
+    st_base, _ = time_command(base_cmd, n)
+    line("python -c 'import pydantic, yaml, typer' (issue baseline)", st_base)
+    report.figs["import_baseline"] = st_base.median
+    report.rss("python -c 'import pydantic, yaml, typer'", base_cmd)
+    report.add("`import pydantic, yaml, typer` (the issue's baseline)", secs(st_base),
+               f"`{rel(PYTHON)} -c 'import pydantic, yaml, typer'`")
 
     # -X importtime: cumulative import time of kfgen.cli (its own line: typer, click, ... included).
     cli_us: list[float] = []
@@ -322,6 +341,9 @@ def bench_cli_render(report: Report, n: int, tmp: Path) -> None:
         if i:
             samples.append(time.perf_counter() - start)
     st_render = Stat(samples)
+    report.figs["cold_render"] = st_render.median
+    fresh()
+    report.rss("kfgen render --profile gpu-lab", [KFGEN, "render", "--profile", "gpu-lab", "--out-dir", target[0]])
     nfiles = sum(1 for p in (target[0] / "gpu-lab").iterdir() if p.is_file())
     line("render into a fresh temp --out-dir", st_render, f"{nfiles} files; {proc.stdout.strip()[:60]}")
 
@@ -333,6 +355,32 @@ def bench_cli_render(report: Report, n: int, tmp: Path) -> None:
                f"`{rel(KFGEN)} render --profile gpu-lab --out-dir $TMP`")
     report.add("`kfgen render --check` of gpu-lab", secs(st_check) + ("" if proc.returncode == 0 else ", drift"),
                f"`{shell([rel(KFGEN), *check_cmd[1:]])}`")
+
+
+# --- 2b. ksonnet's engine: jsonnet evaluating Kubeflow v0.1 core ----------------------------------
+
+def bench_jsonnet(report: Report, n: int, tmp: Path) -> None:
+    section("2b. jsonnet (ksonnet's engine) evaluating a Kubeflow v0.1 core program")
+    try:
+        import _jsonnet
+    except ImportError:
+        print("  the jsonnet package is not installed: skipped")
+        report.notes.append("jsonnet not installed: the ksonnet-engine row is missing.")
+        return
+    path, what, size = write_core_program(ROOT, tmp)
+    st_eval = repeat(lambda: _jsonnet.evaluate_file(str(path)), n)
+    cmd = [PYTHON, "-c", f"import _jsonnet; _jsonnet.evaluate_file({str(path)!r})"]
+    st_proc, _ = time_command(cmd, n)
+    line("jsonnet evaluate_file, in-process", st_eval)
+    line("python -c 'import _jsonnet; evaluate_file(...)' (new process)", st_proc)
+    print(f"  program: {size:,} bytes of jsonnet rebuilding {what} through ksonnet-style constructors and "
+          "mixins, std.prune; ksonnet-lib's real k.libsonnet is not vendored here, so the evaluation is lighter "
+          "than `ks show` was")
+    report.figs["jsonnet_process"] = st_proc.median
+    report.figs["jsonnet_eval"] = st_eval.median
+    report.add("jsonnet (python binding) evaluating the Kubeflow v0.1 core program, new process",
+               secs(st_proc) + f"; evaluation alone {ms(st_eval.median)}",
+               f"`python -c 'import _jsonnet; _jsonnet.evaluate_file(...)'` ({size:,} bytes: {what})")
 
 
 # --- 3. in-process render of the committed profiles ----------------------------------------------
@@ -452,7 +500,7 @@ def bench_many(report: Report, n_in: int, n_cli: int, count: int, tmp: Path) -> 
     (pdir / f"{bigs['serving'].name}.yaml").write_text(serving_profile(count), encoding="utf-8")
     ws = Workspace(pdir, tmp / "unused-out")
     counter = iter(range(10**6))
-    for big in bigs.values():
+    for key, big in bigs.items():
         # No warm-up run here: section 3 already ran the same prototypes and code paths.
         s = big.stages = stage_times(ws, big.name, n_in, warmup=0)
         print(f"  {big.what}: profile {big.name}, {s.objects:,} objects, {s.files:,} files")
@@ -468,6 +516,11 @@ def bench_many(report: Report, n_in: int, n_cli: int, count: int, tmp: Path) -> 
         big.out_dir = target
         written = sum(1 for p in (target / big.name).iterdir() if p.is_file())
         st_cli = Stat(samples)
+        report.figs[f"{key}_cli"] = st_cli.median
+        report.figs[f"{key}_objects_per_s"] = s.objects / s.total.median
+        report.rss(f"kfgen render -p {big.name}", [KFGEN, "render", "--profile", big.name, "--profiles-dir", pdir,
+                                                   "--out-dir", tmp / "cli-big" / str(next(counter))])
+        report.memory.append((f"in-process render of {big.name} (tracemalloc peak)", traced_peak(ws, big.name)))
         print("   CLI (new process, writes a fresh --out-dir):")
         line(f"kfgen render -p {big.name}", st_cli, rate(written, st_cli, "files/s"))
         report.add(f"In-process render, {big.what} ({s.objects:,} objects)",
@@ -478,6 +531,23 @@ def bench_many(report: Report, n_in: int, n_cli: int, count: int, tmp: Path) -> 
                    f"{secs(st_cli)}; {rate(written, st_cli, 'files/s')}",
                    f"`kfgen render -p {big.name} --profiles-dir $TMP/profiles --out-dir $TMP/out`")
     return bigs
+
+
+def traced_peak(ws: Any, name: str) -> str:
+    """Peak Python allocation (tracemalloc) of one load + render + serialize of *name* (untimed run)."""
+    import tracemalloc
+
+    from kfgen.output.files import render_files
+    from kfgen.render.pipeline import render_profile
+
+    tracemalloc.start()
+    try:
+        profile = ws.load(name)
+        render_files(render_profile(profile), profile.namespace)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return f"{peak / 2**20:.1f} MiB peak traced allocation"
 
 
 # --- 5. validation throughput --------------------------------------------------------------------
@@ -539,6 +609,8 @@ def bench_validation(report: Report, n: int, n_cli: int, big: Big, tmp: Path) ->
         version = run([binary, "-v"]).stdout.strip() or "?"
         cmd = [binary, "-strict", "-summary", "-schema-location", f"{schema_dir}/{SCHEMA_TEMPLATE}", directory]
         st_kc, proc = time_command(cmd, n, ok=(0, 1))
+        report.figs["kubeconform"] = st_kc.median
+        report.rss("kubeconform -strict over the 1,000-TFJob directory", cmd)
         m = re.search(r"(\d+) resources found in (\d+) files - "
                       r"Valid: (\d+), Invalid: (\d+), Errors: (\d+), Skipped: (\d+)", proc.stdout + proc.stderr)
         resources = int(m.group(1)) if m else nfiles
@@ -559,6 +631,8 @@ def bench_validation(report: Report, n: int, n_cli: int, big: Big, tmp: Path) ->
            "--out-dir", big.out_dir]
     try:
         st_val, proc = time_command(cmd, n_cli, ok=(0, 1), warmup=0)
+        report.figs["kfgen_validate"] = st_val.median
+        report.rss(f"kfgen validate -p {big.name} --no-kubeconform", cmd)
     except CommandFailed as exc:
         print(f"  kfgen validate --no-kubeconform: could not run ({exc})")
         report.notes.append(f"`kfgen validate` with --profiles-dir/--out-dir failed: {exc}")
@@ -640,6 +714,37 @@ def print_summary(report: Report, monitor: LoadMonitor, args: argparse.Namespace
     print(f"\n{monitor.summary()}")
 
 
+def print_issue_table(report: Report) -> None:
+    """Issue 13's table: every row as a ratio measured in this run, then the memory peaks."""
+    f = report.figs.get
+    per_s = f("tfjob_objects_per_s")
+    print("\n== 7. Issue 13's figures (ratios from this run)\n")
+    print("| figure | measured | ratio |")
+    print("|---|---|---|")
+    rows = [
+        ("cold `kfgen render --profile gpu-lab` vs `python -c \"import pydantic, yaml, typer\"`",
+         f"{ms(f('cold_render', 0))} vs {ms(f('import_baseline', 0))}",
+         ratio_row(f("cold_render"), f("import_baseline"), 1.5) + "; absolute target ≤ 250 ms: "
+         + ("met" if f("cold_render", 9) <= 0.25 else "not met")),
+        ("the same vs jsonnet evaluating the Kubeflow v0.1 core program (new process)",
+         f"{ms(f('cold_render', 0))} vs {ms(f('jsonnet_process', 0))}",
+         ratio_row(f("cold_render"), f("jsonnet_process"), 0.15)),
+        ("1,000 tf-job instances through the CLI (writes the directory) vs 0.5 s",
+         ms(f("tfjob_cli", 0)), ratio_row(f("tfjob_cli"), 0.5, 1.0, " of the target")),
+        ("objects/s, in-process render of that profile (load + validate + render + serialize) vs 6,000",
+         f"{per_s:,.0f} objects/s" if per_s else "not measured",
+         f"{per_s / 6000:.2f} of the target (target ≥ 1)" if per_s else "not measured"),
+        ("`kfgen validate --no-kubeconform` of that profile vs kubeconform -strict on the same files",
+         f"{ms(f('kfgen_validate', 0))} vs {ms(f('kubeconform', 0))}",
+         ratio_row(f("kfgen_validate"), f("kubeconform"), 1.0)),
+    ]
+    for figure, measured, ratio in rows:
+        print(f"| {md(figure)} | {md(measured)} | {md(ratio)} |")
+    print("\nMemory peaks:\n")
+    for what, peak in report.memory:
+        print(f"- {what}: {peak}")
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -672,6 +777,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         bench_startup(report, args.repeat)
         bench_cli_render(report, args.repeat, tmp)
+        bench_jsonnet(report, args.repeat, tmp)
         bench_in_process(report, args.repeat)
         bigs = bench_many(report, args.big_repeat, args.big_repeat, args.instances, tmp)
         bench_validation(report, args.repeat, args.big_repeat, bigs["tfjob"], tmp)
@@ -685,6 +791,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     print_summary(report, monitor, args)
+    print_issue_table(report)
     return 0
 
 

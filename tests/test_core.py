@@ -27,7 +27,10 @@ from kfgen.prototypes.core import PROTOTYPE, CoreParams
 
 NS = "kubeflow"
 CTX = RenderContext(profile="t", instance="kubeflow-core", namespace=NS, kubernetes_version="1.37")
-CASE_B = dict(reportUsage=True, usageId="test-id", jupyterHubServiceType="LoadBalancer")
+# ksonnet's case b: a LoadBalancer hub with the dummy authenticator, which kfgen renders only when told so
+CASE_B = dict(reportUsage=True, usageId="test-id", jupyterHubServiceType="LoadBalancer",
+              jupyterHubAllowUnauthenticatedExternalAccess=True)
+OPEN = dict(jupyterHubAllowUnauthenticatedExternalAccess=True)
 NFS = dict(nfsServer="192.0.2.10", nfsPath="/srv/nfs/kubeflow", jupyterNotebookPVCMount="/home/jovyan/work")
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -131,7 +134,7 @@ def test_spartakus_args_with_a_usage_id() -> None:
 
 
 def test_object_inventory_and_current_api_versions() -> None:
-    for params, count in (({}, 29), (CASE_B, 33)):
+    for params, count in (({}, 36), (CASE_B, 40), ({"networkPolicies": False}, 29)):
         objects = render(**params)
         assert len(by_key(objects)) == count
         versions = {o["apiVersion"] for o in objects}
@@ -155,14 +158,15 @@ def test_defaults_render_without_spartakus_or_nfs() -> None:
 ])
 @pytest.mark.parametrize("value", ["NodePort", "LoadBalancer"])
 def test_each_service_type_param_changes_only_its_service(param: str, service: str, value: str) -> None:
-    objects = render(**{param: value})
+    objects = render(**{param: value}, **OPEN)
     types_ = {o["metadata"]["name"]: o["spec"].get("type") for o in objects if o["kind"] == "Service"}
     assert types_[service] == value
     assert all(t in (None, "ClusterIP") for name, t in types_.items() if name != service)
 
 
 def test_external_ips_go_to_the_hub_load_balancer() -> None:
-    objects = render(jupyterHubServiceType="LoadBalancer", jupyterHubExternalIPs=["192.0.2.10", "2001:db8::1"])
+    objects = render(jupyterHubServiceType="LoadBalancer", jupyterHubExternalIPs=["192.0.2.10", "2001:db8::1"],
+                     jupyterHubAuthenticator="native", jupyterHubAdminUsers=["admin"])
     assert get(objects, "Service", "tf-hub-lb")["spec"]["externalIPs"] == ["192.0.2.10", "2001:db8::1"]
     assert "externalIPs" not in get(render(), "Service", "tf-hub-lb")["spec"]
 
@@ -250,7 +254,7 @@ def test_iap_authenticator_trusts_the_iap_header(tmp_path: Path, monkeypatch: py
     for name, module in {"jupyterhub": types.ModuleType("jupyterhub"), "jupyterhub.auth": auth,
                          "jupyterhub.handlers": handlers, "tornado": tornado, "tornado.web": web}.items():
         monkeypatch.setitem(sys.modules, name, module)
-    c = run_hub_config(render(jupyterHubAuthenticator="iap"), tmp_path, monkeypatch)
+    c = run_hub_config(render(jupyterHubAuthenticator="iap", cloud="gcp"), tmp_path, monkeypatch)
     cls = c.JupyterHub.authenticator_class
     assert cls.__name__ == "IAPAuthenticator" and issubclass(cls, auth.Authenticator)
     handler = types.SimpleNamespace(request=types.SimpleNamespace(
@@ -268,21 +272,23 @@ def test_dummy_is_explicit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.parametrize("params, warned", [
     pytest.param({}, False, id="cluster-ip"),
-    pytest.param({"jupyterHubServiceType": "LoadBalancer"}, True, id="load-balancer"),
-    pytest.param({"jupyterHubServiceType": "NodePort"}, True, id="node-port"),
-    pytest.param({"jupyterHubExternalIPs": ["192.0.2.10"]}, True, id="external-ip"),
-    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "dummy"}, True,
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", **OPEN}, True, id="load-balancer"),
+    pytest.param({"jupyterHubServiceType": "NodePort", **OPEN}, True, id="node-port"),
+    pytest.param({"jupyterHubExternalIPs": ["192.0.2.10"], **OPEN}, True, id="external-ip"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "dummy", **OPEN}, True,
                  id="explicit-dummy"),
-    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "iap"}, False, id="iap"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "native",
+                  "jupyterHubAdminUsers": ["admin"]}, False, id="native"),
     pytest.param({"tfAmbassadorServiceType": "LoadBalancer", "tfJobUiServiceType": "NodePort"}, False,
                  id="other-services-exposed"),
 ])
-def test_exposed_hub_with_dummy_login_warns(params: dict[str, Any], warned: bool) -> None:
+def test_exposed_hub_with_dummy_login_warns_when_allowed(params: dict[str, Any], warned: bool) -> None:
     out = PROTOTYPE.render_instance(CTX, CoreParams(**params))
     assert len(out.warnings) == int(warned), out.warnings
     if warned:
         text = out.warnings[0]
-        assert "anyone" in text and "any name and password" in text and "jupyterHubAuthenticator: iap" in text
+        assert "anyone" in text and "any name and password" in text
+        assert "jupyterHubAllowUnauthenticatedExternalAccess" in text
         assert ("192.0.2.10" in text) == ("jupyterHubExternalIPs" in params)
     assert out.objects == render(**params)  # a warning changes nothing rendered
 
@@ -333,7 +339,7 @@ def test_cluster_wide_operator_uses_cluster_roles() -> None:
     (hook,) = get(objects, "ValidatingWebhookConfiguration", "validator.training-operator.kubeflow.org")["webhooks"]
     assert "namespaceSelector" not in hook
     # The certificate Secret stays a namespaced grant even then.
-    secret_rules = [r for _, r in rbac_rules(objects) if "secrets" in r["resources"]]
+    secret_rules = [r for w, r in rbac_rules(objects) if "secrets" in r["resources"] and "operator" in w]
     assert secret_rules and all(r in get(objects, "Role", "tf-job-operator-webhook")["rules"] for r in secret_rules)
 
 
@@ -424,7 +430,10 @@ VARIANTS = [
     pytest.param({}, id="defaults"),
     pytest.param(CASE_B, id="case-b"),
     pytest.param({"tfJobNamespaced": False, "reportUsage": True, **NFS}, id="cluster-wide-nfs"),
-    pytest.param({"jupyterHubAuthenticator": "iap", "jupyterNotebookPVCMount": "/home/jovyan"}, id="iap-per-user"),
+    pytest.param({"jupyterHubAuthenticator": "iap", "cloud": "gcp", "jupyterNotebookPVCMount": "/home/jovyan"},
+                 id="iap-per-user"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "native",
+                  "jupyterHubAdminUsers": ["admin"], "networkPolicies": False}, id="native-lb"),
 ]
 
 

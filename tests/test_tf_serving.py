@@ -44,7 +44,7 @@ def assert_valid(objects: list[dict[str, Any]]) -> None:
 
 
 def split(objects: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    assert [o["kind"] for o in objects] == ["Service", "Deployment"]
+    assert [o["kind"] for o in objects] == ["Service", "Deployment", "NetworkPolicy"]
     return objects[0], objects[1]
 
 
@@ -146,8 +146,9 @@ def test_default_images_are_pinned() -> None:
     pytest.param({"limits": {"cpu": "8", "memory": "16Gi"}},
                  {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "8", "memory": "16Gi"}},
                  id="limits-replaced"),
-    pytest.param({"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
-                 {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}, id="both-replaced"),
+    pytest.param({"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+                 {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+                 id="both-replaced"),
 ])
 def test_resources(resources: dict[str, Any] | None, expected: dict[str, Any]) -> None:
     params = {"modelPath": MODEL_PATH} | ({"resources": resources} if resources is not None else {})
@@ -267,8 +268,11 @@ def test_s3_and_gcp_together() -> None:
                  id="service-type"),
     pytest.param({"modelPath": MODEL_PATH, "modelName": "my model"}, "pattern", id="model-name-with-space"),
     pytest.param({"modelPath": MODEL_PATH, "modelName": "a\nrewrite: /evil"}, "pattern", id="model-name-injection"),
-    pytest.param({"modelPath": MODEL_PATH, "resources": {"limits": {GPU: 1}}}, "set GPUs with numGpus",
-                 id="gpu-in-resources"),
+    pytest.param({"modelPath": MODEL_PATH, "resources": {"limits": {"cpu": "4", "memory": "4Gi", GPU: 1}}},
+                 "set GPUs with numGpus", id="gpu-in-resources"),
+    pytest.param({"modelPath": MODEL_PATH, "resources": {"requests": {"cpu": "1"}}},
+                 "every container has CPU and memory requests and limits: set requests.memory",
+                 id="no-memory-request"),
     pytest.param({"modelPath": MODEL_PATH, "resources": {"limits": {"memory": "512Mi"}}},
                  "requests.memory (1Gi) is more than limits.memory (512Mi)", id="limit-below-default-request"),
     pytest.param({"modelPath": MODEL_PATH, "modelServerImage": "Not An Image"}, "pattern", id="bad-image"),
@@ -288,8 +292,7 @@ def test_registered_and_documented() -> None:
 
 def test_profile_errors_name_the_field(tmp_path: Path) -> None:
     from kfgen.errors import KfgenError
-    from kfgen.profile import load_profile
-    from kfgen.profile import validate_profile
+    from kfgen.profile import load_profile, validate_profile
 
     (tmp_path / "p.yaml").write_text("""\
 namespace: kubeflow

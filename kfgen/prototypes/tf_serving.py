@@ -25,6 +25,11 @@ Decisions, and what changed from ksonnet:
   points ``GOOGLE_APPLICATION_CREDENTIALS`` at its key. kfgen references secrets, never writes them.
 * Neither S3 nor GCP adds the HTTP proxy (ksonnet did, comparing a string with a number).
 * A readiness probe (TCP 9000: the server opens its gRPC port once the model is loaded).
+* Pod Security Standard ``restricted`` (uid 1000, every capability dropped, seccomp RuntimeDefault), CPU
+  and memory requests and limits on every container, and no service-account token (the server never
+  calls the Kubernetes API).
+* ``networkPolicies`` (default on): NetworkPolicy ``<name>`` lets the pods of the namespace (Ambassador,
+  notebooks) reach the serving ports; everyone when ``serviceType`` exposes the Service outside the cluster.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from kfgen.kube import netpol
 from kfgen.kube import objects as k8s
 from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes import ambassador
@@ -68,6 +74,14 @@ class ServingResources(Resources):
         {"cpu": "1", "memory": "1Gi"}, description="Minimum resources of the model server.")
     limits: ResourceMap = Field(
         {"cpu": "4", "memory": "4Gi"}, description="Maximum resources of the model server.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ServingResources:
+        missing = [f"{part}.{name}" for part, values in (("requests", self.requests), ("limits", self.limits))
+                   for name in ("cpu", "memory") if name not in values]
+        if missing:
+            raise ValueError(f"every container has CPU and memory requests and limits: set {', '.join(missing)}")
+        return self
 
 
 class TfServingParams(Params):
@@ -114,6 +128,10 @@ class TfServingParams(Params):
         None, pattern=DNS_SUBDOMAIN, description="Secret with a GCP service-account key (required with cloud: gcp).")
     gcpCredentialSecretKeyName: str = Field(
         "key.json", pattern=SECRET_KEY, description="Key of the JSON key file in gcpCredentialSecretName.")
+    networkPolicies: bool = Field(
+        True, description="Render NetworkPolicy '<name>': the pods of this namespace (Ambassador, notebooks) may "
+        "reach the serving ports, and everyone when serviceType is NodePort or LoadBalancer. Keep it on when core's "
+        "networkPolicies (a default deny for the namespace) is on, or nothing can reach the server.")
 
     @model_validator(mode="after")
     def _consistent(self) -> TfServingParams:
@@ -200,7 +218,7 @@ def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
         c["imagePullPolicy"] = "IfNotPresent"
     volumes = ([k8s.secret_volume("gcp-credentials", p.gcpCredentialSecretName)]
                if gcp and p.gcpCredentialSecretName else [])
-    template = k8s.pod_template(labels, containers, volumes=volumes,
+    template = k8s.pod_template(labels, containers, volumes=volumes, automount_service_account_token=False,
                                 pod_security_context={"fsGroup": UID, "runAsUser": UID})
 
     ports = [k8s.port(GRPC_PORT, GRPC_PORT, name="tf-serving")]
@@ -209,6 +227,11 @@ def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
     service = k8s.service(name, ctx.namespace, ports=ports, selector=labels, type=p.serviceType, labels=labels,
                           annotations=_mappings(ctx, model, native_http) if p.deployHttpProxy else None)
     deployment = k8s.deployment(name, ctx.namespace, template=template, replicas=p.replicas, labels=labels)
+    objects = [service, deployment]
+    if p.networkPolicies:
+        peers = None if p.serviceType != "ClusterIP" else [netpol.pods()]
+        objects.append(netpol.policy(name, ctx.namespace, labels, [netpol.allow([int(q["targetPort"]) for q in ports],
+                                                                                peers)], labels=labels))
 
     warnings: list[str] = []
     if (p.s3Enable or p.modelPath.startswith("s3://")) and p.modelServerImage is None:
@@ -216,7 +239,7 @@ def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
                         "(tensorflow/serving#1963); set modelServerImage to a build with S3 support")
     if p.modelPath.startswith("s3://") and not p.s3Enable:
         warnings.append("modelPath is on S3 but s3Enable is false: no S3 credentials or region are configured")
-    return Rendered([service, deployment], warnings)
+    return Rendered(objects, warnings)
 
 
 PROTOTYPE = Prototype(

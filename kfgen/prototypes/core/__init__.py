@@ -39,7 +39,7 @@ here) and :func:`render`, which puts them together in ksonnet's order.
 from __future__ import annotations
 
 from kfgen.prototypes.base import Prototype, RenderContext, Rendered
-from kfgen.prototypes.core import dashboard, gateway, jupyterhub, operator, spartakus, storage
+from kfgen.prototypes.core import dashboard, gateway, jupyterhub, network, operator, spartakus, storage
 from kfgen.prototypes.core.params import CoreParams
 
 __all__ = ["PROTOTYPE", "CoreParams", "render"]
@@ -47,7 +47,7 @@ __all__ = ["PROTOTYPE", "CoreParams", "render"]
 
 def render(ctx: RenderContext, p: CoreParams) -> Rendered:
     """Every object of the core component, in ksonnet's order, and warnings. Pure: depends on ctx and p only."""
-    parts = (jupyterhub, storage, operator, dashboard, gateway, spartakus)
+    parts = (jupyterhub, storage, operator, dashboard, gateway, spartakus, network)
     return Rendered([o for part in parts for o in part.objects(ctx, p)], jupyterhub.security_warnings(p))
 
 

@@ -8,16 +8,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from kfgen.kube import netpol
 from kfgen.kube import objects as k8s
 from kfgen.prototypes import ambassador
 from kfgen.prototypes.base import RenderContext
 from kfgen.prototypes.core.params import CoreParams
 
+AMBASSADOR_LABELS = {"service": "ambassador"}
+PORT = 80
+# The TLS Secrets Ambassador 0.30 reads by name (server certificate; CA for client certificates), if present.
+TLS_SECRETS = ("ambassador-certs", "ambassador-cacert")
+
+# Pod Security Standard exception: Ambassador 0.30.1's image runs as root and its Envoy listens on port 80
+# (non-root images with port 8080 came with Ambassador 0.35). So this pod meets 'baseline', not 'restricted':
+# root, but with every capability dropped except NET_BIND_SERVICE (to bind port 80), no privilege escalation
+# and the runtime's seccomp profile. The statsd sidecar's image also runs as root (no USER); it is in the same
+# pod and gets the same treatment without NET_BIND_SERVICE (it listens on UDP 8125).
+_AMBASSADOR_ROOT = k8s.security_context(run_as_non_root=False, add_capabilities=["NET_BIND_SERVICE"])
+_STATSD_ROOT = k8s.security_context(run_as_non_root=False)
+
 
 def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
     """Ambassador's objects, and the Service carrying the /k8s/ui/ route to the Kubernetes dashboard."""
     ns = ctx.namespace
-    labels = {"service": "ambassador"}
+    labels = AMBASSADOR_LABELS
     template = k8s.pod_template(labels, [
         k8s.container(
             "ambassador", p.ambassadorImage,
@@ -25,27 +39,31 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
                  k8s.env_var("AMBASSADOR_SINGLE_NAMESPACE", "true")],
             liveness_probe=k8s.http_probe("/ambassador/v0/check_alive", 8877, initial_delay=30, period=30),
             readiness_probe=k8s.http_probe("/ambassador/v0/check_ready", 8877, initial_delay=30, period=30),
-            resources=k8s.resources(limits={"cpu": "1", "memory": "400Mi"},
-                                    requests={"cpu": "200m", "memory": "100Mi"}),
+            resources=p.ambassadorResources.render(),
+            security_context=_AMBASSADOR_ROOT,
         ),
-        k8s.container("statsd", p.ambassadorStatsdImage),
+        k8s.container("statsd", p.ambassadorStatsdImage, resources=p.ambassadorStatsdResources.render(),
+                      security_context=_STATSD_ROOT),
     ], service_account="ambassador", restart_policy="Always")
     dashboard_tls = p.cloud not in ("aks", "acsengine")
     k8s_dashboard = ambassador.mapping("k8s-dashboard-ui-mapping", "/k8s/ui/", "kubernetes-dashboard.kube-system",
                                        rewrite="/", tls=dashboard_tls)
     return [
         k8s.service("ambassador", ns, labels=labels, type=p.tfAmbassadorServiceType, selector=labels,
-                    ports=[k8s.port(80, 80, name="ambassador")]),
+                    ports=[k8s.port(PORT, PORT, name="ambassador")]),
         k8s.service("ambassador-admin", ns, labels={"service": "ambassador-admin"}, selector=labels,
                     ports=[k8s.port(8877, 8877, name="ambassador-admin")]),
         k8s.role("ambassador", namespace=ns, rules=[
             k8s.rule([""], ["services"], ["get", "list", "watch"]),
             k8s.rule([""], ["configmaps"], ["create", "update", "patch", "get", "list", "watch"]),
-            k8s.rule([""], ["secrets"], ["get", "list", "watch"]),
+            # not every Secret of the namespace: only the TLS Secrets it looks up by name
+            k8s.rule([""], ["secrets"], ["get"], resource_names=TLS_SECRETS),
         ]),
         k8s.service_account("ambassador", ns),
         k8s.binding("ambassador", "ambassador", [k8s.sa_subject("ambassador", ns)], namespace=ns),
         k8s.deployment("ambassador", ns, template=template, replicas=p.ambassadorReplicas),
         k8s.service("k8s-dashboard", ns, annotations=ambassador.annotations(k8s_dashboard),
                     ports=[k8s.port(443, 8443)], selector={"k8s-app": "kubernetes-dashboard"}),
+        # the gateway: its routes are for everyone who reaches it (its Service type decides how far that is)
+        *([netpol.policy("ambassador", ns, labels, [netpol.allow([PORT])])] if p.networkPolicies else []),
     ]

@@ -18,6 +18,8 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from kfgen.errors import KfgenError, Problem
+from kfgen.kube import netpol
 from kfgen.kube import objects as k8s
 from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes.base import RenderContext
@@ -28,6 +30,13 @@ HUB_CONFIG_DIR = "/etc/config"
 PROXY_TOKEN_DIR = "/run/jupyterhub-proxy"
 USER_STORAGE_CAPACITY = "10Gi"  # per-user claims when jupyterNotebookPVCMount is set without nfsServer
 HUB_CONFIG_TEMPLATE = "jupyterhub_config.py.tmpl"
+HUB_LABELS = {"app": "tf-hub"}
+NOTEBOOK_LABELS = {"kfgen.io/notebook": "true"}  # KubeSpawner puts them on every notebook pod (extra_labels)
+NOTEBOOK_PORT = 8888  # KubeSpawner's default port of the notebook server
+PROXY_PORT, HUB_API_PORT = 8000, 8081
+# the proxy-token init container runs one short Python script
+TOKEN_INIT_RESOURCES = k8s.resources(requests={"cpu": "10m", "memory": "32Mi"},
+                                     limits={"cpu": "100m", "memory": "64Mi"})
 
 
 @cache
@@ -46,7 +55,10 @@ def hub_config(ctx: RenderContext, p: CoreParams) -> str:
     literals = {
         "namespace": ctx.namespace,
         "images": list(p.jupyterNotebookImages),
+        "allow_any_image": p.jupyterNotebookAllowAnyImage,
         "authenticator": p.jupyterHubAuthenticator or "dummy",
+        "admin_users": list(p.jupyterHubAdminUsers),
+        "notebook_labels": NOTEBOOK_LABELS,
         "mount": p.jupyterNotebookPVCMount,
         "shared_claim": NFS_CLAIM if p.nfsServer else None,
         "capacity": USER_STORAGE_CAPACITY,
@@ -72,12 +84,12 @@ _RUN_PROXY = (
 
 def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
     """JupyterHub's objects: its config map, Services, StatefulSet and RBAC."""
+    check_exposure(ctx, p)
     ns = ctx.namespace
     config = hub_config(ctx, p)
-    hub_labels = {"app": "tf-hub"}
+    hub_labels = HUB_LABELS
     token_mount = k8s.volume_mount("proxy-token", PROXY_TOKEN_DIR)
-    hub_user = k8s.security_context(run_as_user=1000, run_as_group=1000, run_as_non_root=True,
-                                     drop_all_capabilities=True)
+    hub_user = k8s.security_context(run_as_user=1000, run_as_group=1000)  # the image's jovyan user
     template = k8s.pod_template(
         hub_labels,
         [
@@ -93,6 +105,7 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
                 working_dir="/srv/jupyterhub",
                 readiness_probe=k8s.http_probe("/hub/health", 8081, initial_delay=5, period=10),
                 security_context=hub_user,
+                resources=p.jupyterHubResources.render(),
             ),
             k8s.container(
                 "proxy", p.jupyterHubProxyImage,
@@ -100,12 +113,13 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
                 ports=[k8s.container_port(8000)],
                 volume_mounts=[k8s.volume_mount("proxy-token", PROXY_TOKEN_DIR, read_only=True)],
                 readiness_probe=k8s.http_probe("/_chp_healthz", 8000, initial_delay=5, period=10),
-                security_context=k8s.security_context(run_as_user=65534, run_as_group=65534, run_as_non_root=True,
-                                                      drop_all_capabilities=True),
+                security_context=k8s.security_context(run_as_user=65534, run_as_group=65534),  # nobody
+                resources=p.jupyterHubProxyResources.render(),
             ),
         ],
         init_containers=[k8s.container("proxy-token", p.jupyterHubImage, command=["python3", "-c", _WRITE_TOKEN],
-                                       volume_mounts=[token_mount], security_context=hub_user)],
+                                       volume_mounts=[token_mount], security_context=hub_user,
+                                       resources=TOKEN_INIT_RESOURCES)],
         volumes=[k8s.config_map_volume("config-volume", "jupyterhub-config"),
                  k8s.empty_dir_volume("proxy-token", medium="Memory"),
                  k8s.empty_dir_volume("hub-db")],
@@ -127,20 +141,70 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         ]),
         k8s.service_account("jupyter-hub", ns, labels={"app": "jupyter-hub"}),
         k8s.binding("jupyter-role", "jupyter-role", [k8s.sa_subject("jupyter-hub", ns)], namespace=ns),
+        *(network_policies(ctx) if p.networkPolicies else []),
     ]
 
 
-def security_warnings(p: CoreParams) -> list[str]:
-    """What the user should know before applying: JupyterHub reachable from outside the cluster
-    while anyone can log in (the dummy authenticator takes any name and any password)."""
+def network_policies(ctx: RenderContext) -> list[dict[str, Any]]:
+    """Who may reach the hub pod and the notebooks: the proxy's front door from anywhere (Service
+    tf-hub-lb decides how far it is exposed), the hub API from notebooks, notebooks from the hub pod
+    (its proxy routes users to them, the hub checks on them)."""
+    ns = ctx.namespace
+    return [
+        netpol.policy("tf-hub", ns, HUB_LABELS, [
+            netpol.allow([PROXY_PORT]),
+            netpol.allow([HUB_API_PORT], [netpol.pods(NOTEBOOK_LABELS)]),
+        ]),
+        netpol.policy("jupyter-notebooks", ns, NOTEBOOK_LABELS, [
+            netpol.allow([NOTEBOOK_PORT], [netpol.pods(HUB_LABELS)]),
+        ]),
+    ]
+
+
+def exposure(p: CoreParams) -> list[str]:
+    """How the hub is reachable from outside the cluster (empty: it is not)."""
     exposed = []
     if p.jupyterHubServiceType != "ClusterIP":
         exposed.append(f"jupyterHubServiceType: {p.jupyterHubServiceType}")
     if p.jupyterHubExternalIPs:
         exposed.append(f"jupyterHubExternalIPs: {', '.join(p.jupyterHubExternalIPs)}")
-    if not exposed or p.jupyterHubAuthenticator not in (None, "dummy"):
+    return exposed
+
+
+def check_exposure(ctx: RenderContext, p: CoreParams) -> None:
+    """Refuse a hub anyone can use: exposed outside the cluster with the dummy authenticator (unless
+    jupyterHubAllowUnauthenticatedExternalAccess says so), or IAP where its header can be forged."""
+    exposed = exposure(p)
+    where = ("components", ctx.instance, "params", "jupyterHubAuthenticator")
+    auth = p.jupyterHubAuthenticator or "dummy"
+    problems = []
+    if auth == "dummy" and exposed and not p.jupyterHubAllowUnauthenticatedExternalAccess:
+        problems.append(Problem(
+            f"JupyterHub is reachable from outside the cluster ({'; '.join(exposed)}) with the dummy authenticator: "
+            "anyone who reaches Service tf-hub-lb could log in with any name and password and run code in the "
+            "cluster", path=where, found=p.jupyterHubAuthenticator or "unset (the dummy authenticator)",
+            expected="an authenticator that authenticates (native)",
+            hint="set jupyterHubAuthenticator: native with jupyterHubAdminUsers, or keep jupyterHubServiceType: "
+            "ClusterIP without jupyterHubExternalIPs (use kubectl port-forward); "
+            "jupyterHubAllowUnauthenticatedExternalAccess: true accepts the risk"))
+    if auth == "iap" and (exposed or p.cloud != "gcp"):
+        why = [f"the hub is reachable directly ({'; '.join(exposed)})"] if exposed else []
+        if p.cloud != "gcp":
+            why.append(f"cloud is {p.cloud or 'unset'}, not gcp")
+        problems.append(Problem(
+            f"jupyterHubAuthenticator: iap trusts the X-Goog-Authenticated-User-Email header, which anyone can "
+            f"forge unless every request passes through Google's Identity-Aware Proxy: {' and '.join(why)}",
+            path=where, found="'iap'", hint="use iap only with cloud: gcp and jupyterHubServiceType: ClusterIP "
+            "without jupyterHubExternalIPs, behind an IAP-protected load balancer; or use native"))
+    if problems:
+        raise KfgenError(problems)
+
+
+def security_warnings(p: CoreParams) -> list[str]:
+    """What the user should know before applying: a hub exposed without authentication on purpose."""
+    exposed = exposure(p)
+    if not exposed or (p.jupyterHubAuthenticator or "dummy") != "dummy":
         return []
-    return [f"JupyterHub is exposed outside the cluster ({'; '.join(exposed)}) with the dummy authenticator: "
-            "anyone who reaches Service tf-hub-lb can log in with any name and password and run code in the "
-            "cluster. Keep jupyterHubServiceType: ClusterIP without jupyterHubExternalIPs (and use kubectl "
-            "port-forward), or put it behind Google's Identity-Aware Proxy with jupyterHubAuthenticator: iap"]
+    return [f"JupyterHub is exposed outside the cluster ({'; '.join(exposed)}) with the dummy authenticator "
+            "(jupyterHubAllowUnauthenticatedExternalAccess: true): anyone who reaches Service tf-hub-lb can log "
+            "in with any name and password and run code in the cluster"]

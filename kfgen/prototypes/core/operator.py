@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kfgen.kube import netpol
 from kfgen.kube import objects as k8s
 from kfgen.kube.tfjob import tfjob_crd
 from kfgen.prototypes.base import RenderContext
@@ -21,6 +22,7 @@ OPERATOR = "tf-job-operator"
 OPERATOR_WEBHOOK = "tf-job-operator-webhook"  # RBAC for the webhook plumbing (the other scope)
 OPERATOR_CERT_SECRET = "tf-job-operator-webhook-cert"
 WEBHOOK_CONFIGURATION = "validator.training-operator.kubeflow.org"  # hard-coded in training-operator v1.9
+WEBHOOK_PORT = 9443
 
 
 def rbac_scope(ns: str, namespaced: bool) -> str | None:
@@ -46,6 +48,9 @@ def _operator_workload_rules() -> list[dict[str, Any]]:
 def _operator_secret_rules() -> list[dict[str, Any]]:
     """Its certificate rotator's Secret, in its own namespace (read through a namespace cache, written by name)."""
     return [
+        # list/watch cannot be limited to one name: the rotator (open-policy-agent/cert-controller) reads its
+        # Secret through controller-runtime's cache, which lists and watches every Secret of the namespace. The
+        # operator truly needs it; keep other Secrets out of its namespace (or run it with tfJobNamespaced).
         k8s.rule([""], ["secrets"], ["get", "list", "watch"]),
         k8s.rule([""], ["secrets"], ["update"], resource_names=[OPERATOR_CERT_SECRET]),
     ]
@@ -78,12 +83,13 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         env=[k8s.env_from_field("MY_POD_NAMESPACE", "metadata.namespace"),
              k8s.env_from_field("MY_POD_NAME", "metadata.name")],
         ports=[k8s.container_port(8080, name="metrics"), k8s.container_port(8081, name="probes"),
-               k8s.container_port(9443, name="webhook-server", protocol="TCP")],
+               k8s.container_port(WEBHOOK_PORT, name="webhook-server", protocol="TCP")],
         volume_mounts=[k8s.volume_mount("cert", "/tmp/k8s-webhook-server/serving-certs", read_only=True)],
         liveness_probe=k8s.http_probe("/healthz", 8081, initial_delay=15, period=20, timeout=3),
         readiness_probe=k8s.http_probe("/readyz", 8081, initial_delay=10, period=15, timeout=3),
-        security_context=k8s.security_context(run_as_user=65532, run_as_group=65532, run_as_non_root=True,
-                                              read_only_root_filesystem=True, drop_all_capabilities=True),
+        security_context=k8s.security_context(run_as_user=65532, run_as_group=65532,  # distroless nonroot
+                                              read_only_root_filesystem=True),
+        resources=p.tfJobOperatorResources.render(),
     )], volumes=[k8s.secret_volume("cert", OPERATOR_CERT_SECRET)], service_account=OPERATOR)
 
     if p.tfJobNamespaced:  # webhook plumbing: the Secret goes with the Role, the cluster-scoped part apart
@@ -115,10 +121,18 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         tfjob_crd(),
         k8s.service(OPERATOR, ns, labels=app, selector=pod_labels, ports=[
             k8s.port(8080, 8080, name="monitoring-port"),
-            k8s.port(443, 9443, name="webhook-server", protocol="TCP"),
+            k8s.port(443, WEBHOOK_PORT, name="webhook-server", protocol="TCP"),
         ]),
+        *(network_policies(ctx) if p.networkPolicies else []),
         # Created empty; the operator writes its self-signed CA and serving certificate into it.
         k8s.obj("v1", "Secret", OPERATOR_CERT_SECRET, ns, labels=app, type="Opaque"),
         k8s.obj("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", WEBHOOK_CONFIGURATION,
                 labels=app, webhooks=[webhook]),
     ]
+
+
+def network_policies(ctx: RenderContext) -> list[dict[str, Any]]:
+    """The API server calls the operator's validating webhook. It is not a pod (a policy cannot select
+    it), and its address depends on the cluster: the webhook port is open to every source; the
+    webhook serves TLS only and only validates TFJobs. Metrics (8080) stay closed."""
+    return [netpol.policy(OPERATOR, ctx.namespace, {"name": OPERATOR}, [netpol.allow([WEBHOOK_PORT])])]

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from kfgen.kube import objects as k8s
 from kfgen.prototypes.base import Params, ServiceType
-from kfgen.prototypes.params import IMAGE, described, repeated
+from kfgen.prototypes.params import IMAGE, Resources, described, repeated
 
 # --- images (all pinned; every one is a param) -------------------------------------------------
 
@@ -43,6 +43,34 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9](
 Image = Annotated[str, Field(pattern=IMAGE)]
 USAGE_ID = described(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "a cluster id: letters, digits, '.', '_' and '-', "
                      "starting with a letter or digit, at most 63 characters", short="a cluster id")
+
+# A JupyterHub user name as kfgen accepts it for admins (JupyterHub lower-cases names at login).
+USERNAME = described(r"^[a-z0-9][a-z0-9._@-]{0,63}$", "a user name: lower-case letters, digits, '.', '_', '@' "
+                     "and '-', starting with a letter or digit, at most 64 characters", short="a user name")
+Username = Annotated[str, Field(pattern=USERNAME)]
+
+
+class ContainerResources(Resources):
+    """CPU and memory requests and limits of one container: both are required in both maps."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> ContainerResources:
+        missing = [f"{part}.{name}" for part, values in (("requests", self.requests), ("limits", self.limits))
+                   for name in ("cpu", "memory") if name not in values]
+        if missing:
+            raise ValueError(f"every container has CPU and memory requests and limits: set {', '.join(missing)}")
+        return self
+
+
+def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> ContainerResources:
+    return ContainerResources(requests={"cpu": cpu, "memory": memory},
+                              limits={"cpu": cpu_limit, "memory": memory_limit})
+
+
+def _resources_field(what: str, cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> ContainerResources:
+    return Field(default_factory=lambda: _resources(cpu, memory, cpu_limit, memory_limit),
+                 description=f"CPU and memory of {what} (default: requests {cpu} CPU / {memory}, limits "
+                 f"{cpu_limit} CPU / {memory_limit}). Both maps need cpu and memory.")
 
 
 def _absolute_path(value: str, what: str) -> str:
@@ -83,6 +111,10 @@ class CoreParams(Params):
         "reached. Ignore (default): the TFJob is admitted, checked by the CRD's own schema only — this is what lets "
         "`kubectl apply -f out/<profile>/` create TFJobs in the same run that starts the operator. Fail (upstream's "
         "choice): no TFJob can be created or changed while the operator is down.")
+    tfJobOperatorResources: ContainerResources = _resources_field(
+        "the TFJob operator", "100m", "128Mi", "1", "512Mi")
+    tfJobDashboardResources: ContainerResources = _resources_field(
+        "the TFJob dashboard", "50m", "64Mi", "500m", "256Mi")
     tfJobDashboardImage: Image = Field(
         TF_JOB_DASHBOARD_IMAGE, description="Image of the TFJob dashboard. No maintained image exists; the default is "
         "the one Kubeflow 0.6/0.7 shipped it in (beside the first kubeflow.org/v1 operator), unmaintained since 2019.")
@@ -93,13 +125,29 @@ class CoreParams(Params):
     jupyterHubProxyImage: Image = Field(
         JUPYTERHUB_PROXY_IMAGE, description="configurable-http-proxy image, run as the 'proxy' sidecar of pod tf-hub-0 "
         "(serves port 8000).")
-    jupyterHubAuthenticator: Literal["dummy", "iap"] | None = Field(
-        None, description="How users log in. null or 'dummy': any name and password (for a private lab only). "
-        "'iap': trust the X-Goog-Authenticated-User-Email header set by Google's Identity-Aware Proxy (only safe "
-        "when every request comes through IAP).")
+    jupyterHubResources: ContainerResources = _resources_field("the hub container", "200m", "512Mi", "1", "1Gi")
+    jupyterHubProxyResources: ContainerResources = _resources_field(
+        "the proxy sidecar", "100m", "128Mi", "500m", "512Mi")
+    jupyterHubAuthenticator: Literal["dummy", "native", "iap"] | None = Field(
+        None, description="How users log in. null or 'dummy': any name and any password — refused when the hub is "
+        "reachable from outside the cluster (jupyterHubServiceType LoadBalancer/NodePort or jupyterHubExternalIPs) "
+        "unless jupyterHubAllowUnauthenticatedExternalAccess is true. 'native': JupyterHub's NativeAuthenticator: "
+        "users sign up at /hub/signup with a password and wait until an admin (jupyterHubAdminUsers) approves them "
+        "at /hub/authorize; admins are approved on sign-up, so sign up as each admin before exposing the hub. "
+        "'iap': trust the X-Goog-Authenticated-User-Email header set by Google's Identity-Aware Proxy: only with "
+        "cloud: gcp and a ClusterIP hub without external IPs (anyone who reaches the hub directly can forge it).")
+    jupyterHubAdminUsers: list[Username] = Field(
+        [], description="JupyterHub admins (user names). Required with jupyterHubAuthenticator: native: they "
+        "approve sign-ups.")
+    jupyterHubAllowUnauthenticatedExternalAccess: bool = Field(
+        False, description="Allow a hub reachable from outside the cluster with the dummy authenticator, i.e. let "
+        "anyone who reaches it run code in the cluster. Only for an isolated network you fully control.")
     jupyterNotebookImages: list[Image] = Field(
-        list(NOTEBOOK_IMAGES), min_length=1, description="Images offered on the spawn page (the first is the default; "
-        "users may also type another). Defaults: Jupyter's TensorFlow notebook, CPU and CUDA builds.")
+        list(NOTEBOOK_IMAGES), min_length=1, description="Images offered on the spawn page (the first is the default). "
+        "Users choose among these only, unless jupyterNotebookAllowAnyImage. Defaults: Jupyter's TensorFlow "
+        "notebook, CPU and CUDA builds.")
+    jupyterNotebookAllowAnyImage: bool = Field(
+        False, description="Let users type any image on the spawn page besides jupyterNotebookImages.")
     jupyterNotebookPVCMount: str | None = Field(
         None, description="Where notebooks get persistent storage (absolute path, e.g. /home/jovyan/work). With "
         "nfsServer every user mounts the shared NFS claim there; without it each user gets a 10Gi claim "
@@ -123,6 +171,18 @@ class CoreParams(Params):
         "(apiVersion ambassador/v0) and its Role are written for that line. Newer Emissary-ingress (2.x/3.x) needs "
         "CRDs, Listener resources and other RBAC, so changing only the image will not work.")
     ambassadorStatsdImage: Image = Field(STATSD_IMAGE, description="Image of Ambassador's statsd sidecar.")
+    ambassadorResources: ContainerResources = _resources_field(
+        "the Ambassador container", "200m", "100Mi", "1", "400Mi")
+    ambassadorStatsdResources: ContainerResources = _resources_field(
+        "Ambassador's statsd sidecar", "50m", "64Mi", "200m", "128Mi")
+
+    # --- network policies ---------------------------------------------------------------------
+    networkPolicies: bool = Field(
+        True, description="Render NetworkPolicies: deny all ingress to the pods of this namespace (NetworkPolicy "
+        "'default-deny-ingress'), then allow what the components need: Ambassador's and the hub's front doors, "
+        "hub <-> notebooks, the API server to the operator's webhook, Ambassador to the TFJob dashboard, TFJob "
+        "replicas to each other. Other prototypes in the namespace (tf-serving) render their own allow rules; "
+        "turn theirs off too when you turn this off.")
 
     # --- usage reporting and cloud ------------------------------------------------------------
     reportUsage: bool = Field(
@@ -133,6 +193,8 @@ class CoreParams(Params):
         "Unset: derived stably from the profile, namespace and instance (first 16 hex digits of their SHA-256), "
         "never random, so re-rendering does not change it. Only meaningful with reportUsage.")
     spartakusImage: Image = Field(SPARTAKUS_IMAGE, description="Image of the spartakus usage reporter.")
+    spartakusResources: ContainerResources = _resources_field(
+        "the spartakus usage reporter", "10m", "32Mi", "100m", "64Mi")
     cloud: Literal["gcp", "aks", "acsengine"] | None = Field(
         None, description="Where the cluster runs. Only effect: aks and acsengine route /k8s/ui/ to the Kubernetes "
         "dashboard over plain HTTP (tls: false), as ksonnet did; gcp and null use TLS.")
@@ -151,6 +213,13 @@ class CoreParams(Params):
         if repeated(ips):
             raise ValueError(f"addresses must not repeat: {', '.join(repeated(ips))}")
         return ips
+
+    @field_validator("jupyterHubAdminUsers")
+    @classmethod
+    def _unique_admins(cls, users: list[str]) -> list[str]:
+        if repeated(users):
+            raise ValueError(f"admin users must not repeat: {', '.join(repeated(users))}")
+        return users
 
     @field_validator("jupyterNotebookImages")
     @classmethod
@@ -198,6 +267,9 @@ class CoreParams(Params):
         if not self.tfJobOperator and "tfJobImage" in self.model_fields_set:
             raise ValueError("tfJobImage only matters with tfJobOperator, which is false "
                              "(set tfJobOperator: true, or remove tfJobImage)")
+        if self.jupyterHubAuthenticator == "native" and not self.jupyterHubAdminUsers:
+            raise ValueError("jupyterHubAuthenticator: native needs jupyterHubAdminUsers: the admins who approve "
+                             "sign-ups (e.g. jupyterHubAdminUsers: [admin])")
         if self.usageId is not None and not self.reportUsage:
             raise ValueError("usageId is set but reportUsage is false: nothing would use it "
                              "(set reportUsage: true, or remove usageId)")

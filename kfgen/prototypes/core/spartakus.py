@@ -26,6 +26,9 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
     template = k8s.pod_template({"app": "spartakus-volunteer"}, [k8s.container(
         "volunteer", p.spartakusImage,
         args=["volunteer", f"--cluster-id={usage_id(ctx, p)}", f"--database={USAGE_DATABASE}"],
+        # the image sets no user; the volunteer only reads nodes from the API and posts a report: it runs as nobody
+        security_context=k8s.security_context(run_as_user=65534, run_as_group=65534),
+        resources=p.spartakusResources.render(),
     )], service_account="spartakus")
     return [
         k8s.role("spartakus", [k8s.rule([""], ["nodes"], ["get", "list"])], labels=app),

@@ -24,18 +24,19 @@ from kfgen.output.write import (
     remove_dir,
     write_dir,
 )
-from kfgen.profile.loader import check_profile_name, list_profiles, load_profile
-from kfgen.profile.model import Profile, validate_profile
-from kfgen.profile.schema import PROFILE_SCHEMA as PROFILE_SCHEMA  # for kfgen.cli
-from kfgen.profile.schema import profile_json_schema as profile_json_schema  # for kfgen.cli
+from kfgen.profile import Profile, check_profile_name, list_profiles, load_profile, validate_profile
+from kfgen.project import default_out_dir, default_profiles_dir
 from kfgen.prototypes.base import Prototype, prototypes
 from kfgen.render.pipeline import RenderResult, render_profile
 
 
 @dataclass
 class Workspace:
-    profiles_dir: Path = Path("profiles")
-    out_dir: Path = Path("out")
+    """The profiles directory and the output directory; by default those of the project root
+    (:mod:`kfgen.project`: the nearest directory upward holding ``profiles/``)."""
+
+    profiles_dir: Path = field(default_factory=default_profiles_dir)
+    out_dir: Path = field(default_factory=default_out_dir)
 
     def profile_names(self) -> list[str]:
         return list_profiles(self.profiles_dir)

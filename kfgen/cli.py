@@ -6,18 +6,59 @@ import sys
 from pathlib import Path
 
 import typer
+from typer.core import TyperArgument
+
+from kfgen.edit.complete import complete_instance, complete_param, complete_profile, complete_prototype
 
 app = typer.Typer(
     name="kfgen",
     help="Typed Kubeflow manifests from declarative profiles (ksonnet's prototypes and environments, reborn).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-ProfilesDir = typer.Option(Path("profiles"), "--profiles-dir", help="Directory of profile files.", show_default=True)
-OutDir = typer.Option(Path("out"), "--out-dir", help="Directory that receives out/<profile>/.", show_default=True)
+# Typer prints an argument's Python type after its name ("INSTANCE <str>"); kfgen's metavars say what it is.
+if hasattr(TyperArgument, "display_type_rich"):
+    TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign, assignment]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from kfgen import __version__
+
+        typer.echo(f"kfgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print kfgen's version and exit."),
+) -> None:
+    """Typed Kubeflow manifests from declarative profiles (ksonnet's prototypes and environments, reborn).
+
+    Run from any directory of a project: kfgen finds the nearest directory upward holding profiles/.
+    """
+
+
+def _project_dir(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    """--profiles-dir/--out-dir when given; otherwise profiles/ and out/ of the project root (kfgen.project)."""
+    from kfgen.project import default_out_dir, default_profiles_dir
+
+    if ctx.get_parameter_source(param.name or "").name not in ("DEFAULT", "DEFAULT_MAP"):
+        return value
+    return default_out_dir() if param.name == "out_dir" else default_profiles_dir()
+
+
+ProfilesDir = typer.Option(Path("profiles"), "--profiles-dir", metavar="DIR", callback=_project_dir,
+                           help="Directory of profile files (default: profiles/ of the project root, the nearest "
+                                "directory upward that has one).", show_default=False)
+OutDir = typer.Option(Path("out"), "--out-dir", metavar="DIR", callback=_project_dir,
+                      help="Directory that receives out/<profile>/ (default: out/ of the project root).",
+                      show_default=False)
 
 
 def _err(text: str) -> None:
@@ -38,7 +79,8 @@ def _fail(exc: Exception, code: int = 1, tail: str = "nothing was written.") -> 
 
 @app.command()
 def render(
-    profile: list[str] | None = typer.Option(None, "--profile", "-p", help="Profile to render (repeatable)."),
+    profile: list[str] | None = typer.Option(None, "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
+                                               help="Profile to render (repeatable)."),
     all_: bool = typer.Option(False, "--all", help="Render every profile in the profiles directory; remove out/X/ "
                               "of profiles that no longer exist (never when profiles/X.yaml exists in any form)."),
     stdout: bool = typer.Option(False, "--stdout", help="Print one multi-document YAML stream; write nothing."),
@@ -159,8 +201,177 @@ def prototypes() -> None:
         typer.echo(f"{name:12} {proto.summary}" + (f"  [ksonnet: {proto.ksonnet}]" if proto.ksonnet else ""))
 
 
+# ------------------------------------------------------------------ ksonnet's verbs: param, generate, init
+
+param_app = typer.Typer(help="Set, unset and list the params of a profile's instances (ksonnet's 'ks param').",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(param_app, name="param")
+
+EditProfile = typer.Option(..., "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
+                           help="Profile whose file is edited.")
+InstanceArg = typer.Argument(..., metavar="INSTANCE", autocompletion=complete_instance,
+                             help="Instance (component) name in the profile.")
+
+
+def _show_value(value: object) -> str:
+    import json
+
+    return "(unset)" if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
+def _changed(change: object) -> None:
+    """Print the lines an edit changed, as a diff of the profile file."""
+    import difflib
+
+    from kfgen.profile import display
+
+    before, after = change.before.splitlines(keepends=True), change.after.splitlines(keepends=True)  # type: ignore[attr-defined]
+    if before == after:
+        typer.echo(f"{display(change.path)}: unchanged")  # type: ignore[attr-defined]
+        return
+    typer.echo(f"edited {display(change.path)}:")  # type: ignore[attr-defined]
+    for line in difflib.unified_diff(before, after, n=0):
+        if not line.startswith(("---", "+++")):
+            typer.echo("  " + line.rstrip("\n"))
+
+
+@param_app.command("set")
+def param_set(
+    instance: str = InstanceArg,
+    key: str = typer.Argument(..., metavar="KEY", autocompletion=complete_param, help="Param name."),
+    value: str = typer.Argument(..., metavar="VALUE",
+                                help="YAML, read by the param's type: true, 3, '[a, b]', '{cpu: 500m}'; "
+                                     "a string param takes the text as it is."),
+    profile: str = EditProfile,
+    profiles_dir: Path = ProfilesDir,
+) -> None:
+    """Set a param of an instance, in the profile's own file (keeping its comments and layout).
+
+    An instance of the profile it extends gets an override in this profile's file. The edited profile
+    is validated first: an invalid value changes nothing (exit 2).
+    """
+    from kfgen.edit import set_params
+    from kfgen.errors import KfgenError
+
+    try:
+        change = set_params(profiles_dir, profile, instance, {key: value})
+    except KfgenError as exc:
+        raise _fail(exc, 2, "the profile is unchanged.") from None
+    _changed(change)
+
+
+@param_app.command("unset")
+def param_unset(
+    instance: str = InstanceArg,
+    key: str = typer.Argument(..., metavar="KEY", autocompletion=complete_param, help="Param name."),
+    profile: str = EditProfile,
+    profiles_dir: Path = ProfilesDir,
+) -> None:
+    """Remove a param from the profile's own file: the extended profile's value or the default applies."""
+    from kfgen.edit import unset_param
+    from kfgen.errors import KfgenError
+
+    try:
+        change = unset_param(profiles_dir, profile, instance, key)
+    except KfgenError as exc:
+        raise _fail(exc, 2, "the profile is unchanged.") from None
+    _changed(change)
+
+
+@param_app.command("list")
+def param_list(
+    instance: str | None = typer.Argument(None, metavar="INSTANCE", autocompletion=complete_instance,
+                                          help="Only this instance."),
+    profile: str = typer.Option(..., "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
+                                help="Profile."),
+    profiles_dir: Path = ProfilesDir,
+) -> None:
+    """Every param's effective value and where it comes from: default, this profile, or an extended profile."""
+    from kfgen.edit import list_params
+    from kfgen.errors import KfgenError
+
+    try:
+        rows = list_params(profiles_dir, profile, instance)
+    except KfgenError as exc:
+        raise _fail(exc, 2, "") from None
+    if not rows:
+        typer.echo(f"profile '{profile}' has no instances")
+        return
+    w_inst = max(len(r.instance) for r in rows)
+    w_key = max(len(r.key) for r in rows)
+    shown = [_show_value(r.value) for r in rows]
+    w_val = min(max(len(v) for v in shown), 50)
+    typer.echo(f"{'INSTANCE':{w_inst}}  {'PARAM':{w_key}}  {'VALUE':{w_val}}  FROM")
+    for r, v in zip(rows, shown, strict=True):
+        typer.echo(f"{r.instance:{w_inst}}  {r.key:{w_key}}  {v:{w_val}}  {r.source}")
+
+
 @app.command()
-def params(prototype: str = typer.Argument(..., help="Prototype name, e.g. core.")) -> None:
+def generate(
+    prototype: str = typer.Argument(..., metavar="PROTOTYPE", autocompletion=complete_prototype,
+                                    help="Prototype of the new instance ('kfgen prototypes' lists them)."),
+    instance: str = typer.Argument(..., metavar="INSTANCE", help="Name of the new instance (a DNS label)."),
+    profile: str = EditProfile,
+    param: list[str] | None = typer.Option(None, "--param", metavar="KEY=VALUE",
+                                           help="A param of the new instance (repeatable); VALUE as in 'param set'."),
+    profiles_dir: Path = ProfilesDir,
+) -> None:
+    """Add an instance of a prototype to a profile (ksonnet's 'ks generate'), validated before it is written."""
+    from kfgen.edit import generate as run_generate
+    from kfgen.errors import KfgenError, Problem
+
+    raws: dict[str, str] = {}
+    for item in param or []:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise _fail(KfgenError(Problem(f"--param {item!r}: expected KEY=VALUE", found=repr(item))), 2,
+                        "the profile is unchanged.")
+        raws[key.strip()] = value
+    try:
+        change = run_generate(profiles_dir, profile, prototype, instance, raws)
+    except KfgenError as exc:
+        raise _fail(exc, 2, "the profile is unchanged.") from None
+    _changed(change)
+    typer.echo(f"next: kfgen param list {instance} -p {profile}; kfgen render -p {profile}")
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(Path("."), metavar="DIR", help="Directory of the new repository.",
+                                     show_default=False),
+    name: str = typer.Option("default", "--name", metavar="NAME", help="Name of the starter profile."),
+    namespace: str = typer.Option("kubeflow", "--namespace", metavar="NAMESPACE",
+                                  help="Namespace of the starter profile."),
+    kubernetes_version: str | None = typer.Option(None, "--kubernetes-version", metavar="VERSION",
+                                                  help="Kubernetes minor version, e.g. 1.37 (default: the newest "
+                                                       "kfgen supports)."),
+    kfgen_source: str | None = typer.Option(None, "--kfgen-source", metavar="URL",
+                                            help="kfgen's git repository: pre-commit and CI install kfgen from it "
+                                                 "(default: pre-commit runs the kfgen on PATH)."),
+) -> None:
+    """Start a repository of profiles (ksonnet's 'ks init'): a starter profile, .gitignore, pre-commit and CI.
+
+    Asks nothing; never overwrites a file (when one exists, nothing is written).
+    """
+    from kfgen.edit.init import init_project
+    from kfgen.errors import KfgenError
+    from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION
+    from kfgen.profile import display
+
+    try:
+        written = init_project(directory, name, namespace, kubernetes_version or DEFAULT_KUBERNETES_VERSION,
+                               kfgen_source)
+    except KfgenError as exc:
+        raise _fail(exc, 2) from None
+    for path in written:
+        typer.echo(f"wrote {display(path)}")
+    cd = f"cd {display(directory)} && " if directory != Path(".") else ""
+    typer.echo(f"next: {cd}kfgen render -p {name} && git init && git add . && git commit -m 'kfgen init'")
+
+
+@app.command()
+def params(prototype: str = typer.Argument(..., metavar="PROTOTYPE", autocompletion=complete_prototype,
+                                                help="Prototype name, e.g. core.")) -> None:
     """Show a prototype's parameters: name, type, default and doc."""
     from kfgen import actions as api
     from kfgen.errors import KfgenError
@@ -183,7 +394,8 @@ def params(prototype: str = typer.Argument(..., help="Prototype name, e.g. core.
 def import_(
     app_dir: Path = typer.Argument(..., metavar="KSONNET_APP_DIR",
                                    help="The ksonnet app (the directory with app.yaml)."),
-    env: str | None = typer.Option(None, "--env", help="Import only this environment (default: every one)."),
+    env: str | None = typer.Option(None, "--env", metavar="ENV",
+                                   help="Import only this environment (default: every one)."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing profiles of the same name."),
     profiles_dir: Path = ProfilesDir,
 ) -> None:
@@ -225,7 +437,8 @@ app.add_typer(schemas_app, name="schemas")
 
 @app.command()
 def validate(
-    profile: list[str] | None = typer.Option(None, "--profile", "-p", help="Profile to validate (repeatable)."),
+    profile: list[str] | None = typer.Option(None, "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
+                                               help="Profile to validate (repeatable)."),
     all_: bool = typer.Option(False, "--all", help="Validate every profile in the profiles directory."),
     kubeconform: bool = typer.Option(True, "--kubeconform/--no-kubeconform",
                                      help="Also run kubeconform when installed ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH)."),
@@ -257,8 +470,9 @@ def validate(
 
 @schemas_app.command("export")
 def schemas_export(
-    directory: Path = typer.Option(..., "--dir", help="Directory that receives the schema files."),
-    kubernetes_version: str = typer.Option("1.37", "--kubernetes-version", help="Kubernetes minor version, e.g. 1.37."),
+    directory: Path = typer.Option(..., "--dir", metavar="DIR", help="Directory that receives the schema files."),
+    kubernetes_version: str = typer.Option("1.37", "--kubernetes-version", metavar="VERSION",
+                                      help="Kubernetes minor version, e.g. 1.37."),
     descriptions: bool = typer.Option(False, "--descriptions", help="Keep description texts (about 4x larger)."),
 ) -> None:
     """Write standalone strict JSON schemas (every Kubernetes kind, plus TFJob) for offline kubeconform."""
@@ -278,13 +492,13 @@ def schemas_export(
 
 @schemas_app.command("profile")
 def schemas_profile(
-    output: Path | None = typer.Option(None, "--output", "-o",
+    output: Path | None = typer.Option(None, "--output", "-o", metavar="FILE",
                                        help="Where to write it ('-' for stdout).  "
                                             "[default: schemas/profile.schema.json]"),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the file differs."),
 ) -> None:
     """Write the JSON Schema of profile files (editors use it through the yaml-language-server comment)."""
-    from kfgen.actions import PROFILE_SCHEMA, profile_json_schema
+    from kfgen.profile.schema import PROFILE_SCHEMA, profile_json_schema
     from kfgen.errors import KfgenError
     from kfgen.output.files import write_file
 
@@ -319,9 +533,12 @@ def schemas_profile(
 
 # --------------------------------------------------------------------------------------- day 2: kubectl
 
-DeployProfile = typer.Option(..., "--profile", "-p", help="Profile (rendered fresh from the profiles directory).")
-DeployInstances = typer.Option(None, "--component", "-c", help="Only this instance (repeatable); apply prunes nothing.")
-DeployContext = typer.Option(None, "--context", help="kube context to use (default: kubectl's current context).")
+DeployProfile = typer.Option(..., "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
+                             help="Profile (rendered fresh from the profiles directory).")
+DeployInstances = typer.Option(None, "--component", "-c", metavar="INSTANCE", autocompletion=complete_instance,
+                                help="Only this instance (repeatable); apply prunes nothing.")
+DeployContext = typer.Option(None, "--context", metavar="CONTEXT",
+                             help="kube context to use (default: kubectl's current context).")
 DeployVerbose = typer.Option(False, "--verbose", "-v", help="Print every kubectl command line (to stderr).")
 
 

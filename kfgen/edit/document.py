@@ -1,0 +1,177 @@
+"""One profile file as a round-trip YAML document: edits keep its comments, key order and formatting.
+
+ruamel.yaml loads the file into commented mappings and sequences and dumps them back. It does not
+record the indentation of a file, so :func:`load` tries the usual layouts and keeps the one that
+dumps the unchanged document back byte for byte (or, failing that, with the fewest changed lines):
+an edit then changes only the lines it is about.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml as pyyaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from ruamel.yaml.tokens import CommentToken
+
+from kfgen.errors import KfgenError, Problem
+from kfgen.profile import display
+
+# (mapping indent, sequence indent, sequence dash offset): "- " under the key, indented, or 4-wide
+_LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1))
+
+
+@dataclass
+class Document:
+    """A profile file's text and its round-trip YAML tree (``data``, a mapping), ready to edit and dump."""
+
+    path: Path
+    text: str
+    data: CommentedMap
+    _yaml: YAML
+
+    def dump(self) -> str:
+        return _dump(self._yaml, self.data)
+
+    def mapping(self, *keys: str) -> CommentedMap:
+        """The mapping at ``data[k0][k1]...``, created (in block style) where missing or null."""
+        node = self.data
+        for key in keys:
+            child = node.get(key)
+            if not isinstance(child, CommentedMap):
+                if child is not None:
+                    raise KfgenError(Problem(f"cannot edit {'.'.join(keys)}: '{key}' is not a mapping",
+                                             file=display(self.path), found=type(child).__name__))
+                child = CommentedMap()
+                node[key] = child
+            if not child:
+                child.fa.set_block_style()
+            node = child
+        return node
+
+
+def _yaml(layout: tuple[int, int, int]) -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096  # never re-wrap long lines
+    y.indent(mapping=layout[0], sequence=layout[1], offset=layout[2])
+    return y
+
+
+def _dump(y: YAML, data: Any) -> str:
+    out = io.StringIO()
+    y.dump(data, out)
+    return out.getvalue()
+
+
+def load(path: Path) -> Document:
+    """Read *path* for editing (a :class:`KfgenError` when it cannot be read or is not a mapping)."""
+    shown = display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KfgenError(Problem(f"cannot read file: {getattr(exc, 'strerror', None) or exc}", file=shown)) from None
+    best: tuple[int, YAML, Any] | None = None
+    for layout in _LAYOUTS:
+        y = _yaml(layout)
+        try:
+            data = y.load(text)
+        except YAMLError as exc:
+            raise KfgenError(Problem(f"invalid YAML: {exc}", file=shown,
+                                     hint="fix the file first: 'kfgen render -p NAME' shows where")) from None
+        if not isinstance(data, CommentedMap):
+            if data is None:  # an empty profile: start from an empty mapping
+                data = CommentedMap()
+            else:
+                raise KfgenError(Problem("a profile must be a mapping of settings", file=shown,
+                                         expected="mapping (key: value)", found=type(data).__name__))
+        dumped = _dump(y, data) if data else ""
+        changed = sum(1 for op in difflib.ndiff(text.splitlines(), dumped.splitlines()) if op[:1] in "+-")
+        if best is None or changed < best[0]:
+            best = (changed, y, data)
+        if changed == 0:
+            break
+    assert best is not None
+    return Document(path, text, best[2], best[1])
+
+
+def node_for(value: Any) -> Any:
+    """*value* as a round-trip node: strings that would read as another type double-quoted, lists and
+    mappings of scalars in flow style (``[a, b]``, ``{cpu: 500m}``), nested ones in block style."""
+    if isinstance(value, str):
+        try:
+            plain = pyyaml.safe_load(value) == value and "\n" not in value
+        except pyyaml.YAMLError:
+            plain = False
+        return value if plain and value.strip() == value and value else DoubleQuotedScalarString(value)
+    if isinstance(value, dict):
+        node = CommentedMap((k, node_for(v)) for k, v in value.items())
+        _flow_if_flat(node, value.values())
+        return node
+    if isinstance(value, list):
+        seq = CommentedSeq(node_for(v) for v in value)
+        _flow_if_flat(seq, value)
+        return seq
+    return value
+
+
+def _flow_if_flat(node: CommentedMap | CommentedSeq, items: Any) -> None:
+    if all(not isinstance(v, dict | list) for v in items):
+        node.fa.set_flow_style()
+    else:
+        node.fa.set_block_style()
+
+
+def put(mapping: CommentedMap, key: str, value: Any) -> None:
+    """``mapping[key] = value``. A new key goes last; the comment lines that followed the old last entry
+    (they introduce what comes after the mapping) move below the new one, its end-of-line comment stays."""
+    if key in mapping or not mapping:
+        mapping[key] = value
+        return
+    holder, slot = _last_leaf(mapping)
+    mapping[key] = value
+    token = _trailing(holder, slot)
+    if token is None:
+        return
+    text = token.value
+    if text.startswith("\n"):
+        eol, rest = "", text
+    else:
+        eol, _, tail = text.partition("\n")
+        eol, rest = eol + "\n", "\n" + tail
+    if rest.strip("\n") == "" and rest.count("\n") <= 1:
+        return  # nothing but the end of the line
+    _set_trailing(holder, slot, CommentToken(eol, CommentMark(token.start_mark.column)) if eol else None)
+    new_holder, new_slot = _last_leaf(mapping)
+    _set_trailing(new_holder, new_slot, CommentToken(rest, CommentMark(0)))
+
+
+def _last_leaf(node: Any) -> tuple[Any, Any]:
+    """The (block) collection and key/index of the last scalar entry under *node*, where ruamel keeps
+    the comment lines that follow it."""
+    while True:
+        slot = len(node) - 1 if isinstance(node, CommentedSeq) else list(node)[-1]
+        child = node[slot]
+        if isinstance(child, CommentedMap | CommentedSeq) and child and not child.fa.flow_style():
+            node = child
+            continue
+        return node, slot
+
+
+def _trailing(holder: Any, slot: Any) -> CommentToken | None:
+    entry = holder.ca.items.get(slot)
+    index = 0 if isinstance(holder, CommentedSeq) else 2
+    return entry[index] if entry and len(entry) > index else None
+
+
+def _set_trailing(holder: Any, slot: Any, token: CommentToken | None) -> None:
+    index = 0 if isinstance(holder, CommentedSeq) else 2
+    entry = holder.ca.items.setdefault(slot, [None, None, None, None] if index == 2 else [None, None])
+    entry[index] = token

@@ -1,0 +1,110 @@
+"""manifests: plain Kubernetes objects, for anything no prototype covers.
+
+``objects:`` lists the objects inline, as they would be written in a manifest file. ``files:`` names YAML files
+(one or more documents each) relative to the profiles directory; they are read while the profile is validated
+(the load stage, through the validation context the profile loader passes as ``profiles_dir``), never at render:
+rendering stays pure. Either way the objects are labelled like every other object and validated strictly
+against their kind's schema (unknown fields, wrong types and unknown kinds are errors at the object's line in
+the profile, or the file's name). A namespaced object without ``metadata.namespace`` gets the instance's.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+
+from kfgen.errors import KfgenError, Problem, object_ref
+from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
+
+#: Kinds without a namespace (every other kind gets the instance's namespace when it names none).
+CLUSTER_SCOPED = frozenset({
+    "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "CSIDriver", "CSINode",
+    "CustomResourceDefinition", "IngressClass", "MutatingWebhookConfiguration", "Namespace", "Node",
+    "PersistentVolume", "PriorityClass", "RuntimeClass", "StorageClass", "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration", "VolumeAttachment",
+})
+
+
+class ManifestsParams(Params):
+    """Parameters of manifests."""
+
+    objects: list[dict[str, Any]] = Field([], description="Kubernetes objects, inline (apiVersion, kind, metadata …).")
+    files: list[str] = Field(
+        [], description="YAML files of objects, relative to the profiles directory (read when the profile loads).")
+    _loaded: list[dict[str, Any]] = PrivateAttr(default_factory=list)  # the objects read from files
+
+    @field_validator("files", mode="after")
+    @classmethod
+    def _relative(cls, value: list[str]) -> list[str]:
+        for f in value:
+            if Path(f).is_absolute() or ".." in Path(f).parts:
+                raise ValueError(f"{f!r}: files are named relative to the profiles directory, without '..'")
+        return value
+
+    @model_validator(mode="after")
+    def _read(self, info: ValidationInfo) -> ManifestsParams:
+        if not self.files:
+            if not self.objects:
+                raise ValueError("give objects (inline) or files")
+            return self
+        base = (info.context or {}).get("profiles_dir")
+        if base is None:
+            raise ValueError("files can only be read when kfgen's profile loader validates the profile")
+        docs: list[dict[str, Any]] = []
+        for name in self.files:
+            docs.extend(_read_file(Path(base) / name, name))
+        self._loaded = docs
+        return self
+
+
+def _read_file(path: Path, name: str) -> list[dict[str, Any]]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{name}: not valid YAML: {exc}") from None
+    for i, d in enumerate(docs):
+        if not isinstance(d, dict):
+            raise ValueError(f"{name}: document {i} is not a mapping (a Kubernetes object)")
+    return docs
+
+
+def render(ctx: RenderContext, p: ManifestsParams) -> Rendered:
+    from kfgen.validate.objects import validate_objects
+
+    objects = []
+    origins: list[tuple[str | int, ...]] = []
+    for where, items in (("objects", p.objects), ("files", p._loaded)):
+        for i, obj in enumerate(items):
+            obj = copy.deepcopy(obj)
+            meta = obj.get("metadata")
+            if isinstance(meta, dict) and "namespace" not in meta and obj.get("kind") not in CLUSTER_SCOPED:
+                meta["namespace"] = ctx.namespace
+            objects.append(obj)
+            origins.append(("components", ctx.instance, "params", "objects", i) if where == "objects"
+                           else ("components", ctx.instance, "params", "files"))
+    problems = []
+    for obj, origin in zip(objects, origins, strict=True):
+        for problem in validate_objects([obj], ctx.kubernetes_version):
+            at = f" {problem.pointer}" if problem.pointer else ""
+            problems.append(Problem(f"{object_ref(obj)}{at}: {problem.message}", path=origin,
+                                    expected=problem.expected, found=problem.found, hint=problem.hint))
+    if problems:
+        raise KfgenError(problems)
+    return Rendered(objects)
+
+
+PROTOTYPE = Prototype(
+    name="manifests",
+    summary="Plain Kubernetes objects (inline or from files), labelled and validated strictly like the rest.",
+    params=ManifestsParams,
+    render=render,
+)

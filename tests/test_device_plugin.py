@@ -1,0 +1,50 @@
+"""nvidia-device-plugin: on the profile's GPU nodes, pinned image, least privilege; validated strictly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfgen.prototypes.base import Node, RenderContext, Rendered, prototypes
+from kfgen.prototypes.nvidia_device_plugin import DEFAULT_IMAGE
+from kfgen.validate.objects import validate_objects
+
+NODES = (Node("gpu-b", 2, "8", "32Gi"), Node("cpu-a", 0, "4", "8Gi"), Node("gpu-a", 1, "8", "32Gi"))
+
+
+def render(params: dict[str, Any], nodes: tuple[Node, ...] = NODES) -> Rendered:
+    proto = prototypes()["nvidia-device-plugin"]
+    ctx = RenderContext(profile="t", instance="gpu", namespace="kube-system", kubernetes_version="1.37", nodes=nodes)
+    out = proto.render_instance(ctx, proto.params.model_validate(params))
+    assert validate_objects(out.objects, "1.37") == []
+    return out
+
+
+def test_daemon_set_on_the_gpu_nodes_least_privilege() -> None:
+    out = render({})
+    (ds,) = out.objects
+    assert out.warnings == []
+    assert ds["kind"] == "DaemonSet" and ds["metadata"]["namespace"] == "kube-system"
+    pod = ds["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    assert c["image"] == DEFAULT_IMAGE and ":" in DEFAULT_IMAGE.rsplit("/", 1)[1]
+    assert c["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    assert "privileged" not in str(pod)
+    assert pod["volumes"] == [{"name": "device-plugin",
+                               "hostPath": {"path": "/var/lib/kubelet/device-plugins", "type": "Directory"}}]
+    assert c["volumeMounts"] == [{"name": "device-plugin", "mountPath": "/var/lib/kubelet/device-plugins"}]
+    assert pod["priorityClassName"] == "system-node-critical"
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
+    terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In",
+                                            "values": ["gpu-a", "gpu-b"]}]}]
+
+
+def test_node_selector_replaces_the_affinity() -> None:
+    pod = render({"nodeSelector": {"nvidia.com/gpu.present": "true"}}).objects[0]["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"} and "affinity" not in pod
+
+
+def test_no_gpu_nodes_runs_everywhere_with_a_warning() -> None:
+    out = render({}, nodes=(Node("cpu-a", 0, "4", "8Gi"),))
+    assert "affinity" not in out.objects[0]["spec"]["template"]["spec"]
+    assert out.warnings and "no node with gpus > 0" in out.warnings[0]

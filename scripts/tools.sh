@@ -3,7 +3,8 @@
 #   kubeconform      github.com/yannh/kubeconform   v0.7.0   (schema validation of out/)
 #   kube-apiserver   k8s.io/kubernetes              v1.37.2  (real API server for apply tests)
 #   etcd             go.etcd.io/etcd/server/v3      v3.7.3   (its storage)
-# Every Go module is pinned by the committed scripts/tools/{kubeconform,apiserver}/go.mod and go.sum
+#   kube-score       github.com/zegl/kube-score     v1.20.0  (manifest linter over out/; only with `kube-score`)
+# Every Go module is pinned by the committed scripts/tools/{kubeconform,apiserver,kube-score}/go.mod and go.sum
 # (the apiserver module maps k8s.io/kubernetes' ./staging replace directives to the matching v0.X.Y
 # releases), and builds run with -mod=readonly and GOTOOLCHAIN=local: nothing is resolved, upgraded
 # or downloaded beyond what go.sum names. To change a pin, edit the go.mod (`go get MOD@VERSION`,
@@ -12,12 +13,13 @@
 # NAME.pins beside each records the sha256 of the go.mod+go.sum it was built from, and a binary whose
 # pins differ is rebuilt. (A binary without NAME.pins, from before the pinning, is kept when
 # `go version -m` shows the pinned versions of its main modules.)
-# Usage: scripts/tools.sh [kubeconform|apiserver|all]   (prints the bin directory on its last line)
+# Usage: scripts/tools.sh [kubeconform|apiserver|all|kube-score]   (prints the bin directory on its last line)
 set -euo pipefail
 
 KUBECONFORM_VERSION=v0.7.0
 KUBERNETES_VERSION=v1.37.2
 ETCD_VERSION=v3.7.3
+KUBE_SCORE_VERSION=v1.20.0
 TOOLS_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/tools" && pwd)
 BIN_DIR=${KFGEN_TOOLS_DIR:-$HOME/.cache/kfgen/bin}
 mkdir -p "$BIN_DIR"
@@ -103,10 +105,22 @@ build_apiserver() {
   ln -sf "$(basename "$etcd")" "$BIN_DIR/etcd"
 }
 
+build_kube_score() {
+  local out="$BIN_DIR/kube-score-$KUBE_SCORE_VERSION"
+  if ! usable "$out" kube-score "github.com/zegl/kube-score $KUBE_SCORE_VERSION"; then
+    log "building kube-score $KUBE_SCORE_VERSION (pinned by scripts/tools/kube-score/go.sum, one time)"
+    (cd "$TOOLS_SRC/kube-score" && go build -trimpath -ldflags='-s -w' -o "$out.tmp" github.com/zegl/kube-score/cmd/kube-score >&2)
+    mv "$out.tmp" "$out"
+    pins kube-score > "$out.pins"
+  fi
+  ln -sf "$(basename "$out")" "$BIN_DIR/kube-score"
+}
+
 case "${1:-all}" in
   kubeconform) build_kubeconform ;;
   apiserver) build_apiserver ;;
-  all) build_kubeconform; build_apiserver ;;
-  *) echo "usage: $0 [kubeconform|apiserver|all]" >&2; exit 2 ;;
+  all) build_kubeconform; build_apiserver; build_kube_score ;;
+  kube-score) build_kube_score ;;
+  *) echo "usage: $0 [kubeconform|apiserver|all|kube-score]" >&2; exit 2 ;;
 esac
 echo "$BIN_DIR"

@@ -33,6 +33,7 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
     template = k8s.pod_template(pod_labels, [k8s.container(
         DASHBOARD, p.tfJobDashboardImage, command=["/opt/tensorflow_k8s/dashboard/backend"], env=env,
         ports=[k8s.container_port(PORT)],
+        readiness_probe={"tcpSocket": {"port": PORT}, "initialDelaySeconds": 5, "periodSeconds": 10},
         # the image sets no user (root): its server only reads its files and listens on 8080, so it runs as nobody
         security_context=k8s.security_context(run_as_user=65534, run_as_group=65534),
         resources=p.tfJobDashboardResources.render(),

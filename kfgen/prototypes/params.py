@@ -192,7 +192,7 @@ GPU_TOLERATION = Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSched
 
 SECRET_KEY = described(r"^[-._a-zA-Z0-9]+$", "a ConfigMap or Secret key: letters, digits, '-', '_' and '.'",
                        short="a key")
-PORT_NAME = described(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "a port name: at most 15 lower-case letters, digits "
+PORT_NAME = described(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", "a port name: at most 15 lower-case letters, digits "
                       "and '-', starting and ending with a letter or digit", short="a port name")
 FIELD_PATH = described(
     r"^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)(\['[^']+'\])?|"

@@ -12,7 +12,8 @@ Decisions, and what changed from ksonnet:
   default program.
 * ``image_gpu`` is optional: unset, GPU workers run ``image`` (ksonnet rendered the literal string
   ``"null"`` as the worker image instead).
-* Masters render as replica type ``Chief``. The v1 operator accepts ``Master`` only for backwards
+* Masters render as replica type ``Chief`` (``num_evaluators``: one ``Evaluator``). The v1 operator accepts
+  ``Master`` only for backwards
   compatibility, and it writes the lower-cased replica type into ``TF_CONFIG``: TensorFlow 2's
   distribution strategies know the ``chief`` task type, not ``master``. ``num_masters`` is 0 or 1
   (TensorFlow allows one chief). With no chief, worker 0 acts as chief (the v1 default that
@@ -21,11 +22,17 @@ Decisions, and what changed from ksonnet:
   or a real list, kept verbatim (the way to pass an argument that contains a comma).
 * ``restartPolicy`` is set on each replica spec, where v1 reads it (the operator derives the pod's
   policy from it; ``ExitCode`` is only valid there).
-* GPU workers get the ``nvidia.com/gpu`` ``NoSchedule`` toleration (operator ``Exists``) that GPU
-  node pools are commonly tainted with, unless ``tolerations`` is given: then those are used as
-  written, on every replica.
-* ``env``, ``volumes``, ``nodeSelector``, ``tolerations``, ``workingDir`` and ``command`` apply to
-  every replica type; ``resources`` is per replica type.
+* Replicas with GPUs (of ``gpuResource``, default ``nvidia.com/gpu``) get that resource's ``NoSchedule``
+  toleration (operator ``Exists``) unless ``tolerations`` is given: then those are used as written, on every
+  replica; an explicit ``[]`` means none.
+* ``env`` (literal values or ``secretKeyRef`` / ``configMapKeyRef`` / ``fieldRef``), ``envFrom``, ``ports``,
+  ``volumes`` (claims, emptyDir, configMap, secret; hostPath only with ``allowHostPath``), ``nodeSelector``,
+  ``tolerations``, ``workingDir``, ``command`` and the pod-template settings apply to every replica type;
+  ``replicaSpecs.<type>`` overrides image, command, args, env (merged by name), resources, restartPolicy and
+  ports per replica type (``Chief``, ``PS``, ``Worker``, ``Evaluator``).
+* Training pods get ``automountServiceAccountToken: false`` unless ``serviceAccountName`` is set, and a pod
+  ``securityContext`` of ``runAsNonRoot: true`` + ``seccompProfile: RuntimeDefault`` (``securityContext`` is merged
+  over it: an image that runs as root needs ``runAsUser``).
 
 * The container is built by :func:`kfgen.kube.objects.container`, so privilege escalation is off.
 * The job is built as kfgen's TFJob model (:class:`kfgen.kube.tfjob.model.TFJob`), the model the

@@ -76,7 +76,9 @@ def test_article_app_becomes_one_profile_per_environment(tmp_path: Path) -> None
     assert default["components"] == {
         "kubeflow-core": {"prototype": "core",  # its namespace param is the environment's: not repeated
                           "params": {"jupyterHubServiceType": "LoadBalancer", "reportUsage": True,
-                                     "usageId": "test-id"}},
+                                     "usageId": "test-id",
+                                     # ksonnet exposed the hub unauthenticated: kfgen makes that explicit
+                                     "jupyterHubAllowUnauthenticatedExternalAccess": True}},
         "inception": {"prototype": "tf-serving",
                       "params": {"modelPath": "gs://kubeflow-models/inception", "numGpus": 1}},
         "myjob": {"prototype": "tf-job", "params": {
@@ -86,7 +88,9 @@ def test_article_app_becomes_one_profile_per_environment(tmp_path: Path) -> None
     }
     # the env-level overrides of gpu-lab (environments/gpu-lab/params.libsonnet)
     gpu_lab = profile(tmp_path, "gpu-lab")["components"]
-    assert gpu_lab["kubeflow-core"]["params"] == {"jupyterHubServiceType": "NodePort"}
+    assert gpu_lab["kubeflow-core"]["params"] == {"jupyterHubServiceType": "NodePort",
+                                                  "jupyterHubAllowUnauthenticatedExternalAccess": True}
+    assert "jupyterHubAllowUnauthenticatedExternalAccess: true, because the app exposes JupyterHub" in res.output
     assert gpu_lab["myjob"]["params"]["num_workers"] == 4
     assert "usageId = 'test-id' is left out: it only counts with reportUsage: true" in res.output
     # the 2018 defaults are said to be replaced by kfgen's

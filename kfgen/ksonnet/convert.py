@@ -292,6 +292,7 @@ def translate(app: App, env: Environment, profiles_dir: Path) -> tuple[EnvImport
         components[instance] = comp_data
         result.components.append(mapped)
     _operator_scope(components, env.namespace, result)
+    _exposed_hub(components, result)
     data = {"description": f"Imported from ksonnet app '{app.name}', environment '{env.name}'",
             "namespace": env.namespace, "kubernetesVersion": DEFAULT_KUBERNETES_VERSION, "components": components}
     return result, data, problems
@@ -310,6 +311,24 @@ def _operator_scope(components: dict[str, Any], namespace: str, result: EnvImpor
             comp["params"] = {**params, "tfJobNamespaced": False}
             result.notes.append(f"{instance}: tfJobNamespaced: false, because TFJobs run in {', '.join(elsewhere)} "
                                 "too (ksonnet's operator watched every namespace)")
+
+
+def _exposed_hub(components: dict[str, Any], result: EnvImport) -> None:
+    """ksonnet's core exposed JupyterHub with the dummy authenticator whenever jupyterHubServiceType was
+    LoadBalancer or NodePort; kfgen refuses that unless the profile opts in by name. The import keeps the
+    deployment the app had, opts in explicitly, and says so loudly."""
+    for instance, comp in components.items():
+        params = comp.get("params", {})
+        if comp["prototype"] != "core" or params.get("jupyterHubAuthenticator") not in (None, "dummy"):
+            continue
+        exposed = (params.get("jupyterHubServiceType") in ("LoadBalancer", "NodePort")
+                   or bool(params.get("jupyterHubExternalIPs")))
+        if exposed and "jupyterHubAllowUnauthenticatedExternalAccess" not in params:
+            comp["params"] = {**params, "jupyterHubAllowUnauthenticatedExternalAccess": True}
+            result.notes.append(
+                f"{instance}: jupyterHubAllowUnauthenticatedExternalAccess: true, because the app exposes "
+                "JupyterHub outside the cluster with the dummy authenticator (anyone who reaches it runs code): "
+                "set jupyterHubAuthenticator: native with jupyterHubAdminUsers, then remove this param")
 
 
 def _profile_text(app: App, env: Environment, data: dict[str, Any], profiles_dir: Path, result: EnvImport) -> str:

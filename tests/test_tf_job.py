@@ -545,14 +545,16 @@ def test_pod_template_settings_on_every_replica() -> None:
         assert spec["affinity"] == affinity and spec["priorityClassName"] == "high"
         assert spec["schedulerName"] == "volcano" and spec["imagePullSecrets"] == [{"name": "regcred"}]
         assert spec["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"},
-                                           "runAsUser": 1000, "fsGroup": 1000}
+                                           "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000}
         assert container(job, rtype)["imagePullPolicy"] == "IfNotPresent"
 
 
 def test_security_defaults_of_training_pods() -> None:
     spec = pod(render_strict(BASE), "Chief")
     assert spec["automountServiceAccountToken"] is False
-    assert spec["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    # the TensorFlow images declare no user (root): an explicit uid lets runAsNonRoot admit them
+    assert spec["securityContext"] == {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000,
+                                       "seccompProfile": {"type": "RuntimeDefault"}}
     assert container(render_strict(BASE), "Chief")["securityContext"]["allowPrivilegeEscalation"] is False
     rooted = pod(render_strict({**BASE, "securityContext": {"runAsNonRoot": False}}), "Chief")
     assert rooted["securityContext"]["runAsNonRoot"] is False

@@ -88,8 +88,12 @@ SecretName = Annotated[str, Field(pattern=DNS_SUBDOMAIN, max_length=253)]
 Args = str | list[str]
 
 #: The pod securityContext of training pods unless the user's securityContext says otherwise (it is merged over
-#: this): no root, the container runtime's default seccomp profile.
-DEFAULT_POD_SECURITY: dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+#: this): no root, the container runtime's default seccomp profile. The TensorFlow images (tensorflow/tensorflow,
+#: the tf_cnn_benchmarks images) declare no user, i.e. root, which runAsNonRoot alone makes the kubelet refuse:
+#: an explicit unprivileged uid/gid lets them start (TensorFlow needs no root; write to mounted volumes).
+TRAINING_UID = 1000
+DEFAULT_POD_SECURITY: dict[str, Any] = {"runAsNonRoot": True, "runAsUser": TRAINING_UID, "runAsGroup": TRAINING_UID,
+                                        "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def _args_list(value: Args | None) -> list[str] | None:
@@ -244,8 +248,8 @@ class TfJobParams(Params):
     imagePullSecrets: list[SecretName] = Field([], description="Secrets to pull the images with.")
     securityContext: Annotated[dict[str, Any], k8s_definition("io.k8s.api.core.v1.PodSecurityContext")] = Field(
         {}, description="Pod securityContext (core/v1 PodSecurityContext) merged over the default "
-                        "{runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}; an image that runs as root "
-                        "needs runAsUser (or runAsNonRoot: false).")
+                        "{runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: {type: "
+                        "RuntimeDefault}} (the TensorFlow images run as root unless told otherwise).")
 
     _args = field_validator("args", mode="after")(classmethod(lambda cls, v: _args_list(v)))
     _env = field_validator("env", mode="after")(classmethod(lambda cls, v: _no_tf_config(v)))

@@ -437,26 +437,51 @@ app.add_typer(schemas_app, name="schemas")
 
 @app.command()
 def validate(
+    paths: list[Path] | None = typer.Argument(
+        None, metavar="FILE_OR_DIR", show_default=False,
+        help="Manifest files, or directories searched recursively for *.yaml, *.yml and *.json, that kfgen did not "
+             "render (other tools' output, upstream examples): every document, and the items of a List, against "
+             "the strict schemas of --kubernetes-version and kfgen's TFJob. Kustomization files and kinds with no "
+             "schema outside the Kubernetes API groups (CRDs other than TFJob) are skipped with a note. "
+             "Combine with -p/--all to validate both; alone, no profile is validated."),
     profile: list[str] | None = typer.Option(None, "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
                                                help="Profile to validate (repeatable)."),
     all_: bool = typer.Option(False, "--all", help="Validate every profile in the profiles directory."),
+    kubernetes_version: str | None = typer.Option(
+        None, "--kubernetes-version", metavar="VERSION", show_default=False,
+        help="Kubernetes minor version of the schemas for FILE_OR_DIR (default: kfgen's default, "
+             "kfgen.kube.constants.DEFAULT_KUBERNETES_VERSION); profiles use their own kubernetesVersion."),
+    strict_kinds: bool = typer.Option(False, "--strict-kinds",
+                                      help="Make objects of kinds with no schema (CRDs other than TFJob) in "
+                                           "FILE_OR_DIR errors instead of skipping them."),
     kubeconform: bool = typer.Option(True, "--kubeconform/--no-kubeconform",
-                                     help="Also run kubeconform when installed ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH)."),
+                                     help="Also run kubeconform when installed ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, "
+                                          "PATH)."),
     profiles_dir: Path = ProfilesDir,
     out_dir: Path = OutDir,
 ) -> None:
-    """Validate profiles, their fresh render and committed out/<profile>/ against strict Kubernetes schemas, offline."""
+    """Validate profiles, their fresh render and committed out/<profile>/, or any manifest files, against strict
+    Kubernetes schemas, offline.
+
+    Exit 0 when everything is valid; 1 when something is invalid (a YAML syntax error is an invalid file, shown
+    with its line); 2 for bad input, before anything is validated: a path that does not exist, a file that
+    cannot be read, a directory without manifest files, an unknown profile or Kubernetes version.
+    """
     from kfgen import actions as api
     from kfgen.errors import KfgenError
+    from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION
     from kfgen.validate.kubeconform import find_kubeconform
+    from kfgen.validate.paths import validate_manifest_paths
     from kfgen.validate.profiles import validate_profiles
 
     ws = api.Workspace(profiles_dir, out_dir)
     try:
-        names = api.resolve_names(ws, profile, all_)
-        reports = validate_profiles(ws, names, kubeconform_bin=kubeconform)
+        names = api.resolve_names(ws, profile, all_) if profile or all_ or not paths else []
+        files = (validate_manifest_paths(paths, kubernetes_version or DEFAULT_KUBERNETES_VERSION,
+                                         strict_kinds=strict_kinds, kubeconform_bin=kubeconform) if paths else None)
+        reports = validate_profiles(ws, names, kubeconform_bin=kubeconform) if names else []
     except KfgenError as exc:
-        raise _fail(exc, 2, "nothing was validated.")
+        raise _fail(exc, 2, "nothing was validated.") from None
     if kubeconform and find_kubeconform() is None:
         _err("note: kubeconform not found ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH): "
              "validated in-process only (scripts/tools.sh kubeconform builds it)")
@@ -464,7 +489,13 @@ def validate(
         for finding in report.findings:
             _err(finding.format())
         typer.echo(report.summary())
-    if not all(r.ok for r in reports):
+    if files is not None:
+        for skipped in files.skipped:
+            _err(skipped.format())
+        for finding in files.findings:
+            _err(finding.format())
+        typer.echo(files.summary())
+    if not all(r.ok for r in reports) or (files is not None and not files.ok):
         raise typer.Exit(1)
 
 

@@ -149,6 +149,20 @@ def _locator(filename: str | None, kind: str, name: str) -> Callable[[str], int 
     return None
 
 
+def not_yet_reported(own: Sequence[Problem], theirs: Sequence[Problem], *, by_file: bool = False) -> list[Problem]:
+    """kubeconform's problems (*theirs*) that add to the in-process ones (*own*): those about objects
+    the in-process validator found valid (the two disagree: e.g. YAML that Go reads differently, or a
+    missing schema), and those without an object (e.g. unparsable YAML) in files it found nothing wrong
+    with, so the same error is not listed twice. Objects are matched by kind and name, and also by
+    file with *by_file* (when one name may be in several files)."""
+    def key(p: Problem) -> tuple[str | None, str, str]:
+        return (p.file if by_file else None, p.kind, p.name)
+
+    flagged = {key(p) for p in own if p.kind}
+    flagged_files = {p.file for p in own if p.file and not p.kind}
+    return [p for p in theirs if key(p) not in flagged and not (not p.kind and p.file in flagged_files)]
+
+
 def run_kubeconform(paths: Sequence[Path | str], schema_dir: Path, kubeconform_bin: Path | str) -> list[Problem]:
     """Problems of ``kubeconform -strict -summary -output json -schema-location DIR/{{...}}.json PATHS``."""
     return kubeconform(paths, schema_dir, kubeconform_bin).findings

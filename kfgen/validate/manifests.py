@@ -83,39 +83,47 @@ def _strict_loader() -> Any:
     return _STRICT_LOADER
 
 
-def read_manifests(path: Path) -> list[Document]:
-    """Every non-empty YAML document of a file; duplicate keys raise :class:`DuplicateKey`."""
+def read_manifests(path: Path, text: str | None = None) -> list[Document]:
+    """Every non-empty YAML document of a file (or of *text*, read from it already); duplicate keys
+    raise :class:`DuplicateKey`."""
     import yaml
 
-    text = path.read_text(encoding="utf-8")
+    if text is None:
+        text = path.read_text(encoding="utf-8")
     nodes: list[Any] = []
     datas = [d for d in yaml.load_all(text, Loader=_strict_loader()) if d is not None]
     return [Document(d, i, nodes, text) for i, d in enumerate(datas)]
 
 
+def read_documents(path: Path, shown: str, text: str | None = None) -> list[Document] | Problem:
+    """:func:`read_manifests`, or the problem that stops it (unreadable, not UTF-8, YAML syntax error,
+    duplicate key) with the file as *shown* and the line when known."""
+    import yaml
+
+    try:
+        return read_manifests(path, text)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Problem(f"cannot read file: {exc}", file=shown, source="yaml")
+    except DuplicateKey as exc:
+        return Problem(str(exc), file=shown, line=exc.line, source="yaml",
+                       hint="kubectl and kubeconform -strict refuse duplicate keys")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return Problem(f"YAML syntax error: {getattr(exc, 'problem', None) or exc}", file=shown,
+                       line=mark.line + 1 if mark else None, source="yaml")
+
+
 def validate_files(paths: Iterable[Path], kubernetes_version: str, *,
                    display: Callable[[Path], str] = str) -> tuple[list[Problem], int, int]:
     """Validate every document of every file. Returns (problems, files read, objects validated)."""
-    import yaml
-
     problems: list[Problem] = []
     nfiles = nobjects = 0
     for path in paths:
         shown = display(path)
         nfiles += 1
-        try:
-            docs = read_manifests(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(f"cannot read file: {exc}", file=shown, source="yaml"))
-            continue
-        except DuplicateKey as exc:
-            problems.append(Problem(str(exc), file=shown, line=exc.line, source="yaml",
-                                    hint="kubectl and kubeconform -strict refuse duplicate keys"))
-            continue
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problems.append(Problem(f"YAML syntax error: {getattr(exc, 'problem', None) or exc}", file=shown,
-                                    line=mark.line + 1 if mark else None, source="yaml"))
+        docs = read_documents(path, shown)
+        if isinstance(docs, Problem):
+            problems.append(docs)
             continue
         nobjects += len(docs)
         problems.extend(validate_objects([d.data for d in docs], kubernetes_version, file=shown,

@@ -17,7 +17,7 @@ from kfgen.output.files import Drift, diff_dir
 from kfgen.profile import display, load_profile
 from kfgen.render.order import file_name
 from kfgen.validate.export import SchemaCache
-from kfgen.validate.kubeconform import KubeconformResult, find_kubeconform, kubeconform
+from kfgen.validate.kubeconform import KubeconformResult, find_kubeconform, kubeconform, not_yet_reported
 from kfgen.validate.manifests import manifest_files, validate_files
 from kfgen.validate.objects import validate_objects
 
@@ -165,10 +165,7 @@ def _kubeconform_profile(report: Report, target: Path | None, files: dict[str, s
             tmp.cleanup()
         if schemas is None:
             own.close()
-    flagged = {(f.kind, f.name) for f in report.findings if f.kind}
-    flagged_files = {f.file for f in report.findings if f.file and not f.kind}  # e.g. YAML syntax errors
-    report.findings.extend(f for f in result.findings
-                           if (f.kind, f.name) not in flagged and not (not f.kind and f.file in flagged_files))
+    report.findings.extend(not_yet_reported(report.findings, result.findings))
     return result
 
 

@@ -12,6 +12,8 @@ One module per job:
 * :mod:`~kfgen.validate.kubeconform`: finding, running and parsing kubeconform over those schemas;
 * :mod:`~kfgen.validate.profiles`: one profile end to end (the profile, a fresh render through
   :class:`kfgen.actions.Workspace`, the committed files, drift, kubeconform): ``kfgen validate``.
+* :mod:`~kfgen.validate.paths`: manifest files kfgen did not render, with the same schemas and
+  errors (unknown CRD kinds and kustomizations skipped with a note): ``kfgen validate FILE_OR_DIR...``.
 
 Both validators see the same integer ranges: JSON Schema ignores ``format: int32``/``int64``, the
 API server does not (``replicas: 99999999999`` cannot be decoded into an int32), so every such

@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperArgument
 
 from kfgen.edit.complete import complete_instance, complete_param, complete_profile, complete_prototype
+from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION
 
 app = typer.Typer(
     name="kfgen",
@@ -379,7 +380,7 @@ def params(prototype: str = typer.Argument(..., metavar="PROTOTYPE", autocomplet
     try:
         proto = api.get_prototype(prototype)
     except KfgenError as exc:
-        raise _fail(exc, 2, "see 'kfgen prototypes'.")
+        raise _fail(exc, 2, "see 'kfgen prototypes'.") from None
     rows = api.param_docs(proto.params)
     typer.echo(f"{proto.name}: {proto.summary}\n")
     w_name = max(len(r.name) for r in rows)
@@ -502,7 +503,7 @@ def validate(
 @schemas_app.command("export")
 def schemas_export(
     directory: Path = typer.Option(..., "--dir", metavar="DIR", help="Directory that receives the schema files."),
-    kubernetes_version: str = typer.Option("1.37", "--kubernetes-version", metavar="VERSION",
+    kubernetes_version: str = typer.Option(DEFAULT_KUBERNETES_VERSION, "--kubernetes-version", metavar="VERSION",
                                       help="Kubernetes minor version, e.g. 1.37."),
     descriptions: bool = typer.Option(False, "--descriptions", help="Keep description texts (about 4x larger)."),
 ) -> None:
@@ -513,12 +514,13 @@ def schemas_export(
     try:
         files = export_schemas(directory, kubernetes_version, descriptions=descriptions)
     except KfgenError as exc:
-        raise _fail(exc, 2)
+        raise _fail(exc, 2) from None
     except OSError as exc:
         _err(f"error: cannot write schemas to {directory}: {exc.strerror or exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     typer.echo(f"wrote {len(files)} schemas to {directory}/")
-    typer.echo(f"validate with: kubeconform -strict -summary -schema-location '{directory}/{SCHEMA_TEMPLATE}' FILE_OR_DIR...")
+    typer.echo("validate with: kubeconform -strict -summary "
+               f"-schema-location '{directory}/{SCHEMA_TEMPLATE}' FILE_OR_DIR...")
 
 
 @schemas_app.command("profile")
@@ -529,9 +531,9 @@ def schemas_profile(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the file differs."),
 ) -> None:
     """Write the JSON Schema of profile files (editors use it through the yaml-language-server comment)."""
-    from kfgen.profile.schema import PROFILE_SCHEMA, profile_json_schema
     from kfgen.errors import KfgenError
     from kfgen.output.files import write_file
+    from kfgen.profile.schema import PROFILE_SCHEMA, profile_json_schema
 
     output = output or PROFILE_SCHEMA
     text = profile_json_schema()

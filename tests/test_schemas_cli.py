@@ -41,16 +41,6 @@ def test_schema_check_command_detects_drift(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "out of date" in res.stderr
 
 
-def test_profile_schema_discriminates_on_prototype() -> None:
-    schema = json.loads(profile_json_schema())
-    components = schema["properties"]["components"]
-    assert components["additionalProperties"] is False
-    (comp,) = components["patternProperties"].values()
-    assert comp["discriminator"]["propertyName"] == "prototype"
-    assert set(comp["discriminator"]["mapping"]) == {"core", "tf-cnn", "tf-job", "tf-serving"}
-
-
-@pytest.mark.parametrize("name", list_profiles(ROOT / "profiles"))
 def test_every_profile_carries_the_schema_comment_and_validates_against_it(name: str) -> None:
     text = (ROOT / "profiles" / f"{name}.yaml").read_text()
     assert text.splitlines()[0] == SCHEMA_COMMENT

@@ -134,7 +134,7 @@ def test_spartakus_args_with_a_usage_id() -> None:
 
 
 def test_object_inventory_and_current_api_versions() -> None:
-    for params, count in (({}, 37), (CASE_B, 41), ({"networkPolicies": False}, 30)):
+    for params, count in (({}, 36), (CASE_B, 40), ({"networkPolicies": False}, 29)):
         objects = render(**params)
         assert len(by_key(objects)) == count
         versions = {o["apiVersion"] for o in objects}

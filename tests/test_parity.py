@@ -185,8 +185,6 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
         "Ambassador to the dashboard, TFJob replicas to each other)",
     (CORE, "Deployment", "tf-job-dashboard", "container tf-job-dashboard readinessProbe"):
         "added: the pod is ready once the dashboard listens on 8080 (TCP; the image has no health endpoint)",
-    (CORE, "PodDisruptionBudget", "ambassador"):
-        "added: with more than one Ambassador replica (ksonnet's default 3), a node drain keeps one serving",
     (SERVING, "NetworkPolicy", "inception"):
         "added: NetworkPolicy (tf-serving param networkPolicies, default on): the namespace's pods may reach the "
         "serving ports",

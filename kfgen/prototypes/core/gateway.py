@@ -64,10 +64,6 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         k8s.deployment("ambassador", ns, template=template, replicas=p.ambassadorReplicas),
         k8s.service("k8s-dashboard", ns, annotations=ambassador.annotations(k8s_dashboard),
                     ports=[k8s.port(443, 8443)], selector={"k8s-app": "kubernetes-dashboard"}),
-        # with several replicas, a node drain keeps one serving
-        *([k8s.obj("policy/v1", "PodDisruptionBudget", "ambassador", ns, labels=labels,
-                   spec={"minAvailable": 1, "selector": {"matchLabels": dict(labels)}})]
-          if p.ambassadorReplicas > 1 else []),
         # the gateway: its routes are for everyone who reaches it (its Service type decides how far that is)
         *([netpol.policy("ambassador", ns, labels, [netpol.allow([PORT])])] if p.networkPolicies else []),
     ]

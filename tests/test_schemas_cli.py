@@ -41,6 +41,7 @@ def test_schema_check_command_detects_drift(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "out of date" in res.stderr
 
 
+@pytest.mark.parametrize("name", list_profiles(ROOT / "profiles"))
 def test_every_profile_carries_the_schema_comment_and_validates_against_it(name: str) -> None:
     text = (ROOT / "profiles" / f"{name}.yaml").read_text()
     assert text.splitlines()[0] == SCHEMA_COMMENT

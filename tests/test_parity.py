@@ -191,8 +191,14 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
     (CORE, "Role", "ambassador", "rules"):
         "least privilege: Ambassador 0.30 reads only its TLS Secrets, by name (get on ambassador-certs and "
         "ambassador-cacert), not every Secret of the namespace (was get/list/watch on secrets)",
+    (TFJOBS, "TFJob", "*", "*: pod securityContext"):
+        "Pod Security Standard restricted for training pods: runAsNonRoot with uid/gid 1000 (the tensorflow images "
+        "run as root by default) and seccomp RuntimeDefault",
+    (TFJOBS, "TFJob", "*", "*: pod automountServiceAccountToken"):
+        "training pods never call the Kubernetes API: no service-account token",
     (TFJOBS, "TFJob", "*", "*: container tensorflow securityContext"):
-        "kfgen.kube.objects.container() turns privilege escalation off on every container",
+        "kfgen.kube.objects.container()'s restricted defaults: no privilege escalation, every capability dropped, "
+        "seccomp RuntimeDefault, runAsNonRoot",
 
     # --- tf-serving -------------------------------------------------------------------------------
     (SERVING, "Deployment", "inception", "container inception image"):

@@ -104,7 +104,8 @@ def big_profile(rng: random.Random, index: int) -> str:
             "jupyterHubExternalIPs": ["192.0.2.10"] if rng.random() < 0.5 else [],
             "nfsServer": "192.0.2.10" if index % 2 else None, "jupyterNotebookPVCMount": "/home/jovyan/work",
             "ambassadorReplicas": rng.randrange(1, 4), "cloud": rng.choice([None, "gcp", "aks"]),
-            "jupyterHubAuthenticator": rng.choice([None, "dummy", "iap"])}},
+            # an exposed hub needs a real authenticator (issue 9): native, with an admin to approve users
+            "jupyterHubAuthenticator": "native", "jupyterHubAdminUsers": ["admin"]}},
     }
     for i in range(25):
         components[f"job-{i}"] = {"prototype": "tf-job", "params": {

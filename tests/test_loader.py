@@ -525,3 +525,31 @@ def test_problem_format_uses_the_readable_path() -> None:
 
 def test_unused_collector_is_gone() -> None:
     assert not hasattr(errors, "Collector")
+
+
+def test_a_symlink_loop_profile_is_refused_without_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kfgen.cli import app
+
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "loop.yaml").symlink_to("loop.yaml")
+    res = CliRunner().invoke(app, ["render", "-p", "loop", "--profiles-dir", str(tmp_path / "profiles"),
+                                   "--out-dir", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert "unknown profile 'loop'" in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_extends_chain_has_a_stated_depth_limit(tmp_path: Path) -> None:
+    from kfgen.profile.store import MAX_EXTENDS_DEPTH
+
+    for i in range(MAX_EXTENDS_DEPTH + 5):
+        (tmp_path / f"p{i}.yaml").write_text(f"extends: p{i + 1}\n")
+    (tmp_path / f"p{MAX_EXTENDS_DEPTH + 5}.yaml").write_text("namespace: x\n")
+    with pytest.raises(KfgenError) as info:
+        load_profile(tmp_path, "p0")
+    assert f"extends chain longer than {MAX_EXTENDS_DEPTH} profiles" in info.value.format()
+    # a chain at the limit loads
+    assert load_profile(tmp_path, f"p{5 + 1}").chain[-1] == f"p{MAX_EXTENDS_DEPTH + 5}"

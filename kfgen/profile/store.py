@@ -112,6 +112,11 @@ def _replaced_paths(data: Any, path: Path_) -> list[Path_]:
     return [path]
 
 
+# profiles in one extends chain (the profile itself included): deep enough for any real layering,
+# shallow enough that no chain can exhaust Python's recursion limit
+MAX_EXTENDS_DEPTH = 32
+
+
 def load_profile(profiles_dir: Path, name: str, *, partial_ok: bool = False) -> LoadedProfile:
     """Load profile *name* and everything it extends into one merged document.
 
@@ -171,6 +176,11 @@ def _load(profiles_dir: Path, name: str, seen: tuple[str, ...]) -> LoadedProfile
     if not is_profile_name(parent, partial=True):
         fields = _name_problem(parent, profiles_dir, partial=True)
         raise sources_error(sources, ("extends",), **fields)  # type: ignore[arg-type]
+    if len(seen) + 1 >= MAX_EXTENDS_DEPTH:
+        raise sources_error(sources, ("extends",), f"extends chain longer than {MAX_EXTENDS_DEPTH} profiles",
+                            expected=f"at most {MAX_EXTENDS_DEPTH} profiles from '{seen[0] if seen else name}' "
+                                     "to the last one it extends",
+                            found=f"{len(seen) + 2} or more", hint="flatten the chain into fewer profiles")
     if parent in seen + (name,):
         cycle = " -> ".join(seen + (name, parent))
         raise sources_error(sources, ("extends",), f"extends cycle: {cycle}",

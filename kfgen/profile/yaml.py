@@ -109,7 +109,7 @@ def display(path: Path | str) -> str:
     """*path* relative to the working directory when it is below it (how errors name files)."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # not below the cwd; a symlink loop; an unreadable cwd
         return str(path)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,6 +22,15 @@ def reference_dir() -> Path | None:
         if cand.is_dir():
             return cand
     return None
+
+
+def load_script(name: str) -> ModuleType:
+    """A helper module of scripts/ (benchmark code, not part of kfgen), loaded by its path."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def walk(node: Any) -> Iterator[Any]:

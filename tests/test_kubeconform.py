@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.util
 import json
 import textwrap
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import ROOT, load_script
 
 from kfgen.errors import Problem
 from kfgen.kube import schemas as k8s_schemas
@@ -29,17 +28,7 @@ from kfgen.validate.objects import validate_objects
 
 pytestmark = pytest.mark.kubeconform
 
-ROOT = Path(__file__).resolve().parents[1]
 V = "1.37"
-
-
-def load_script(name: str) -> ModuleType:
-    """A helper module of scripts/ (benchmark code, not part of kfgen), loaded by its path."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 bench = load_script("bench_validation")

@@ -4,16 +4,14 @@ kubernetes-validate (kfgen.kube.schemas) and kfgen's TFJob schema: every error, 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import load_script
 
 from kfgen.errors import KfgenError, Problem
 from kfgen.kube import schemas as k8s_schemas
@@ -24,15 +22,6 @@ from kfgen.validate.objects import validate_objects
 from kfgen.validate.profiles import validate_profile, validate_profiles
 
 V = "1.37"
-
-
-def load_script(name: str) -> ModuleType:
-    """A helper module of scripts/ (benchmark code, not part of kfgen), loaded by its path."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 bench = load_script("bench_validation")

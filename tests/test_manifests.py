@@ -71,3 +71,35 @@ def test_files_are_read_at_load_time(tmp_path: Path) -> None:
         ManifestsParams.model_validate({"files": ["../x.yaml"]}, context={"profiles_dir": tmp_path})
     with pytest.raises(ValidationError, match="give objects"):
         ManifestsParams.model_validate({})
+
+
+FILES_PROFILE = """\
+namespace: team-a
+components:
+  extra:
+    prototype: manifests
+    params:
+      files: [extra/objects.yaml]
+"""
+
+
+def test_files_render_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "profiles" / "extra").mkdir(parents=True)
+    (tmp_path / "profiles" / "extra" / "objects.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-file}\ndata: {mode: fast}\n"
+        "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sa, namespace: other}\n")
+    code, text, out = run(tmp_path, FILES_PROFILE, monkeypatch)
+    assert code == 0, text
+    objects = {o["kind"]: o for f in sorted((out / "p").glob("*.yaml")) for o in yaml.safe_load_all(f.read_text())}
+    cm, sa = objects["ConfigMap"], objects["ServiceAccount"]
+    assert cm["metadata"]["name"] == "from-file" and cm["data"] == {"mode": "fast"}
+    assert cm["metadata"]["namespace"] == "team-a" and cm["metadata"]["labels"]["kfgen.io/instance"] == "extra"
+    assert sa["metadata"]["namespace"] == "other" and sa["metadata"]["labels"]["kfgen.io/instance"] == "extra"
+
+
+def test_a_missing_file_fails_from_the_cli_with_the_profile_line(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, out = run(tmp_path, FILES_PROFILE, monkeypatch)
+    assert code != 0
+    assert "profiles/p.yaml:" in text and "extra/objects.yaml: cannot read" in text, text
+    assert not (out / "p").exists()

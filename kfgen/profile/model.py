@@ -170,7 +170,9 @@ def validate_profile(loaded: LoadedProfile) -> Profile:
     """The profile *loaded* as a :class:`Profile`, or a :class:`KfgenError` listing every problem."""
     model = profile_model()
     try:
-        return Profile(loaded, model.model_validate(dict(loaded.data)))
+        # manifests' files: are read while validating, relative to the profile's directory
+        context = {"profiles_dir": loaded.profiles_dir} if loaded.profiles_dir is not None else None
+        return Profile(loaded, model.model_validate(dict(loaded.data), context=context))
     except ValidationError as exc:
         problems = translate(exc, loaded.data, loaded.sources, root=model, prototypes=prototypes())
         raise KfgenError(problems) from None

@@ -29,6 +29,8 @@ class LoadedProfile:
     data: dict[str, Any]
     sources: SourceMap
     chain: tuple[str, ...]  # this profile, then the profiles it extends, nearest first
+    # the directory the profile was read from: files a profile names (manifests' files:) are relative to it
+    profiles_dir: Path | None = None
 
 
 def is_profile_name(name: str, *, partial: bool = False) -> bool:
@@ -169,7 +171,7 @@ def _load(profiles_dir: Path, name: str, seen: tuple[str, ...]) -> LoadedProfile
                                  expected="mapping (key: value)", found=type(data).__name__))
     parent = data.pop("extends", None)
     if parent is None:
-        return LoadedProfile(name, data, sources, (name,))
+        return LoadedProfile(name, data, sources, (name,), profiles_dir)
     if not isinstance(parent, str):
         raise sources_error(sources, ("extends",), "extends must name one profile",
                             expected="profile name (string)", found=repr(parent))
@@ -192,7 +194,8 @@ def _load(profiles_dir: Path, name: str, seen: tuple[str, ...]) -> LoadedProfile
                             found=repr(parent), hint=did_you_mean(parent, known))
     base = _load(profiles_dir, parent, seen + (name,))
     merged = deep_merge(base.data, data)
-    return LoadedProfile(name, merged, _overlay_sources(base.sources, sources, data), (name,) + base.chain)
+    return LoadedProfile(name, merged, _overlay_sources(base.sources, sources, data), (name,) + base.chain,
+                         profiles_dir)
 
 
 def sources_error(sources: SourceMap, path: Path_, message: str, **kw: Any) -> KfgenError:

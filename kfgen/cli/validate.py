@@ -42,37 +42,31 @@ def validate(
     with its line); 2 for bad input, before anything is validated: a path that does not exist, a file that
     cannot be read, a directory without manifest files, an unknown profile or Kubernetes version.
     """
-    from kfgen import actions as api
+    from kfgen.actions import Workspace
+    from kfgen.actions.validate import validate as run_validate
     from kfgen.errors import KfgenError
-    from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION
-    from kfgen.validate.kubeconform import find_kubeconform
-    from kfgen.validate.paths import validate_manifest_paths
-    from kfgen.validate.profiles import validate_profiles
 
-    ws = api.Workspace(profiles_dir, out_dir)
     try:
-        names = api.resolve_names(ws, profile, all_) if profile or all_ or not paths else []
-        files = (validate_manifest_paths(paths, kubernetes_version or DEFAULT_KUBERNETES_VERSION,
-                                         strict_kinds=strict_kinds, kubeconform_bin=kubeconform) if paths else None)
-        reports = validate_profiles(ws, names, kubeconform_bin=kubeconform) if names else []
+        result = run_validate(Workspace(profiles_dir, out_dir), paths, profile, all_,
+                              kubernetes_version=kubernetes_version, strict_kinds=strict_kinds,
+                              kubeconform=kubeconform)
     except KfgenError as exc:
         raise fail(exc, 2, "nothing was validated.") from None
-    if kubeconform and find_kubeconform() is None:
+    if result.kubeconform_missing:
         err("note: kubeconform not found ($KFGEN_TOOLS_DIR, ~/.cache/kfgen/bin, PATH): "
-             "validated in-process only (scripts/tools.sh kubeconform builds it)")
-    for report in reports:
+            "validated in-process only (scripts/tools.sh kubeconform builds it)")
+    for report in result.reports:
         for finding in report.findings:
             err(finding.format())
         typer.echo(report.summary())
-    if files is not None:
-        for skipped in files.skipped:
+    if result.files is not None:
+        for skipped in result.files.skipped:
             err(skipped.format())
-        for finding in files.findings:
+        for finding in result.files.findings:
             err(finding.format())
-        typer.echo(files.summary())
-    if not all(r.ok for r in reports) or (files is not None and not files.ok):
+        typer.echo(result.files.summary())
+    if not result.ok:
         raise typer.Exit(1)
-
 
 def schemas_export(
     directory: Path = typer.Option(..., "--dir", metavar="DIR", help="Directory that receives the schema files."),

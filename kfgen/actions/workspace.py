@@ -1,0 +1,58 @@
+"""Where the actions work: the profiles and output directories, and the profile names a command names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kfgen.errors import KfgenError, Problem
+from kfgen.output.files import render_files
+from kfgen.profile import Profile, check_profile_name, list_profiles, load_profile, validate_profile
+from kfgen.project import default_out_dir, default_profiles_dir
+from kfgen.render.pipeline import RenderResult, render_profile
+
+
+@dataclass
+class Workspace:
+    """The profiles directory and the output directory; by default those of the project root
+    (:mod:`kfgen.project`: the nearest directory upward holding ``profiles/``)."""
+
+    profiles_dir: Path = field(default_factory=default_profiles_dir)
+    out_dir: Path = field(default_factory=default_out_dir)
+
+    def profile_names(self) -> list[str]:
+        return list_profiles(self.profiles_dir)
+
+    def load(self, name: str) -> Profile:
+        return validate_profile(load_profile(self.profiles_dir, name))
+
+    def render(self, name: str) -> tuple[Profile, RenderResult, dict[str, str]]:
+        profile = self.load(name)
+        result = render_profile(profile)
+        return profile, result, render_files(result, profile.namespace)
+
+    def target(self, name: str) -> Path:
+        return self.out_dir / name
+
+
+def resolve_names(ws: Workspace, profile: list[str] | None, all_: bool) -> list[str]:
+    """The profiles named by ``--profile`` (each checked to be a profile name) or ``--all``."""
+    known = ws.profile_names()
+    if all_ and profile:
+        raise KfgenError(Problem("use either --profile or --all, not both"))
+    if all_:
+        if not known:
+            raise KfgenError(Problem(f"no profiles in {ws.profiles_dir}/", hint="create profiles/<name>.yaml"))
+        return known
+    if not profile:
+        raise KfgenError(Problem("name a profile with --profile NAME, or use --all",
+                                 expected="one of: " + (", ".join(known) or "(none)")))
+    problems: list[Problem] = []
+    for name in dict.fromkeys(profile):  # only profile names reach the file system: no paths, no partials
+        try:
+            check_profile_name(ws.profiles_dir, name)
+        except KfgenError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise KfgenError(problems)
+    return list(dict.fromkeys(profile))

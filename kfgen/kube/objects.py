@@ -42,12 +42,20 @@ IMAGE_PATTERN = (
 )
 
 
+# Values prune() returns as they are, recognised by their exact type (no ABC isinstance check).
+_LEAVES = frozenset({str, int, float, bool})
+
+
 def prune(value: Any) -> Any:
-    """*value* with every ``None`` removed from its mappings (recursively). Lists keep their length."""
-    if isinstance(value, Mapping):
-        return {k: prune(v) for k, v in value.items() if v is not None}
+    """*value* with every ``None`` removed from its mappings (recursively). Lists keep their length.
+
+    Mappings (any :class:`~collections.abc.Mapping`) become plain dicts and lists (subclasses too)
+    plain lists; everything else is returned as is. Scalars are recognised by their exact type, so
+    most values never reach the ``isinstance`` checks (this runs on every container kfgen builds)."""
+    if type(value) is dict or (type(value) is not list and isinstance(value, Mapping)):
+        return {k: v if type(v) in _LEAVES else prune(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [prune(v) for v in value]
+        return [v if type(v) in _LEAVES else prune(v) for v in value]
     return value
 
 
@@ -151,10 +159,18 @@ def security_context(*, run_as_user: int | None = None, run_as_group: int | None
     caps: Json = {"drop": ["ALL"]}
     if add_capabilities:
         caps["add"] = list(add_capabilities)
-    ctx: Json = {"allowPrivilegeEscalation": False, "capabilities": caps, "runAsUser": run_as_user,
-                 "runAsGroup": run_as_group, "runAsNonRoot": True if run_as_non_root else None,
-                 "readOnlyRootFilesystem": read_only_root_filesystem, "seccompProfile": dict(RUNTIME_DEFAULT_SECCOMP)}
-    return prune(ctx)
+    # built key by key, in this order, leaving out what is None (what prune() of the full dict gives)
+    ctx: Json = {"allowPrivilegeEscalation": False, "capabilities": caps}
+    if run_as_user is not None:
+        ctx["runAsUser"] = run_as_user
+    if run_as_group is not None:
+        ctx["runAsGroup"] = run_as_group
+    if run_as_non_root:
+        ctx["runAsNonRoot"] = True
+    if read_only_root_filesystem is not None:
+        ctx["readOnlyRootFilesystem"] = read_only_root_filesystem
+    ctx["seccompProfile"] = dict(RUNTIME_DEFAULT_SECCOMP)
+    return ctx
 
 
 _restricted_context = security_context  # container()'s default (its parameter shadows the name)

@@ -49,7 +49,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from kfgen.kube import objects as k8s
-from kfgen.kube.constants import GPU_RESOURCE, TFJOB_REPLICA_TYPES
+from kfgen.kube.constants import GPU_RESOURCE, TFJOB_API_VERSION, TFJOB_KIND, TFJOB_REPLICA_TYPES
 from kfgen.kube.tfjob import model as api
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
 from kfgen.prototypes.params import (
@@ -297,14 +297,19 @@ class TfJobParams(Params):
         spec = self.replicaSpecs.get(rtype)
         if spec is not None and spec.resources is not None:
             return spec.resources
-        return self.resources.get(rtype, Resources())
+        return self.resources.get(rtype) or _NO_RESOURCES
+
+
+# Frozen models of "nothing set", shared instead of being built for every replica of every job.
+_NO_RESOURCES = Resources()
+_NO_SETTINGS = ReplicaSettings()
 
 
 # Rendering ------------------------------------------------------------------------------------
 
 
 def _container(p: TfJobParams, rtype: TfJobReplicaType, gpus: int, mounts: list[dict[str, Any]]) -> dict[str, Any]:
-    own = p.replicaSpecs.get(rtype, ReplicaSettings())
+    own = p.replicaSpecs.get(rtype) or _NO_SETTINGS
     image = own.image or ((p.image_gpu or p.image) if gpus else p.image)
     args = own.args if own.args is not None else p.args
     ports = own.ports if own.ports is not None else p.ports
@@ -320,7 +325,23 @@ def _container(p: TfJobParams, rtype: TfJobReplicaType, gpus: int, mounts: list[
     return container
 
 
-def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> api.ReplicaSpec:
+def _pod_security(p: TfJobParams) -> dict[str, Any]:
+    """The pod securityContext: the user's merged over :data:`DEFAULT_POD_SECURITY`, as a fresh copy (no
+    object shares a dict with another, or with the params)."""
+    return _json_copy({**DEFAULT_POD_SECURITY, **p.securityContext})
+
+
+def _json_copy(value: Any) -> Any:
+    """A copy of a JSON-like value: new dicts and lists all the way down (tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_copy(v) for v in value]
+    return value
+
+
+def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dict[str, Any]:
+    """spec.tfReplicaSpecs.<rtype>: the shape of the TFJob model's ReplicaSpec (api.ReplicaSpec), dumped."""
     gpus = p.num_gpus if rtype == "Worker" else 0
     volumes, mounts = pod_volumes(p.volumes)
     container = _container(p, rtype, gpus, mounts)
@@ -330,18 +351,20 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> api
     if p.nodeSelector:
         pod["nodeSelector"] = dict(sorted(p.nodeSelector.items()))
     uses_gpus = p.gpuResource in container.get("resources", {}).get("limits", {})
-    gpu_toleration = Toleration(key=p.gpuResource, operator="Exists", effect="NoSchedule")
-    tolerations = p.tolerations if p.tolerations is not None else ([gpu_toleration] if uses_gpus else [])
+    if p.tolerations is not None:
+        tolerations = [t.render() for t in p.tolerations]
+    else:
+        tolerations = [{"key": p.gpuResource, "operator": "Exists", "effect": "NoSchedule"}] if uses_gpus else []
     if tolerations:
-        pod["tolerations"] = [t.render() for t in tolerations]
+        pod["tolerations"] = tolerations
     if p.serviceAccountName is None:  # no API credentials in a training pod unless it names its account
         pod["automountServiceAccountToken"] = False
-    optional = {"serviceAccountName": p.serviceAccountName, "affinity": p.affinity,
+    optional = {"serviceAccountName": p.serviceAccountName, "affinity": _json_copy(p.affinity),
                 "priorityClassName": p.priorityClassName, "schedulerName": p.schedulerName}
     pod.update({k: v for k, v in optional.items() if v is not None})
     if p.imagePullSecrets:
         pod["imagePullSecrets"] = [{"name": s} for s in p.imagePullSecrets]
-    pod["securityContext"] = {**DEFAULT_POD_SECURITY, **p.securityContext}
+    pod["securityContext"] = _pod_security(p)
     meta: dict[str, Any] = {}
     if p.podLabels:
         meta["labels"] = dict(sorted(p.podLabels.items()))
@@ -349,21 +372,33 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> api
         meta["annotations"] = dict(sorted(p.podAnnotations.items()))
     own = p.replicaSpecs.get(rtype)
     restart = own.restartPolicy if own is not None and own.restartPolicy else p.restartPolicy
-    return api.ReplicaSpec(replicas=replicas, restartPolicy=restart,
-                           template=api.PodTemplateSpec(metadata=meta or None, spec=pod))
+    template: dict[str, Any] = {"metadata": meta, "spec": pod} if meta else {"spec": pod}
+    return {"replicas": replicas, "restartPolicy": restart, "template": template}
 
 
 def tfjob(ctx: RenderContext, p: TfJobParams) -> dict[str, Any]:
-    """The TFJob object for *p*, built as kfgen's TFJob model: replica types with 0 replicas left out."""
+    """The TFJob object for *p*: replica types with 0 replicas left out.
+
+    It is built as the plain dict that kfgen's TFJob model (:class:`kfgen.kube.tfjob.model.TFJob`, the model the
+    CRD's schema is derived from) dumps: the same fields in the model's order, None left out, nothing shared with
+    the params. Building and dumping the model for every job cost more than the rest of the render; the tests
+    check that the model accepts every rendered job and dumps it back unchanged (tests/test_tf_job.py,
+    tests/test_render_perf_paths.py). The run policy still goes through the model (it refuses any field the
+    API does not have)."""
     counts: dict[str, int] = dict(p.replica_counts())
-    job = api.TFJob(
-        metadata=api.ObjectMeta(name=p.name or ctx.instance, namespace=ctx.namespace or None),
-        spec=api.TFJobSpec(
-            tfReplicaSpecs={rtype: _replica_spec(p, rtype, counts[rtype])
-                            for rtype in TFJOB_REPLICA_TYPES if counts.get(rtype)},
-            runPolicy=p.runPolicy.to_api(), successPolicy=p.successPolicy,
-            enableDynamicWorker=p.enableDynamicWorker))
-    return api.tfjob_to_dict(job)
+    meta: dict[str, Any] = {"name": p.name or ctx.instance}
+    if ctx.namespace:
+        meta["namespace"] = ctx.namespace
+    spec: dict[str, Any] = {"tfReplicaSpecs": {rtype: _replica_spec(p, rtype, counts[rtype])
+                                               for rtype in TFJOB_REPLICA_TYPES if counts.get(rtype)}}
+    run_policy = p.runPolicy.to_api()
+    if run_policy is not None:
+        spec["runPolicy"] = run_policy.model_dump(mode="json", exclude_none=True)
+    if p.successPolicy is not None:
+        spec["successPolicy"] = p.successPolicy
+    if p.enableDynamicWorker is not None:
+        spec["enableDynamicWorker"] = p.enableDynamicWorker
+    return {"apiVersion": TFJOB_API_VERSION, "kind": TFJOB_KIND, "metadata": meta, "spec": spec}
 
 
 def render(ctx: RenderContext, params: TfJobParams) -> Rendered:

@@ -117,15 +117,16 @@ def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     return result
 
 
-def _requested(pod: dict[str, Any], resource: str) -> Decimal:
+def _requested(pod: dict[str, Any], resource: str, quantity: Callable[[str], Decimal] = parse_quantity) -> Decimal:
     """What the scheduler reserves for *resource*: the sum of the containers' requests (a limit
-    without a request counts as the request, as Kubernetes defaults it)."""
+    without a request counts as the request, as Kubernetes defaults it). *quantity* parses one
+    quantity string (node_fit passes a memoised :func:`parse_quantity`)."""
     total = Decimal(0)
     for c in pod.get("containers", []):
         res = c.get("resources", {})
         value = res.get("requests", {}).get(resource, res.get("limits", {}).get(resource))
         if value is not None:
-            total += parse_quantity(str(value))
+            total += quantity(str(value))
     return total
 
 
@@ -134,27 +135,43 @@ def _matches(node: Node, selector: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+def _memo(fn: Callable[[str], Decimal]) -> Callable[[str], Decimal]:
+    """*fn* remembering its results for the length of one check (quantities repeat across pods)."""
+    seen: dict[str, Decimal] = {}
+
+    def get(text: str) -> Decimal:
+        value = seen.get(text)
+        if value is None:
+            value = seen[text] = fn(text)
+        return value
+    return get
+
+
 def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     """Refuse pods no declared node can hold (CPU, memory); warn on nodeSelectors matching no node."""
     result = CheckResult()
     nodes = profile.nodes
     if not nodes:
         return result
+    quantity = _memo(parse_quantity)
+    capacity = {n.name: {"cpu": quantity(n.cpu), "memory": quantity(n.memory)} for n in nodes}
+    everywhere: list[Node] = list(nodes)  # the candidates of a pod without a nodeSelector
     for obj in objects:
         instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")
         for g in pod_groups(obj):
-            what = object_ref(obj) + (f" {g.part}" if g.part else "")
             selector = g.pod.get("nodeSelector", {})
-            candidates = [n for n in nodes if _matches(n, selector)]
+            candidates = [n for n in nodes if _matches(n, selector)] if selector else everywhere
             if not candidates:
+                what = object_ref(obj) + (f" {g.part}" if g.part else "")
                 wanted = ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))
                 result.warnings.append(f"{what}: nodeSelector {wanted} matches none of the profile's nodes "
                                        "(declare the label under cluster.nodes[].labels)")
                 continue
-            need = {"cpu": _requested(g.pod, "cpu"), "memory": _requested(g.pod, "memory")}
-            if any(all(need[r] <= parse_quantity(getattr(n, r)) for r in need) for n in candidates):
+            need = {"cpu": _requested(g.pod, "cpu", quantity), "memory": _requested(g.pod, "memory", quantity)}
+            if any(all(need[r] <= capacity[n.name][r] for r in need) for n in candidates):
                 continue
-            biggest = max(candidates, key=lambda n: (parse_quantity(n.cpu), parse_quantity(n.memory)))
+            what = object_ref(obj) + (f" {g.part}" if g.part else "")
+            biggest = max(candidates, key=lambda n: (capacity[n.name]["cpu"], capacity[n.name]["memory"]))
             result.errors.append(profile.sources.problem(
                 ("components", instance) if instance else (),
                 f"instance '{instance}': {what} requests cpu {need['cpu'].normalize():f}, memory "

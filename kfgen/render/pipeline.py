@@ -102,8 +102,9 @@ def patched(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
     patched object validated strictly; problems point at the patch in the profile."""
     out = []
     problems: list[Problem] = []
+    components = profile.components  # a sorted copy per access: taken once, not once per instance
     for inst in rendered:
-        patches = profile.components[inst.name].patches
+        patches = components[inst.name].patches
         if not patches:
             out.append(inst)
             continue

@@ -5,6 +5,13 @@ unknown fields are errors; TFJob ``kubeflow.org/v1`` is checked against
 :func:`kfgen.kube.tfjob.tfjob_validation_schema`. Every error is reported, each with the object,
 the JSON pointer of the field, what was expected and what was found. A kind without a schema is an
 error too, never silently skipped.
+
+Two validators, one verdict: each object is checked first by a compiled validator (``jsonschema-rs``,
+built once per kind and version from the same schemas, integer ranges included). Only an object it
+finds invalid, or one it cannot judge (a value that is not plain JSON: a date, a tuple, a
+``Decimal``), goes through pure-Python ``jsonschema``, which words every error as before: the
+messages and JSON pointers do not depend on the compiled validator. Without ``jsonschema-rs``
+everything goes through ``jsonschema``, as it did.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from kfgen.kube.constants import TFJOB_API_VERSION, TFJOB_KIND
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 _VALIDATORS: dict[tuple[str, str, str], Any] = {}
+_COMPILED: dict[tuple[str, str, str], Any] = {}  # jsonschema-rs validators (None: that kind has none)
+_RS_REGISTRIES: dict[str, Any] = {}  # version -> jsonschema_rs.Registry of the bounded _definitions.json
 _TFJOB_SCHEMA: list[dict[str, Any]] = []  # the one built by _tfjob_schema(), until clear_cache()
 
 
@@ -69,10 +78,96 @@ def validator_for(api_version: str, kind: str, kubernetes_version: str) -> Any |
     return validator
 
 
+def has_validation_schema(api_version: str, kind: str, kubernetes_version: str) -> bool:
+    """Whether kfgen validates that kind (a Kubernetes kind of that version, or TFJob): what
+    ``validator_for(...) is not None`` says, without building a validator."""
+    if (api_version, kind) == (TFJOB_API_VERSION, TFJOB_KIND):
+        return True
+    return k8s_schemas.has_schema(api_version, kind, k8s_schemas.normalize_version(kubernetes_version))
+
+
+def compiled_validator_for(api_version: str, kind: str, kubernetes_version: str) -> Any | None:
+    """A ``jsonschema-rs`` validator of the kind (built once per kind and version) from the schema
+    :func:`validator_for` uses, or None: no schema, ``jsonschema-rs`` missing, or a schema it cannot
+    compile (then :func:`validate_objects` uses ``jsonschema`` alone for that kind)."""
+    version = k8s_schemas.normalize_version(kubernetes_version)
+    key = (version, api_version, kind)
+    if key in _COMPILED:
+        return _COMPILED[key]
+    compiled = None
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a declared dependency; jsonschema alone still gives every verdict
+        jsonschema_rs = None
+    if jsonschema_rs is not None and has_validation_schema(api_version, kind, version):
+        try:
+            if (api_version, kind) == (TFJOB_API_VERSION, TFJOB_KIND):
+                # the draft the schema declares (draft 7), as jsonschema's validator_for picks it
+                compiled = jsonschema_rs.validator_for(_tfjob_schema(), validate_formats=False, offline=True)
+            else:
+                compiled = jsonschema_rs.Draft202012Validator(
+                    k8s_schemas.validation_schema(api_version, kind, version), registry=_rs_registry(version),
+                    validate_formats=False, offline=True)
+        except (ValueError, jsonschema_rs.ReferencingError):  # cannot compile (or would fetch a ref): jsonschema only
+            compiled = None
+    _COMPILED[key] = compiled
+    return compiled
+
+
+def _rs_registry(version: str) -> Any:
+    """The bounded ``_definitions.json`` of *version* under its ``$id``, as a jsonschema-rs registry
+    (the per-kind schemas refer into it, as :func:`kfgen.kube.schemas.registry` has it for jsonschema)."""
+    if version not in _RS_REGISTRIES:
+        import jsonschema_rs
+
+        doc = k8s_schemas.bounded_definitions_document(version)
+        _RS_REGISTRIES[version] = jsonschema_rs.Registry([(doc.get("$id", k8s_schemas.DEFINITIONS_ID), doc)])
+    return _RS_REGISTRIES[version]
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether *value* holds only what JSON has (dicts with string keys, lists, strings, numbers,
+    booleans, null), by exact type: the values the compiled validator judges exactly as
+    ``jsonschema`` does. (``jsonschema-rs`` takes a tuple for an array and a ``Decimal`` for an
+    integer, which ``jsonschema`` refuses; such objects go to ``jsonschema``.)"""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        cls = type(item)
+        if cls is dict:
+            for k, v in item.items():
+                if type(k) is not str:
+                    return False
+                if type(v) not in _JSON_SCALARS:
+                    stack.append(v)
+        elif cls is list:
+            stack.extend(v for v in item if type(v) not in _JSON_SCALARS)
+        elif cls not in _JSON_SCALARS:
+            return False
+    return True
+
+
+def _compiled_says_valid(api_version: str, kind: str, version: str, obj: dict[str, Any]) -> bool:
+    """True when the compiled validator finds *obj* valid: then ``jsonschema`` would report nothing
+    either. False for anything else (invalid, not judged), which ``jsonschema`` then words."""
+    compiled = compiled_validator_for(api_version, kind, version)
+    if compiled is None or not _plain_json(obj):
+        return False
+    try:
+        return bool(compiled.is_valid(obj))
+    except (ValueError, TypeError, OverflowError):  # a value it cannot convert: jsonschema decides
+        return False
+
+
 def clear_cache() -> None:
-    """Forget the validators and the TFJob schema (the Kubernetes schemas stay cached in
-    :mod:`kfgen.kube.schemas`, once per version)."""
+    """Forget the validators (both kinds) and the TFJob schema (the Kubernetes schemas stay cached
+    in :mod:`kfgen.kube.schemas`, once per version)."""
     _VALIDATORS.clear()
+    _COMPILED.clear()
+    _RS_REGISTRIES.clear()
     _TFJOB_SCHEMA.clear()
 
 
@@ -111,8 +206,7 @@ def _validate_one(obj: Any, version: str) -> list[Problem]:
         return [_problem(f"'{k}' is missing or not a string", pointer=f"/{k}", expected="a non-empty string",
                          found=describe(obj.get(k)), **ident) for k in missing]
     api_version, kind = obj["apiVersion"], obj["kind"]
-    validator = validator_for(api_version, kind, version)
-    if validator is None:
+    if not has_validation_schema(api_version, kind, version):
         known = {k for _, k in k8s_schemas.kinds(version)} | {TFJOB_KIND}
         same_kind = sorted(av for av, k in k8s_schemas.kinds(version) if k == kind) or (
             [TFJOB_API_VERSION] if kind == TFJOB_KIND else [])
@@ -129,6 +223,9 @@ def _validate_one(obj: Any, version: str) -> list[Problem]:
         problems.append(_problem("object has no name", pointer="/metadata/name", expected="metadata.name (a string)",
                                  found=describe(meta.get("name") if isinstance(meta, dict) else meta), **ident))
         seen.add(("/metadata/name", "object has no name"))
+    if _compiled_says_valid(api_version, kind, version, obj):
+        return problems
+    validator = validator_for(api_version, kind, version)
     for err in validator.iter_errors(obj):
         for p in _from_error(err, ident):
             if (p.pointer, p.message) not in seen:

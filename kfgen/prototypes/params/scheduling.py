@@ -1,0 +1,85 @@
+"""Where and with what a pod runs: compute :class:`Resources` (requests, limits, GPUs) and node taints'
+:class:`Toleration`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from kfgen.kube.constants import GPU_RESOURCE
+from kfgen.prototypes.params.patterns import INT32_MAX, QUALIFIED_NAME, ResourceMap, quantity_value
+from kfgen.prototypes.params.spec import Spec
+
+
+class Resources(Spec):
+    """Compute resources of a container: requests and limits by resource name."""
+
+    requests: ResourceMap = Field(
+        {}, description="Minimum resources, e.g. {cpu: '1', memory: 1Gi}. Quote decimals ('0.5') or use "
+                        "milli-units (500m).")
+    limits: ResourceMap = Field(
+        {}, description="Maximum resources, e.g. {cpu: '2', memory: 4Gi}. Each must be at least its request.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Resources:
+        if GPU_RESOURCE in self.requests:
+            raise ValueError(f"{GPU_RESOURCE} goes under limits only: Kubernetes does not overcommit GPUs, "
+                             "the request is the limit")
+        gpu = self.limits.get(GPU_RESOURCE)
+        if gpu is not None and not (isinstance(gpu, int) or gpu.isdigit()):
+            raise ValueError(f"limits.{GPU_RESOURCE} must be a whole number of GPUs, not {gpu!r}")
+        for name in sorted(self.requests.keys() & self.limits.keys()):
+            req, lim = self.requests[name], self.limits[name]
+            if quantity_value(req) > quantity_value(lim):
+                raise ValueError(f"requests.{name} ({req}) is more than limits.{name} ({lim}); "
+                                 "Kubernetes refuses a request above its limit")
+        return self
+
+    def render(self, gpus: int = 0, gpu_resource: str = GPU_RESOURCE) -> dict[str, Any]:
+        """The container's ``resources`` (empty when nothing is set), plus *gpus* limits of *gpu_resource*.
+
+        Quantities are rendered as strings, the form the API server stores, so that a re-apply
+        (client- or server-side) sees no change.
+        """
+        limits = dict(self.limits)
+        if gpus:
+            limits[gpu_resource] = gpus
+        out: dict[str, Any] = {}
+        if limits:
+            out["limits"] = {k: str(v) for k, v in sorted(limits.items())}
+        if self.requests:
+            out["requests"] = {k: str(v) for k, v in sorted(self.requests.items())}
+        return out
+
+
+class Toleration(Spec):
+    """A toleration of node taints (core/v1 Toleration)."""
+
+    key: str | None = Field(
+        None, pattern=QUALIFIED_NAME, description="Taint key; unset with operator Exists tolerates every taint.")
+    operator: Literal["Exists", "Equal"] = Field(
+        "Equal", description="Equal matches key and value; Exists matches the key with any value.")
+    value: str | None = Field(None, description="Taint value (operator Equal only).")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        None, description="Taint effect to match; unset matches every effect.")
+    # Kubernetes stores int64 here; 2^31-1 seconds (68 years) is bound enough.
+    tolerationSeconds: int | None = Field(
+        None, ge=0, le=INT32_MAX,
+        description="How long a NoExecute taint is tolerated before eviction (effect NoExecute only).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Toleration:
+        if self.operator == "Exists" and self.value is not None:
+            raise ValueError("a toleration with operator Exists takes no value")
+        if self.key is None and self.operator != "Exists":
+            raise ValueError("a toleration without key must use operator Exists")
+        if self.tolerationSeconds is not None and self.effect != "NoExecute":
+            raise ValueError("tolerationSeconds only applies to effect NoExecute")
+        return self
+
+    def render(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+GPU_TOLERATION = Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")

@@ -11,6 +11,9 @@ the profile, or the file's name). A namespaced object without ``metadata.namespa
 from __future__ import annotations
 
 import copy
+import errno
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +63,28 @@ class ManifestsParams(Params):
         return self
 
 
+def _read_regular(path: Path) -> str:
+    """The text of *path*, which must be a regular file: a FIFO or a device is never read (it could block or
+    never end). Opened without blocking, checked on the open descriptor."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory")
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)")
+        return f.read().decode("utf-8")
+
+
 def _read_file(path: Path, name: str) -> list[dict[str, Any]]:
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular(path)
     except OSError as exc:
         raise ValueError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{name}: cannot read: not UTF-8 text") from None
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:

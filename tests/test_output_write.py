@@ -390,3 +390,97 @@ def test_schemas_profile_bad_output(workspace: Path, target: str, fragment: str,
         assert first.startswith("error:") and fragment in first, res.stderr
     assert (workspace / "afile").read_text() == ""
     assert not (workspace / "fifo").is_file()
+
+
+# --- no traceback: profiles that are not files, chains too deep, and validate's exit code ----------------------
+
+
+def _profile_form(profiles: Path, name: str, form: str) -> None:
+    path = profiles / f"{name}.yaml"
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    if form == "dangling-symlink":
+        path.symlink_to(profiles / "nowhere.yaml")
+    elif form == "symlink-loop":
+        path.symlink_to(path.name)
+    elif form == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+
+
+PROFILE_FORMS = ["dangling-symlink", "symlink-loop", "fifo", "directory"]
+
+
+@pytest.mark.parametrize("verb", ["render", "validate"])
+@pytest.mark.parametrize("form", PROFILE_FORMS)
+def test_a_profile_that_is_not_a_regular_file(workspace: Path, form: str, verb: str) -> None:
+    _profile_form(workspace / "profiles", "odd", form)
+    before = snapshot(workspace / "out")
+    args = ["--no-kubeconform"] if verb == "validate" else []
+    proc = kfgen(workspace, verb, "-p", "odd", *args, timeout=60)  # a FIFO must never be opened: no hang
+    assert_clean_failure(proc, "unknown profile 'odd'")
+    assert snapshot(workspace / "out") == before and not (workspace / "out" / "odd").exists()
+
+
+@pytest.mark.parametrize("verb", ["render", "validate"])
+@pytest.mark.parametrize("form", PROFILE_FORMS)
+def test_a_parent_that_is_not_a_regular_file(workspace: Path, form: str, verb: str) -> None:
+    profiles = workspace / "profiles"
+    _profile_form(profiles, "_base", form)
+    (profiles / "child.yaml").write_text("extends: _base\nnamespace: child\n")
+    args = ["--no-kubeconform"] if verb == "validate" else []
+    proc = kfgen(workspace, verb, "-p", "child", *args, timeout=60)
+    assert_clean_failure(proc, "extends '_base', which does not exist")
+    assert not (workspace / "out" / "child").exists()
+
+
+@pytest.mark.parametrize("verb", ["render", "validate"])
+def test_an_extends_chain_deeper_than_the_limit(workspace: Path, verb: str) -> None:
+    from kfgen.profile.store import MAX_EXTENDS_DEPTH
+
+    profiles = workspace / "profiles"
+    for i in range(MAX_EXTENDS_DEPTH + 3):
+        (profiles / f"_p{i}.yaml").write_text(f"extends: _p{i + 1}\n")
+    (profiles / f"_p{MAX_EXTENDS_DEPTH + 3}.yaml").write_text("namespace: deep\n")
+    (profiles / "deep.yaml").write_text("extends: _p0\n")
+    args = ["--no-kubeconform"] if verb == "validate" else []
+    proc = kfgen(workspace, verb, "-p", "deep", *args)
+    assert_clean_failure(proc, f"extends chain longer than {MAX_EXTENDS_DEPTH} profiles")
+    assert not (workspace / "out" / "deep").exists()
+    # a chain within the limit renders
+    (profiles / "deep.yaml").write_text(f"extends: _p{5}\n")
+    assert kfgen(workspace, verb, "-p", "deep", *args).returncode == 0
+
+
+ERRORS = ROOT / "tests" / "testdata" / "errors"
+
+
+def test_the_readme_says_a_bad_profile_exits_2() -> None:
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "A bad profile gets file, line, field path, expected vs found and a did-you-mean, exit code 2" in readme
+    assert "2 bad input (profile errors, unknown names)" in readme
+
+
+@pytest.mark.parametrize("case", sorted(p.stem for p in ERRORS.glob("*.yaml")
+                                        if (ERRORS / f"{p.stem}.txt").read_text().startswith("exit code: 2")))
+def test_validate_on_a_bad_profile_exits_2_like_render(workspace: Path, case: str) -> None:
+    """`kfgen validate` on a profile that render refuses exits 2 (it used to exit 1), listing the same problems."""
+    shutil.copy(ERRORS / f"{case}.yaml", workspace / "profiles" / f"{case}.yaml")
+    if (ERRORS / f"{case}.profiles").is_dir():
+        shutil.copytree(ERRORS / f"{case}.profiles", workspace / "profiles", dirs_exist_ok=True)
+    rendered = run("render", "-p", case)
+    validated = run("validate", "-p", case, "--no-kubeconform")
+    assert rendered.exit_code == 2 and validated.exit_code == 2, validated.output
+    assert "Traceback" not in validated.output
+    errors = [line for line in validated.stderr.splitlines() if line.startswith("error:")]
+    assert errors and errors == [line for line in rendered.stderr.splitlines() if line.startswith("error:")]
+    assert not (workspace / "out" / case).exists()
+
+
+def test_validate_of_a_good_profile_with_invalid_committed_output_still_exits_1(workspace: Path) -> None:
+    victim = sorted((workspace / "out" / "cpu-laptop").glob("*-deployment-*.yaml"))[0]
+    victim.write_text(victim.read_text().replace("kind: Deployment", "kind: Deployment\nbogus: 1", 1))
+    res = run("validate", "-p", "cpu-laptop", "--no-kubeconform")
+    assert res.exit_code == 1, res.output
+    assert "bogus" in res.stderr

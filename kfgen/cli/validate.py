@@ -40,7 +40,8 @@ def validate(
 
     Exit 0 when everything is valid; 1 when something is invalid (a YAML syntax error is an invalid file, shown
     with its line); 2 for bad input, before anything is validated: a path that does not exist, a file that
-    cannot be read, a directory without manifest files, an unknown profile or Kubernetes version.
+    cannot be read, a directory without manifest files, an unknown profile or Kubernetes version; and 2 when a
+    profile is refused (its problems listed, as render does).
     """
     from kfgen.actions import Workspace
     from kfgen.actions.validate import validate as run_validate
@@ -65,6 +66,8 @@ def validate(
         for finding in result.files.findings:
             err(finding.format())
         typer.echo(result.files.summary())
+    if any(r.bad_profile for r in result.reports):
+        raise typer.Exit(2)
     if not result.ok:
         raise typer.Exit(1)
 

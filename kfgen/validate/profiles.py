@@ -46,6 +46,11 @@ class Report:
     def ok(self) -> bool:
         return not self.findings
 
+    @property
+    def bad_profile(self) -> bool:
+        """The profile itself is refused (it does not load, or kfgen refuses to render it): bad input, exit 2."""
+        return any(f.source in ("profile", "render") for f in self.findings)
+
     def summary(self) -> str:
         parts = [f"{self.objects} objects rendered", f"{self.files} committed files checked"]
         if self.kubeconform is not None:

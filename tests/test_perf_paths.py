@@ -257,3 +257,65 @@ def test_prune_keeps_its_semantics(value: Any) -> None:
     assert got == want
     assert type(got) is type(want)
     assert key_order(repr(got)) == key_order(repr(want))
+
+
+# --- the registry and the profile model: only what a profile uses --------------------------------------------
+
+
+def test_prototype_modules_list_what_discovery_finds() -> None:
+    from kfgen.prototypes.base import PROTOTYPE_MODULES, discover_prototypes
+
+    found = discover_prototypes()
+    assert dict(PROTOTYPE_MODULES) == found, (
+        "kfgen/prototypes/base.py PROTOTYPE_MODULES is out of date; it should be:\n"
+        + "\n".join(f'    "{n}": "{m}",' for n, m in found.items()))
+    assert list(PROTOTYPE_MODULES) == sorted(PROTOTYPE_MODULES)
+
+
+def test_registry_names_without_importing() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from kfgen.prototypes.base import prototypes; r = prototypes(); "
+            "names = list(r); assert 'tf-job' in r and 'nope' not in r and len(r) == len(names); "
+            "before = {m for m in sys.modules if m.startswith('kfgen.prototypes.')}; "
+            "job = r['tf-job']; after = {m for m in sys.modules if m.startswith('kfgen.prototypes.')}; "
+            "print(sorted(before)); print(job.name, 'kfgen.prototypes.tf_serving' in after)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["['kfgen.prototypes.base']", "tf-job False"]
+
+
+def test_registry_refuses_a_stale_entry() -> None:
+    from kfgen.prototypes.base import Registry
+
+    registry = Registry({"tf-job": "kfgen.prototypes.tf_serving"})
+    with pytest.raises(RuntimeError, match="PROTOTYPE_MODULES is out of date"):
+        registry["tf-job"]
+    with pytest.raises(KeyError):
+        registry["nope"]
+    assert registry.get("nope") is None
+
+
+def test_a_profile_model_of_the_prototypes_used_validates_alike() -> None:
+    from pydantic import ValidationError
+
+    from kfgen.profile.model import profile_model, prototypes_used
+
+    data = {"namespace": "ml", "components": {
+        "job": {"prototype": "tf-job", "params": {"image": IMAGE, "num_workers": 2}},
+        "serve": {"prototype": "tf-serving", "params": {"modelPath": "gs://b/m"}}}}
+    names = prototypes_used(data)
+    assert names == frozenset({"tf-job", "tf-serving"})
+    full, subset = profile_model(), profile_model(names)
+    assert subset is not full and subset is profile_model(frozenset({"tf-serving", "tf-job"}))
+    assert subset.model_validate(data).model_dump() == full.model_validate(data).model_dump()
+    bad = {"components": {"job": {"prototype": "tf-job", "params": {"image": IMAGE, "num_workers": "2"}}}}
+    errors = []
+    for model in (profile_model(prototypes_used(bad)), full):
+        with pytest.raises(ValidationError) as exc:
+            model.model_validate(bad)
+        errors.append([(e["loc"], e["msg"]) for e in exc.value.errors()])
+    assert errors[0] == errors[1]
+    for unknown in ({"components": {"x": {"prototype": "nope"}}}, {"components": {"x": {}}}, {"components": {}},
+                    {"components": {"x": {"prototype": ["tf-job"]}}}, {}, []):
+        assert prototypes_used(unknown) is None

@@ -109,9 +109,27 @@ def _component_model(name: str, params: type[Params]) -> type[BaseModel]:
     )
 
 
-@lru_cache(maxsize=1)
-def profile_model() -> type[BaseModel]:
-    comps = tuple(_component_model(n, p.params) for n, p in prototypes().items())
+def prototypes_used(data: Any) -> frozenset[str] | None:
+    """The prototypes a profile's (merged, unvalidated) data names in ``components``, when every
+    component names a known one; else None (no components, or one the full model must word)."""
+    comps = data.get("components") if isinstance(data, dict) else None
+    if not isinstance(comps, dict) or not comps:
+        return None
+    known = prototypes()
+    names = [c.get("prototype") if isinstance(c, dict) else None for c in comps.values()]
+    return frozenset(names) if all(isinstance(n, str) and n in known for n in names) else None
+
+
+@lru_cache(maxsize=16)
+def profile_model(names: frozenset[str] | None = None) -> type[BaseModel]:
+    """The model of profiles. Without *names*: components may be instances of every prototype (the
+    JSON schema of profiles, and the model errors are worded with). With *names* (e.g.
+    :func:`prototypes_used`): instances of those prototypes only, the rest as in the full model, so
+    data that names only those validates to the same values, with errors at the same places: enough to
+    validate such a profile without importing the other prototypes' modules or building their models."""
+    protos = prototypes()
+    chosen = list(protos) if not names else sorted(names)
+    comps = tuple(_component_model(n, protos[n].params) for n in chosen)
     Component = Annotated[Union[comps], Field(discriminator="prototype")]  # type: ignore[valid-type]  # noqa: UP007
     return create_model(
         "Profile",

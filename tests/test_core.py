@@ -20,9 +20,10 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from kfgen.errors import KfgenError
 from kfgen.kube import objects as k8s
 from kfgen.prototypes import ambassador
-from kfgen.prototypes.base import RenderContext, prototypes
+from kfgen.prototypes.base import Node, RenderContext, prototypes
 from kfgen.prototypes.core import PROTOTYPE, CoreParams
 
 NS = "kubeflow"
@@ -231,6 +232,178 @@ def test_pvc_mount_with_nfs_mounts_the_shared_claim(tmp_path: Path, monkeypatch:
     assert not getattr(c.KubeSpawner, "storage_pvc_ensure", False)
 
 
+# --- the spawn page: CPU, memory and GPUs, bounded by the profile's nodes -----------------------------
+
+GPU_NODES = (Node("cpu-1", 0, "16", "64Gi"), Node("gpu-2", 2, "8", "32Gi"), Node("gpu-4", 4, "8", "32Gi"))
+
+
+def spawn_options(c: FakeConfig) -> dict[str, Any]:
+    (profile,) = c.KubeSpawner.profile_list
+    return profile["profile_options"]
+
+
+def spawn(options: dict[str, Any], chosen: dict[str, str], defaults: FakeConfig) -> types.SimpleNamespace:
+    """What KubeSpawner does with the spawn page's answers: start from the configured values, then apply each
+    option's chosen (or default) override in order; callables get the spawner, dicts merge."""
+    spawner = types.SimpleNamespace(**vars(defaults.KubeSpawner))
+    spawner.extra_resource_limits, spawner.tolerations = {}, []
+    for name, option in options.items():
+        key = chosen.get(name) or next(k for k, v in option["choices"].items() if v.get("default"))
+        for trait, value in option["choices"][key]["kubespawner_override"].items():
+            value = value(spawner) if callable(value) else value
+            if isinstance(value, dict):
+                getattr(spawner, trait).update(value)
+            else:
+                setattr(spawner, trait, value)
+    return spawner
+
+
+def test_spawn_page_offers_cpu_and_memory_as_requests_and_limits(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    c = run_hub_config(render(jupyterNotebookCpuChoices=["500m", "2", "3.5"],
+                              jupyterNotebookMemoryChoices=["1Gi", "1.5Gi", "6G"]), tmp_path, monkeypatch)
+    options = spawn_options(c)
+    assert list(options) == ["image", "cpu", "memory", "gpus"]  # the GPU choice sees the chosen image
+    cpu = [choice["kubespawner_override"] for choice in options["cpu"]["choices"].values()]
+    assert cpu == [{"cpu_guarantee": x, "cpu_limit": x} for x in (0.5, 2.0, 3.5)]
+    memory = [choice["kubespawner_override"] for choice in options["memory"]["choices"].values()]
+    assert memory == [{"mem_guarantee": x, "mem_limit": x} for x in (2 ** 30, 3 * 2 ** 29, 6 * 10 ** 9)]
+    assert [ch["display_name"] for ch in options["memory"]["choices"].values()] == ["1Gi", "1.5Gi", "6G"]
+    assert [ch.get("default", False) for ch in options["cpu"]["choices"].values()] == [True, False, False]
+    # the first choices are also the spawner's own values (a server started without options)
+    assert (c.KubeSpawner.cpu_guarantee, c.KubeSpawner.cpu_limit) == (0.5, 0.5)
+    assert (c.KubeSpawner.mem_guarantee, c.KubeSpawner.mem_limit) == (2 ** 30, 2 ** 30)
+    chosen = spawn(options, {"cpu": "cpu-2", "memory": "memory-1"}, c)
+    assert (chosen.cpu_guarantee, chosen.cpu_limit, chosen.mem_guarantee, chosen.mem_limit) == (
+        3.5, 3.5, 3 * 2 ** 29, 3 * 2 ** 29)
+    defaults = spawn_options(run_hub_config(render(), tmp_path, monkeypatch))
+    assert [ch["display_name"] for ch in defaults["cpu"]["choices"].values()] == ["500m CPU", "1 CPU", "2 CPU"]
+    assert [ch["display_name"] for ch in defaults["memory"]["choices"].values()] == ["1Gi", "2Gi", "4Gi"]
+
+
+def test_gpu_choices_go_up_to_the_largest_gpu_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = RenderContext("t", "kubeflow-core", NS, "1.37", GPU_NODES)
+    c = run_hub_config(render(ctx), tmp_path, monkeypatch)
+    gpus = spawn_options(c)["gpus"]["choices"]
+    assert list(gpus) == ["none", "gpus-1", "gpus-2", "gpus-3", "gpus-4"] and gpus["none"]["default"] is True
+    # a GPU choice: the GPU limit, the toleration of the GPU nodes' taint, and the GPU image
+    plain = spawn(spawn_options(c), {}, c)
+    assert plain.extra_resource_limits == {} and plain.tolerations == [] and "cuda" not in plain.image
+    three = spawn(spawn_options(c), {"gpus": "gpus-3"}, c)
+    assert three.extra_resource_limits == {"nvidia.com/gpu": "3"}
+    assert three.tolerations == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert three.image == CoreParams().jupyterNotebookGpuImage and "cuda" in three.image
+    # an image the user picked stays; without a GPU image the chosen one stays too
+    images = ["registry.example/nb:1", "registry.example/nb:2"]
+    c = run_hub_config(render(ctx, jupyterNotebookImages=images, jupyterNotebookGpuImage="registry.example/gpu:1"),
+                       tmp_path, monkeypatch)
+    assert spawn(spawn_options(c), {"gpus": "gpus-1"}, c).image == "registry.example/gpu:1"
+    assert spawn(spawn_options(c), {"gpus": "gpus-1", "image": "image-1"}, c).image == images[1]
+    c = run_hub_config(render(ctx, jupyterNotebookGpuImage=None), tmp_path, monkeypatch)
+    assert spawn(spawn_options(c), {"gpus": "gpus-1"}, c).image == CoreParams().jupyterNotebookImages[0]
+    # fewer than the largest node on purpose
+    c = run_hub_config(render(ctx, jupyterNotebookMaxGpus=2), tmp_path, monkeypatch)
+    assert list(spawn_options(c)["gpus"]["choices"]) == ["none", "gpus-1", "gpus-2"]
+
+
+def test_a_gpu_choice_above_the_largest_node_is_impossible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = RenderContext("t", "kubeflow-core", NS, "1.37", GPU_NODES)
+    with pytest.raises(KfgenError) as err:
+        render(ctx, jupyterNotebookMaxGpus=5)
+    (problem,) = err.value.problems
+    assert problem.path == ("components", "kubeflow-core", "params", "jupyterNotebookMaxGpus")
+    assert problem.expected == "at most 4 (node gpu-4)" and problem.found == "5"
+    # the choices themselves stop at the bound, and KubeSpawner refuses a choice it does not list
+    options = spawn_options(run_hub_config(render(ctx), tmp_path, monkeypatch))
+    with pytest.raises(KeyError):
+        spawn(options, {"gpus": "gpus-5"}, run_hub_config(render(ctx), tmp_path, monkeypatch))
+    # nodes without GPUs: no GPU choice at all, and asking for one is refused
+    cpu_only = RenderContext("t", "kubeflow-core", NS, "1.37", GPU_NODES[:1])
+    assert "gpus" not in spawn_options(run_hub_config(render(cpu_only), tmp_path, monkeypatch))
+    with pytest.raises(KfgenError, match="more than any node") as err:
+        render(cpu_only, jupyterNotebookMaxGpus=1)
+    assert "no node of the profile has a GPU" in err.value.problems[0].expected
+    # a profile that declares no nodes: one GPU unless told otherwise
+    assert list(spawn_options(run_hub_config(render(), tmp_path, monkeypatch))["gpus"]["choices"]) == [
+        "none", "gpus-1"]
+    two = spawn_options(run_hub_config(render(jupyterNotebookMaxGpus=2), tmp_path, monkeypatch))
+    assert list(two["gpus"]["choices"]) == ["none", "gpus-1", "gpus-2"]
+
+
+def test_cpu_and_memory_choices_must_fit_a_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = RenderContext("t", "kubeflow-core", NS, "1.37", (Node("a", 0, "1", "2Gi"), Node("b", 0, "1500m", "1Gi")))
+    with pytest.raises(KfgenError) as err:
+        render(small, jupyterNotebookCpuChoices=["1", "2"], jupyterNotebookMemoryChoices=["1Gi", "3Gi"])
+    cpu, memory = err.value.problems
+    assert cpu.path[-2:] == ("jupyterNotebookCpuChoices", 1) and cpu.expected == "at most 1500m (node b)"
+    assert memory.path[-2:] == ("jupyterNotebookMemoryChoices", 1) and memory.expected == "at most 2Gi (node a)"
+    # the default choices are trimmed to what the largest node holds
+    options = spawn_options(run_hub_config(render(small), tmp_path, monkeypatch))
+    assert [ch["display_name"] for ch in options["cpu"]["choices"].values()] == ["500m CPU", "1 CPU"]
+    assert [ch["display_name"] for ch in options["memory"]["choices"].values()] == ["1Gi", "2Gi"]
+
+
+# --- notebook storage: per-user claims or one shared claim ----------------------------------------------
+
+
+def test_per_user_claims_take_the_storage_class_and_capacity(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = render(jupyterNotebookPVCMount="/home/jovyan/work", jupyterNotebookStorage="per-user",
+                     jupyterNotebookStorageClassName="fast-ssd", jupyterNotebookStorageCapacity="50Gi")
+    assert not [o for o in objects if o["kind"] in ("PersistentVolume", "PersistentVolumeClaim")]
+    c = run_hub_config(objects, tmp_path, monkeypatch)
+    assert c.KubeSpawner.storage_pvc_ensure is True and c.KubeSpawner.storage_class == "fast-ssd"
+    assert c.KubeSpawner.storage_capacity == "50Gi"
+    defaults = run_hub_config(render(jupyterNotebookPVCMount="/home/jovyan/work"), tmp_path, monkeypatch)
+    assert defaults.KubeSpawner.storage_capacity == "10Gi" and not hasattr(defaults.KubeSpawner, "storage_class")
+
+
+def test_shared_storage_is_one_claim_mounted_by_everyone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = render(jupyterNotebookPVCMount="/home/jovyan/work", jupyterNotebookStorage="shared",
+                     jupyterNotebookStorageClassName="nfs-client", jupyterNotebookStorageCapacity="100Gi")
+    claims = [o for o in objects if o["kind"] in ("PersistentVolume", "PersistentVolumeClaim")]
+    assert [(o["kind"], o["metadata"]["name"]) for o in claims] == [("PersistentVolumeClaim", "notebooks-shared")]
+    (pvc,) = claims
+    assert pvc["metadata"]["namespace"] == NS
+    assert pvc["spec"] == {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "100Gi"}},
+                           "storageClassName": "nfs-client", "volumeMode": "Filesystem"}
+    c = run_hub_config(objects, tmp_path, monkeypatch)
+    assert c.KubeSpawner.volumes == [{"name": "notebooks", "persistentVolumeClaim": {"claimName": "notebooks-shared"}}]
+    assert c.KubeSpawner.volume_mounts == [{"name": "notebooks", "mountPath": "/home/jovyan/work"}]
+    assert not hasattr(c.KubeSpawner, "storage_pvc_ensure") and not hasattr(c.KubeSpawner, "storage_class")
+    # no class: the cluster's default StorageClass provisions it, 20Gi unless told
+    default_class = get(render(jupyterNotebookPVCMount="/w", jupyterNotebookStorage="shared"),
+                        "PersistentVolumeClaim", "notebooks-shared")
+    assert "storageClassName" not in default_class["spec"]
+    assert default_class["spec"]["resources"]["requests"] == {"storage": "20Gi"}
+    # NFS is the shared claim on an existing share (unset jupyterNotebookStorage means shared with nfsServer)
+    assert render(**NFS) == render(**NFS, jupyterNotebookStorage="shared")
+    assert not [o for o in render(**NFS) if o["metadata"]["name"] == "notebooks-shared"]
+
+
+def test_retired_disks_says_what_it_did_and_what_replaces_it() -> None:
+    reason = PROTOTYPE.retired["disks"]
+    for words in ("GCE persistent disks", "NFS provisioner", "shared storage", "jupyterNotebookStorage: shared",
+                  "jupyterNotebookStorageClassName", "nfsServer"):
+        assert words in reason
+    for param in ("jupyterNotebookStorage", "jupyterNotebookStorageClassName", "nfsServer"):
+        assert param in CoreParams.model_fields
+
+
+def test_kfgen_params_core_documents_the_new_params() -> None:
+    from typer.testing import CliRunner
+
+    from kfgen.cli import app
+    res = CliRunner().invoke(app, ["params", "core"])
+    assert res.exit_code == 0, res.output
+    for name in ("jupyterNotebookCpuChoices", "jupyterNotebookMemoryChoices", "jupyterNotebookMaxGpus",
+                 "jupyterNotebookGpuImage", "jupyterNotebookStorage", "jupyterNotebookStorageClassName",
+                 "jupyterNotebookStorageCapacity"):
+        line = next(line for line in res.output.splitlines() if line.split()[:1] == [name])
+        assert "default:" in line, line
+    assert "largest GPU node" in res.output and "ReadWriteMany" in res.output
+
+
 def test_hub_pod_rolls_when_its_config_changes() -> None:
     def checksum(objects: list[dict[str, Any]]) -> str:
         sts = get(objects, "StatefulSet", "tf-hub")
@@ -402,6 +575,28 @@ BAD = [
     pytest.param({"tfJobOperator": False, "tfJobImage": "registry.example/op:1"}, "only matters with tfJobOperator",
                  id="operator-image-without-operator"),
     pytest.param({"disks": "disk1,disk2"}, "disks", id="disks-left-out"),
+    pytest.param({"jupyterNotebookCpuChoices": []}, "at least 1", id="no-cpu-choice"),
+    pytest.param({"jupyterNotebookCpuChoices": ["1", "1000m"]}, "must not repeat", id="repeated-cpu-choice"),
+    pytest.param({"jupyterNotebookCpuChoices": ["0"]}, "not a usable CPU amount", id="zero-cpu"),
+    pytest.param({"jupyterNotebookCpuChoices": [1]}, "jupyterNotebookCpuChoices", id="cpu-choice-as-int"),
+    pytest.param({"jupyterNotebookMemoryChoices": ["1Gi", "1024Mi"]}, "must not repeat", id="repeated-memory"),
+    pytest.param({"jupyterNotebookMemoryChoices": ["512"]}, "not a usable memory size", id="bytes-of-memory"),
+    pytest.param({"jupyterNotebookMemoryChoices": ["1GB"]}, "jupyterNotebookMemoryChoices.0", id="bad-memory"),
+    pytest.param({"jupyterNotebookMaxGpus": -1}, "greater than or equal to 0", id="negative-gpus"),
+    pytest.param({"jupyterNotebookGpuImage": "Not An Image"}, "pattern", id="bad-gpu-image"),
+    pytest.param({"jupyterNotebookStorage": "shared"}, "only matters with jupyterNotebookPVCMount",
+                 id="storage-without-mount"),
+    pytest.param({"jupyterNotebookStorageClassName": "fast", "jupyterNotebookStorageCapacity": "5Gi"},
+                 "only matter with jupyterNotebookPVCMount", id="class-and-capacity-without-mount"),
+    pytest.param({**NFS, "jupyterNotebookStorage": "per-user"}, "contradicts", id="nfs-per-user"),
+    pytest.param({**NFS, "jupyterNotebookStorageClassName": "fast"}, "without a StorageClass", id="nfs-with-class"),
+    pytest.param({**NFS, "jupyterNotebookStorageCapacity": "5Gi"}, "set nfsCapacity", id="nfs-with-capacity"),
+    pytest.param({"jupyterNotebookPVCMount": "/w", "jupyterNotebookStorage": "everyone"}, "jupyterNotebookStorage",
+                 id="unknown-storage"),
+    pytest.param({"jupyterNotebookPVCMount": "/w", "jupyterNotebookStorageClassName": "Fast_SSD"}, "pattern",
+                 id="bad-storage-class"),
+    pytest.param({"jupyterNotebookPVCMount": "/w", "jupyterNotebookStorageCapacity": "10"}, "not a usable size",
+                 id="tiny-notebook-claim"),
     pytest.param({"jupyterHubServiceTyp": "NodePort"}, "Extra inputs are not permitted", id="unknown-param"),
 ]
 
@@ -434,6 +629,8 @@ VARIANTS = [
                  id="iap-per-user"),
     pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "native",
                   "jupyterHubAdminUsers": ["admin"], "networkPolicies": False}, id="native-lb"),
+    pytest.param({"jupyterNotebookPVCMount": "/home/jovyan/work", "jupyterNotebookStorage": "shared",
+                  "jupyterNotebookStorageClassName": "nfs-client"}, id="shared-storage-class"),
 ]
 
 

@@ -128,6 +128,24 @@ def test_notebook_pods_are_restricted(tmp_path: Path, monkeypatch: pytest.Monkey
     assert podsecurity.pod_level(notebook) == ("restricted", [])
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_notebook_pods_get_cpu_and_memory_requests_and_limits(profile: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    c = hub_config(out_objects(profile), tmp_path, monkeypatch)
+    spawner = c.KubeSpawner
+    assert spawner.cpu_limit == spawner.cpu_guarantee > 0 and spawner.mem_limit == spawner.mem_guarantee > 0
+    (server,) = spawner.profile_list
+    for option, traits in (("cpu", ("cpu_guarantee", "cpu_limit")), ("memory", ("mem_guarantee", "mem_limit"))):
+        choices = server["profile_options"][option]["choices"].values()
+        assert choices and not server["profile_options"][option].get("unlisted_choice")  # no free-form value
+        for choice in choices:
+            override = choice["kubespawner_override"]
+            assert set(override) == set(traits) and override[traits[0]] == override[traits[1]] > 0
+    # a GPU choice adds only the GPU limit, the GPU toleration and an image: nothing that loosens the pod
+    for choice in server["profile_options"].get("gpus", {}).get("choices", {}).values():
+        assert set(choice["kubespawner_override"]) <= {"extra_resource_limits", "tolerations", "image"}
+
+
 def test_shipped_gpu_lab_uses_a_real_authenticator() -> None:
     profile = yaml.safe_load((ROOT / "profiles" / "gpu-lab.yaml").read_text(encoding="utf-8"))
     params = profile["components"]["kubeflow-core"]["params"]

@@ -19,11 +19,16 @@ What it renders (same object names, ports, selectors and container names as kson
 * The TFJob dashboard ``tf-job-dashboard`` (read-only RBAC), Ambassador (``ambassador``,
   ``ambassador-admin``), the ``k8s-dashboard`` route, and — only with ``reportUsage`` — the
   spartakus usage reporter.
-* With ``nfsServer``: a PersistentVolume ``<namespace>-notebooks-nfs`` and the claim
-  ``notebooks-nfs`` bound to it, mounted into every notebook at ``jupyterNotebookPVCMount``.
+* Notebook storage at ``jupyterNotebookPVCMount``: per-user claims (KubeSpawner creates them), or one
+  shared claim for everyone (``jupyterNotebookStorage: shared``): with ``nfsServer`` a PersistentVolume
+  ``<namespace>-notebooks-nfs`` and the claim ``notebooks-nfs`` bound to it, otherwise the ReadWriteMany
+  claim ``notebooks-shared`` from ``jupyterNotebookStorageClassName``.
+* The spawn page offers the images, CPU and memory choices (each the notebook's request and limit) and
+  0 to ``jupyterNotebookMaxGpus`` GPUs, bounded by the profile's largest nodes.
 
-Left out on purpose: ksonnet's ``disks`` (GCE persistent disks behind an NFS provisioner: GCE-only,
-and its provisioner image is long gone — set ``nfsServer`` for shared notebook storage instead);
+Left out on purpose: ksonnet's ``disks`` (GCE persistent disks behind an NFS provisioner, which gave
+notebooks shared storage: GCE-only, and its provisioner image is long gone — ``jupyterNotebookStorage:
+shared`` replaces it);
 the ``tf-job-operator-config`` ConfigMap (its one key configured the 2018 operator's gRPC shim;
 training-operator v1 reads no config file); the GPU driver host-path mounts ksonnet added under
 ``cloud: aks|acsengine`` (the NVIDIA device plugin / GPU operator provides drivers today).
@@ -53,7 +58,7 @@ def render(ctx: RenderContext, p: CoreParams) -> Rendered:
 
 PROTOTYPE = Prototype(
     name="core",
-    summary="JupyterHub, the TFJob operator and dashboard, Ambassador, optional NFS notebook storage "
+    summary="JupyterHub, the TFJob operator and dashboard, Ambassador, per-user or shared notebook storage "
             "and usage reporting",
     params=CoreParams,
     render=render,
@@ -61,7 +66,9 @@ PROTOTYPE = Prototype(
     retired={
         "tfDefaultImage": "it configured the 2018 TFJob operator; training-operator v1 has no default image: "
                           "set the image on each TFJob (tf-job prototype: image)",
-        "disks": "it created GCE persistent disks with an NFS provisioner whose image is gone; "
-                 "use nfsServer/nfsPath for notebooks, or a StorageClass of your cluster",
+        "disks": "it gave notebooks shared storage: the GCE persistent disks it named, served behind an NFS "
+                 "provisioner whose image is gone (GCE only), one claim mounted by every notebook; use "
+                 "jupyterNotebookStorage: shared with jupyterNotebookPVCMount, on a ReadWriteMany StorageClass "
+                 "(jupyterNotebookStorageClassName) or an existing NFS share (nfsServer, nfsPath)",
     },
 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib.resources import files
+from math import ceil
 from string import Template
 from typing import Any
 
@@ -22,13 +23,14 @@ from kfgen.errors import KfgenError, Problem
 from kfgen.kube import netpol
 from kfgen.kube import objects as k8s
 from kfgen.kube.constants import GPU_RESOURCE
+from kfgen.kube.quantity import parse_quantity
 from kfgen.prototypes.base import RenderContext
 from kfgen.prototypes.core.params import CoreParams
-from kfgen.prototypes.core.storage import NFS_CLAIM
+from kfgen.prototypes.core.storage import shared_claim
+from kfgen.prototypes.params import GPU_TOLERATION
 
 HUB_CONFIG_DIR = "/etc/config"
 PROXY_TOKEN_DIR = "/run/jupyterhub-proxy"
-USER_STORAGE_CAPACITY = "10Gi"  # per-user claims when jupyterNotebookPVCMount is set without nfsServer
 HUB_CONFIG_TEMPLATE = "jupyterhub_config.py.tmpl"
 HUB_LABELS = {"app": "tf-hub"}
 NOTEBOOK_LABELS = {"kfgen.io/notebook": "true"}  # KubeSpawner puts them on every notebook pod (extra_labels)
@@ -49,23 +51,75 @@ def hub_config(ctx: RenderContext, p: CoreParams) -> str:
     """The jupyterhub_config.py of ConfigMap jupyterhub-config: :data:`HUB_CONFIG_TEMPLATE` with its
     ``$name`` placeholders filled in (:class:`string.Template`; the file has no other ``$``).
 
-    Every placeholder but one stands for a Python literal (the value's ``repr``): the settings block
-    at the top of the file, and the proxy token file. ``$gpu_resource`` is the GPU resource name,
-    written inside string literals as it is (a constant: no quote or backslash in it)."""
+    Every placeholder stands for a Python literal (the value's ``repr``): the settings block at the top
+    of the file, and the proxy token file. CPU choices are written as numbers of CPUs and memory choices
+    as bytes (what KubeSpawner's cpu_limit and mem_limit take), each with the profile's quantity as its label.
+    """
+    cpus, memory, gpus = spawn_choices(ctx, p)
     literals = {
         "namespace": ctx.namespace,
         "images": list(p.jupyterNotebookImages),
         "allow_any_image": p.jupyterNotebookAllowAnyImage,
+        "gpu_image": p.jupyterNotebookGpuImage,
+        "cpu_choices": [(q, float(parse_quantity(q))) for q in cpus],
+        "memory_choices": [(q, ceil(parse_quantity(q))) for q in memory],
+        "max_gpus": gpus,
+        "gpu_resource": GPU_RESOURCE,
+        "gpu_toleration": GPU_TOLERATION.model_dump(exclude_none=True),
         "authenticator": p.jupyterHubAuthenticator or "dummy",
         "admin_users": list(p.jupyterHubAdminUsers),
         "notebook_labels": NOTEBOOK_LABELS,
         "mount": p.jupyterNotebookPVCMount,
-        "shared_claim": NFS_CLAIM if p.nfsServer else None,
-        "capacity": USER_STORAGE_CAPACITY,
+        "storage": p.notebook_storage,
+        "shared_claim": shared_claim(p),
+        "storage_class": p.jupyterNotebookStorageClassName,
+        "capacity": p.notebook_storage_capacity if p.notebook_storage == "per-user" else None,
         "token_file": f"{PROXY_TOKEN_DIR}/token",
     }
-    values = {name: repr(value) for name, value in literals.items()}
-    return _hub_config_template().substitute(values, gpu_resource=GPU_RESOURCE)
+    return _hub_config_template().substitute({name: repr(value) for name, value in literals.items()})
+
+
+def spawn_choices(ctx: RenderContext, p: CoreParams) -> tuple[list[str], list[str], int]:
+    """The CPU and memory choices of the spawn page and the most GPUs one can choose, bounded by the
+    profile's nodes: a choice no node can hold would leave the notebook Pending forever. Choices set in
+    the profile are refused when too big; the default choices are trimmed to what the largest node holds."""
+    where = ("components", ctx.instance, "params")
+    problems = []
+    choices = {}
+    for param, resource in (("jupyterNotebookCpuChoices", "cpu"), ("jupyterNotebookMemoryChoices", "memory")):
+        values: list[str] = getattr(p, param)
+        if not ctx.nodes:
+            choices[resource] = values
+            continue
+        biggest = max(ctx.nodes, key=lambda n: parse_quantity(getattr(n, resource)))
+        most = parse_quantity(getattr(biggest, resource))
+        fits = [v for v in values if parse_quantity(v) <= most]
+        if param not in p.model_fields_set and fits:
+            choices[resource] = fits
+            continue
+        for i, value in enumerate(values):
+            if parse_quantity(value) > most:
+                problems.append(Problem(
+                    f"a notebook with {resource} {value} fits on no node of the profile",
+                    path=(*where, param, i) if param in p.model_fields_set else (*where, param),
+                    expected=f"at most {getattr(biggest, resource)} (node {biggest.name})", found=value,
+                    hint=f"remove the choice, or declare the node's {resource} under cluster.nodes"))
+        choices[resource] = values
+    gpus = p.jupyterNotebookMaxGpus
+    largest = max(ctx.nodes, key=lambda n: n.gpus, default=None)  # the first of equals
+    if gpus is None:
+        gpus = largest.gpus if largest is not None else 1
+    elif largest is not None and gpus > largest.gpus:
+        problems.append(Problem(
+            f"jupyterNotebookMaxGpus is {gpus}, more than any node of the profile has: a notebook with "
+            f"{gpus} GPUs could never be scheduled",
+            path=(*where, "jupyterNotebookMaxGpus"), found=str(gpus),
+            expected=f"at most {largest.gpus}" + (f" (node {largest.name})" if largest.gpus else
+                                                  " (no node of the profile has a GPU)"),
+            hint="lower jupyterNotebookMaxGpus, or declare the node's gpus under cluster.nodes"))
+    if problems:
+        raise KfgenError(problems)
+    return choices["cpu"], choices["memory"], gpus
 
 
 _WRITE_TOKEN = (

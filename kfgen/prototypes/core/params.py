@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from kfgen.kube import objects as k8s
 from kfgen.prototypes.base import Params, ServiceType
-from kfgen.prototypes.params import IMAGE, Resources, described, repeated
+from kfgen.prototypes.params import DNS_SUBDOMAIN, IMAGE, INT32_MAX, QuantityString, Resources, described, repeated
 
 # --- images (all pinned; every one is a param) -------------------------------------------------
 
@@ -34,6 +35,12 @@ NOTEBOOK_IMAGES = (
 AMBASSADOR_IMAGE = "quay.io/datawire/ambassador:0.30.1"
 STATSD_IMAGE = "quay.io/datawire/statsd:0.30.1"
 SPARTAKUS_IMAGE = "gcr.io/google_containers/spartakus-amd64:v1.1.0"
+
+# the spawn page's CPU and memory choices (request = limit); today's guarantees are the defaults
+NOTEBOOK_CPU_CHOICES = ("500m", "1", "2")
+NOTEBOOK_MEMORY_CHOICES = ("1Gi", "2Gi", "4Gi")
+USER_STORAGE_CAPACITY = "10Gi"  # a per-user notebook claim
+SHARED_STORAGE_CAPACITY = "20Gi"  # the shared notebook claim from a StorageClass (nfsCapacity's default too)
 
 # where spartakus reports to (named in the reportUsage description, used by the spartakus module)
 USAGE_DATABASE = "https://stats-collector.kubeflow.org"
@@ -148,18 +155,49 @@ class CoreParams(Params):
         "notebook, CPU and CUDA builds.")
     jupyterNotebookAllowAnyImage: bool = Field(
         False, description="Let users type any image on the spawn page besides jupyterNotebookImages.")
+    jupyterNotebookGpuImage: Image | None = Field(
+        NOTEBOOK_IMAGES[1], description="Image of a notebook server with GPUs: choosing one or more GPUs on the "
+        "spawn page replaces the default image (the first of jupyterNotebookImages) with this one; an image the "
+        "user picked otherwise stays. null: GPU servers keep the chosen image. Default: Jupyter's CUDA build.")
+    jupyterNotebookCpuChoices: list[QuantityString] = Field(
+        list(NOTEBOOK_CPU_CHOICES), min_length=1, description="CPU a user can choose on the spawn page (the first "
+        "is the default), as Kubernetes quantities: the notebook container's CPU request and limit. Each must fit "
+        "a node of the profile.")
+    jupyterNotebookMemoryChoices: list[QuantityString] = Field(
+        list(NOTEBOOK_MEMORY_CHOICES), min_length=1, description="Memory a user can choose on the spawn page (the "
+        "first is the default), as Kubernetes quantities: the notebook container's memory request and limit. "
+        "Each must fit a node of the profile.")
+    jupyterNotebookMaxGpus: int | None = Field(
+        None, ge=0, le=INT32_MAX, description="Most GPUs a user can choose on the spawn page (the choices are "
+        "0 to this; a choice adds the nvidia.com/gpu limit and the GPU toleration). Unset: the GPUs of the "
+        "profile's largest GPU node (0, no GPU choice, when its nodes have none; 1 when it declares no nodes). "
+        "More than the largest GPU node has is refused: such a notebook could never be scheduled.")
     jupyterNotebookPVCMount: str | None = Field(
-        None, description="Where notebooks get persistent storage (absolute path, e.g. /home/jovyan/work). With "
-        "nfsServer every user mounts the shared NFS claim there; without it each user gets a 10Gi claim "
-        "'claim-<user>' from the default StorageClass. null: notebook files are lost when the server stops.")
+        None, description="Where notebooks get persistent storage (absolute path, e.g. /home/jovyan/work), as "
+        "jupyterNotebookStorage says. null: no storage, notebook files are lost when the server stops.")
+    jupyterNotebookStorage: Literal["per-user", "shared"] | None = Field(
+        None, description="Notebook storage at jupyterNotebookPVCMount. 'per-user': each user gets a claim "
+        "'claim-<user>' (KubeSpawner creates it). 'shared': one claim mounted by every user, what ksonnet's disks "
+        "gave: the NFS claim 'notebooks-nfs' with nfsServer, else the ReadWriteMany claim 'notebooks-shared' from "
+        "jupyterNotebookStorageClassName. Unset: shared with nfsServer, per-user without.")
+    jupyterNotebookStorageClassName: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, max_length=253, description="StorageClass of the notebook claims (per-user "
+        "claims, or the shared claim without nfsServer; a shared one must offer ReadWriteMany, e.g. an NFS or "
+        "CephFS provisioner). Unset: the cluster's default StorageClass. Not with nfsServer (its volume is bound "
+        "statically).")
+    jupyterNotebookStorageCapacity: QuantityString | None = Field(
+        None, description=f"Size of each per-user claim (default {USER_STORAGE_CAPACITY}) or of the shared claim "
+        f"'notebooks-shared' (default {SHARED_STORAGE_CAPACITY}). With nfsServer use nfsCapacity.")
 
     # --- NFS notebook storage -----------------------------------------------------------------
     nfsServer: str | None = Field(
-        None, description="NFS server (IP address or DNS name) holding the notebooks. Set: renders PersistentVolume "
+        None, description="NFS server (IP address or DNS name) holding the notebooks: the shared notebook storage "
+        "(jupyterNotebookStorage: shared) on an existing NFS share. Set: renders PersistentVolume "
         "'<namespace>-notebooks-nfs' and claim 'notebooks-nfs', mounted for every user at jupyterNotebookPVCMount.")
     nfsPath: str = Field("/", description="Exported path on nfsServer (absolute).")
     nfsCapacity: str = Field(
-        "20Gi", description="Size of the NFS PersistentVolume and its claim, a Kubernetes quantity (e.g. 20Gi, 500G).")
+        SHARED_STORAGE_CAPACITY,
+        description="Size of the NFS PersistentVolume and its claim, a Kubernetes quantity (e.g. 20Gi, 500G).")
     nfsAccessMode: Literal["ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"] = Field(
         "ReadWriteMany", description="Access mode of the NFS volume. ReadWriteMany lets notebooks on every node "
         "mount it; ReadWriteOnce limits it to one node at a time.")
@@ -228,6 +266,20 @@ class CoreParams(Params):
             raise ValueError(f"images must not repeat: {', '.join(repeated(images))}")
         return images
 
+    @field_validator("jupyterNotebookCpuChoices", "jupyterNotebookMemoryChoices")
+    @classmethod
+    def _choices(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        memory = info.field_name == "jupyterNotebookMemoryChoices"
+        for value in values:
+            amount = k8s.parse_quantity(value)
+            if amount < (2 ** 20 if memory else Decimal("0.001")):
+                raise ValueError(f"{value!r} is not a usable {'memory size' if memory else 'CPU amount'}: "
+                                 f"use a quantity like {'1Gi' if memory else '500m'}")
+        amounts = [str(k8s.parse_quantity(v).normalize()) for v in values]  # 1 and 1000m are one choice
+        if repeated(amounts):
+            raise ValueError(f"choices must not repeat: {', '.join(values)}")
+        return values
+
     @field_validator("jupyterNotebookPVCMount")
     @classmethod
     def _mount(cls, value: str | None) -> str | None:
@@ -254,13 +306,25 @@ class CoreParams(Params):
                 raise ValueError(f"nfsServer must be an IP address or a DNS name (lower case), got {value!r}") from None
         return value
 
-    @field_validator("nfsCapacity")
+    @field_validator("nfsCapacity", "jupyterNotebookStorageCapacity")
     @classmethod
-    def _capacity(cls, value: str) -> str:
-        amount = k8s.parse_quantity(value)
-        if amount < 2 ** 20:
-            raise ValueError(f"nfsCapacity {value!r} is not a usable size: use a quantity like 20Gi")
+    def _capacity(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and k8s.parse_quantity(value) < 2 ** 20:
+            raise ValueError(f"{info.field_name} {value!r} is not a usable size: use a quantity like 20Gi")
         return value
+
+    @property
+    def notebook_storage(self) -> Literal["per-user", "shared"] | None:
+        """The notebook storage in effect: None without jupyterNotebookPVCMount."""
+        if self.jupyterNotebookPVCMount is None:
+            return None
+        return self.jupyterNotebookStorage or ("shared" if self.nfsServer else "per-user")
+
+    @property
+    def notebook_storage_capacity(self) -> str:
+        """Size of a per-user claim, or of the shared claim from a StorageClass."""
+        default = SHARED_STORAGE_CAPACITY if self.notebook_storage == "shared" else USER_STORAGE_CAPACITY
+        return self.jupyterNotebookStorageCapacity or default
 
     @model_validator(mode="after")
     def _combinations(self) -> CoreParams:
@@ -282,5 +346,22 @@ class CoreParams(Params):
         elif self.jupyterNotebookPVCMount is None:
             raise ValueError("nfsServer is set but jupyterNotebookPVCMount is not: set where notebooks mount the "
                              "NFS share, e.g. jupyterNotebookPVCMount: /home/jovyan/work")
+        storage = ("jupyterNotebookStorage", "jupyterNotebookStorageClassName", "jupyterNotebookStorageCapacity")
+        dead = [f for f in storage if getattr(self, f) is not None]
+        if dead and self.jupyterNotebookPVCMount is None:
+            verb = "matters" if len(dead) == 1 else "matter"
+            raise ValueError(f"{', '.join(dead)} only {verb} with jupyterNotebookPVCMount, which is unset "
+                             f"(set where notebooks mount their storage, e.g. jupyterNotebookPVCMount: "
+                             f"/home/jovyan/work, or remove {', '.join(dead)})")
+        if self.nfsServer is not None:
+            if self.jupyterNotebookStorage == "per-user":
+                raise ValueError("nfsServer is one share for everyone, so jupyterNotebookStorage: per-user "
+                                 "contradicts it (use jupyterNotebookStorage: shared, or remove nfsServer)")
+            if self.jupyterNotebookStorageClassName is not None:
+                raise ValueError("jupyterNotebookStorageClassName does not apply with nfsServer: the NFS volume is "
+                                 "bound to its claim statically, without a StorageClass (remove one of them)")
+            if self.jupyterNotebookStorageCapacity is not None:
+                raise ValueError("the NFS claim's size is nfsCapacity: with nfsServer, set nfsCapacity instead of "
+                                 "jupyterNotebookStorageCapacity")
         return self
 

@@ -1,18 +1,24 @@
-"""``kfgen apply / diff / delete / status`` on the real API server (the session ``control_plane``).
+"""``kfgen apply / diff / delete / status`` on the real API server (a plane of this module's own).
 
-One module-scoped scenario on the shared plane (the tests run in file order and build on each
-other): gpu-lab is installed by one ``kfgen apply``, re-applied as a no-op, shares the cluster with a
-second profile (cpu-laptop with ``tfJobOperator: false``), loses an instance (pruned), gets one
-instance applied and deleted with ``-c``, is refused on a wrong context or server, reports declared
-GPU nodes against Node objects, and is deleted last (the plane has no controller-manager, so its
-Namespace then stays ``Terminating``; nothing else reuses it). Profiles live in a tmp copy.
-Timings go to /tmp/deploy-timings.txt and are printed at the end (``pytest -s``).
+One module-scoped scenario on its own control plane (the tests run in file order and build on each
+other; the session plane is not fresh — tests/test_apply.py leaves the TFJob CRD there — and this
+module leaves its Namespace ``Terminating``): ``diff`` and ``apply --dry-run`` on the fresh cluster
+create nothing, gpu-lab is installed by one ``kfgen apply``, re-applied as a no-op, shares the
+cluster with a second profile (cpu-laptop with ``tfJobOperator: false``), loses an instance
+(pruned), gets one instance applied and deleted with ``-c`` (``--wait`` waits for a finalizer), is
+refused on a wrong context or server, reports declared GPU nodes against Node objects, and is
+deleted last (the plane has no controller-manager, so its Namespace then stays ``Terminating``).
+Profiles live in a tmp copy. Timings go to /tmp/deploy-timings.txt and are printed at the end
+(``pytest -s``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +30,9 @@ import yaml
 from typer.testing import CliRunner
 
 try:
-    from apiserver import ControlPlane, find_kubectl
+    from apiserver import ControlPlane, control_plane_fixture, find_kubectl
 except ImportError:  # tests/ imported as a package
-    from tests.apiserver import ControlPlane, find_kubectl
+    from tests.apiserver import ControlPlane, control_plane_fixture, find_kubectl
 
 from kfgen.cli import app
 from kfgen.deploy.plan import APPLYSET_ID_LABEL, APPLYSET_PART_OF, ApplySet
@@ -37,17 +43,15 @@ pytestmark = pytest.mark.apiserver
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT, OTHER_CONTEXT = "kfgen-deploy", "kfgen-elsewhere"
 VARIANT = "cpu-laptop-no-operator"
-KINDS = ("namespaces,serviceaccounts,secrets,configmaps,persistentvolumes,persistentvolumeclaims,"
-         "customresourcedefinitions,clusterroles,clusterrolebindings,roles,rolebindings,services,deployments,"
-         "statefulsets,validatingwebhookconfigurations,tfjobs.kubeflow.org")
 TIMINGS: dict[str, float] = {}
+fresh_plane = pytest.fixture(scope="module", name="fresh_plane")(control_plane_fixture)
 
 
 @pytest.fixture(scope="module")
-def env(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+def env(fresh_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """A kubeconfig with two named contexts for the plane, and a tmp copy of the profiles."""
     d = tmp_path_factory.mktemp("deploy")
-    cfg = json.loads(Path(control_plane.kubeconfig).read_text())
+    cfg = json.loads(Path(fresh_plane.kubeconfig).read_text())
     base = cfg["contexts"][0]["context"]
     cfg["contexts"] = [{"name": CONTEXT, "context": base}, {"name": OTHER_CONTEXT, "context": base}]
     cfg["current-context"] = CONTEXT
@@ -58,7 +62,7 @@ def env(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -
         shutil.copy(path, profiles / path.name)
     (profiles / f"{VARIANT}.yaml").write_text(
         "extends: cpu-laptop\ncomponents:\n  kubeflow-core:\n    params:\n      tfJobOperator: false\n")
-    yield SimpleNamespace(cp=control_plane, dir=d, profiles=profiles,
+    yield SimpleNamespace(cp=fresh_plane, dir=d, profiles=profiles, kinds={},
                           vars={"KUBECONFIG": str(d / "kubeconfig"), "KFGEN_KUBECTL": find_kubectl()})
     lines = [f"{name}: {seconds:.3f} s" for name, seconds in TIMINGS.items()]
     Path("/tmp/deploy-timings.txt").write_text("\n".join(lines) + "\n")
@@ -80,9 +84,30 @@ def said(result: Any) -> str:
     return f"exit {result.exit_code}\n{result.output}"
 
 
-def live(env: SimpleNamespace, profile: str, kinds: str = KINDS) -> dict[tuple[str, str, str], tuple[str, str]]:
+def kinds(env: SimpleNamespace, served: bool = True) -> str:
+    """kubectl's type argument for every kind any profile of the tmp copy renders (``Kind.group``), so
+    that a kind a prototype starts rendering is listed too; ``served=False`` leaves out the kinds of
+    the profiles' CRDs (after the CRD is gone). Computed once per module (instances removed later
+    only shrink it)."""
+    from kfgen.actions import Workspace
+
+    if served in env.kinds:
+        return env.kinds[served]
+    ws, found, custom = Workspace(env.profiles, env.dir / "out"), set(), set()
+    for path in sorted(env.profiles.glob("*.yaml")):
+        _, result, _ = ws.render(path.stem)
+        for o in result.objects:
+            group = o["apiVersion"].rpartition("/")[0]
+            found.add(f"{o['kind']}.{group}" if group else o["kind"])
+            if o["kind"] == "CustomResourceDefinition":
+                custom.add(f"{o['spec']['names']['kind']}.{o['spec']['group']}")
+    env.kinds[served] = ",".join(sorted(found if served else found - custom))
+    return env.kinds[served]
+
+
+def live(env: SimpleNamespace, profile: str, served: bool = True) -> dict[tuple[str, str, str], tuple[str, str]]:
     """(kind, namespace, name) -> (uid, resourceVersion) of everything labelled with the profile."""
-    doc = env.cp.kubectl_json("get", kinds, "-A", "-l", f"{PROFILE_LABEL}={profile}")
+    doc = env.cp.kubectl_json("get", kinds(env, served), "-A", "-l", f"{PROFILE_LABEL}={profile}")
     return {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]):
             (o["metadata"]["uid"], o["metadata"]["resourceVersion"])
             for o in doc["items"] if not o["metadata"].get("deletionTimestamp")}
@@ -103,6 +128,21 @@ def rendered(env: SimpleNamespace, profile: str) -> set[tuple[str, str, str]]:
     return {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in result.objects}
 
 
+def instance_objects(env: SimpleNamespace, profile: str, instance: str) -> dict[tuple[str, str, str], str]:
+    """(kind, namespace, name) -> kubectl's ``kind.group/name`` (as in ``... pruned``) of what one
+    instance renders (a Service, a Deployment and the NetworkPolicy for inception)."""
+    from kfgen.actions import Workspace
+
+    _, result, _ = Workspace(env.profiles, env.dir / "out").render(profile)
+    out = {}
+    for o in result.objects:
+        if o["metadata"].get("labels", {}).get(INSTANCE_LABEL) == instance:
+            group = o["apiVersion"].rpartition("/")[0]
+            kind, name = (f"{o['kind']}.{group}" if group else o["kind"]).lower(), o["metadata"]["name"]
+            out[(o["kind"], o["metadata"].get("namespace", ""), name)] = f"{kind}/{name}"
+    return out
+
+
 def edit_profile(env: SimpleNamespace, name: str, change) -> None:
     path = env.profiles / f"{name}.yaml"
     data = yaml.safe_load(path.read_text())
@@ -112,6 +152,43 @@ def edit_profile(env: SimpleNamespace, name: str, change) -> None:
 
 def restore_profile(env: SimpleNamespace, name: str) -> None:
     shutil.copy(ROOT / "profiles" / f"{name}.yaml", env.profiles / f"{name}.yaml")
+
+
+def test_diff_and_dry_run_on_a_fresh_cluster_create_nothing(env: SimpleNamespace) -> None:
+    from kfgen.actions import Workspace
+
+    _, result, _ = Workspace(env.profiles, env.dir / "out").render("gpu-lab")
+    waits = {}  # what kfgen must say each object waits for (nothing for cluster-scoped objects)
+    for o in result.objects:
+        group, meta = o["apiVersion"].rpartition("/")[0], o["metadata"]
+        name = f"{o['kind']}.{group}" if group else o["kind"]
+        name += f"/{meta['name']}" + (f" -n {meta['namespace']}" if meta.get("namespace") else "")
+        if o["kind"] == "TFJob":
+            waits[name] = "CRD tfjobs.kubeflow.org"
+        elif meta.get("namespace"):
+            waits[name] = f"Namespace {meta['namespace']}"
+    assert len(waits) > 30 and "Service/inception -n kubeflow" in waits
+
+    diff = kfgen(env, "diff", "-p", "gpu-lab", timing="diff of gpu-lab (fresh cluster)")
+    assert diff.exit_code == 1, said(diff)
+    assert {line[2:] for line in diff.output.splitlines() if line.startswith("+ ") and "(created after" in line} == {
+        f"{name} (created after {needs})" for name, needs in waits.items()}, said(diff)
+    assert "+kind: ClusterRole" in diff.output  # cluster-scoped objects are diffed by kubectl
+
+    dry = kfgen(env, "apply", "-p", "gpu-lab", "--dry-run", timing="apply --dry-run of gpu-lab (fresh cluster)")
+    assert dry.exit_code == 0, said(dry)
+    lines = dry.output.splitlines()
+    assert "created Namespace/kubeflow (server dry run)" in lines, said(dry)
+    assert "created CustomResourceDefinition.apiextensions.k8s.io/tfjobs.kubeflow.org (server dry run)" in lines
+    assert {line for line in lines if line.startswith("would create ")} == {
+        f"would create {name} (after {needs})" for name, needs in waits.items()}, said(dry)
+    assert "(server dry run)" in lines[-1] and "no changes" not in lines[-1], said(dry)
+
+    for args in (("namespace", "kubeflow"), ("crd", "tfjobs.kubeflow.org"),
+                 ("configmap", "kfgen-applyset-gpu-lab", "-n", "kubeflow")):
+        gone = env.cp.kubectl("get", *args, check=False)
+        assert gone.returncode != 0 and "NotFound" in gone.stderr, args
+    assert live(env, "gpu-lab", served=False) == {}
 
 
 def test_first_install_in_one_apply_then_a_no_op(env: SimpleNamespace) -> None:
@@ -132,6 +209,9 @@ def test_first_install_in_one_apply_then_a_no_op(env: SimpleNamespace) -> None:
     assert second.exit_code == 0, said(second)
     assert "gpu-lab on context 'kfgen-deploy'" in second.output and ": no changes" in second.output, said(second)
     assert "+ " in second.output and "kubectl" in second.output  # --verbose echoes the commands
+    commands = [line for line in second.output.splitlines() if line.startswith("+ ")]
+    assert not [c for c in commands if " apply " in c], said(second)  # not even a prune dry run
+    assert any(" get " in c and f"{APPLYSET_PART_OF}=" in c for c in commands), said(second)  # members listed
     assert live(env, "gpu-lab") == before, "a no-op apply wrote objects"
 
     diff = kfgen(env, "diff", "-p", "gpu-lab")
@@ -144,19 +224,21 @@ def test_second_profile_and_prune_of_a_removed_instance(env: SimpleNamespace) ->
     other = live(env, VARIANT)
     assert set(other) == rendered(env, VARIANT)
     gpu = live(env, "gpu-lab")
+    inception = instance_objects(env, "gpu-lab", "inception")
+    assert {"service/inception", "deployment.apps/inception"} <= set(inception.values())
 
     edit_profile(env, "gpu-lab", lambda d: d["components"].pop("inception"))
     diff = kfgen(env, "diff", "-p", "gpu-lab")
     assert diff.exit_code == 1, said(diff)
-    assert "- service/inception (pruned: no longer rendered)" in diff.output, said(diff)
-    assert "- deployment.apps/inception (pruned: no longer rendered)" in diff.output, said(diff)
+    assert sorted(line for line in diff.output.splitlines() if line.startswith("- ")) == sorted(
+        f"- {name} (pruned: no longer rendered)" for name in inception.values()), said(diff)
 
     pruned = kfgen(env, "apply", "-p", "gpu-lab", timing="apply of gpu-lab without an instance (prune)")
     assert pruned.exit_code == 0, said(pruned)
-    assert sorted(line for line in pruned.output.splitlines() if line.startswith("pruned ")) == [
-        "pruned deployment.apps/inception", "pruned service/inception"], said(pruned)
+    assert sorted(line for line in pruned.output.splitlines() if line.startswith("pruned ")) == sorted(
+        f"pruned {name}" for name in inception.values()), said(pruned)
     gone = {k for k in gpu if k[2] == "inception"}
-    assert gone == {("Service", "kubeflow", "inception"), ("Deployment", "kubeflow", "inception")}
+    assert gone == set(inception)
     assert same(live(env, "gpu-lab"), {k: v for k, v in gpu.items() if k not in gone})
     assert live(env, VARIANT) == other, f"pruning gpu-lab touched {VARIANT}"
     restore_profile(env, "gpu-lab")
@@ -167,8 +249,7 @@ def test_c_applies_and_deletes_one_instance(env: SimpleNamespace) -> None:
     applied = kfgen(env, "apply", "-p", "gpu-lab", "-c", "inception", timing="apply -c inception")
     assert applied.exit_code == 0, said(applied)
     now = live(env, "gpu-lab")
-    assert {k for k in now if k not in others} == {("Service", "kubeflow", "inception"),
-                                                    ("Deployment", "kubeflow", "inception")}
+    assert {k for k in now if k not in others} == set(instance_objects(env, "gpu-lab", "inception"))
     assert {k: now[k] for k in others} == others
     svc = env.cp.kubectl_json("get", "service", "inception", "-n", "kubeflow")
     assert svc["metadata"]["labels"][INSTANCE_LABEL] == "inception"
@@ -180,6 +261,44 @@ def test_c_applies_and_deletes_one_instance(env: SimpleNamespace) -> None:
     assert live(env, "gpu-lab") == others
     unknown = kfgen(env, "apply", "-p", "gpu-lab", "-c", "inceptoin")
     assert unknown.exit_code == 2 and "did you mean 'inception'" in unknown.output, said(unknown)
+    assert kfgen(env, "apply", "-p", "gpu-lab", "-c", "inception").exit_code == 0
+
+
+def test_delete_wait_returns_once_the_objects_are_gone(env: SimpleNamespace) -> None:
+    """A finalizer (nothing here removes it but the test) holds the Service: ``delete --wait`` must not
+    return before it is gone; without ``--wait`` kfgen returns while it is still Terminating."""
+    inception = instance_objects(env, "gpu-lab", "inception")
+    hold = {"metadata": {"finalizers": ["kfgen.io/test-hold"]}}
+    release = [{"op": "remove", "path": "/metadata/finalizers"}]
+    env.cp.kubectl("patch", "service", "inception", "-n", "kubeflow", "--type=merge", "-p", json.dumps(hold))
+
+    quick = kfgen(env, "delete", "-p", "gpu-lab", "-c", "inception")
+    assert quick.exit_code == 0, said(quick)
+    held = env.cp.kubectl_json("get", "service", "inception", "-n", "kubeflow")
+    assert held["metadata"].get("deletionTimestamp")  # still there, Terminating
+    env.cp.kubectl("patch", "service", "inception", "-n", "kubeflow", "--type=json", "-p", json.dumps(release))
+    assert kfgen(env, "apply", "-p", "gpu-lab", "-c", "inception").exit_code == 0
+    env.cp.kubectl("patch", "service", "inception", "-n", "kubeflow", "--type=merge", "-p", json.dumps(hold))
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kfgen", "delete", "-p", "gpu-lab", "-c", "inception", "--wait",
+         "--profiles-dir", str(env.profiles), "--out-dir", str(env.dir / "out")],
+        env={**os.environ, **env.vars}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not env.cp.kubectl_json("get", "service", "inception", "-n", "kubeflow")["metadata"].get(
+                "deletionTimestamp"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+            time.sleep(0.1)
+        time.sleep(1)
+        assert proc.poll() is None, f"delete --wait returned with the Service still held:\n{proc.communicate()[0]}"
+    finally:
+        env.cp.kubectl("patch", "service", "inception", "-n", "kubeflow", "--type=json", "-p", json.dumps(release))
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert {line for line in output.splitlines() if line.startswith("deleted ")} >= {
+        "deleted service/inception -n kubeflow", "deleted deployment.apps/inception -n kubeflow"}, output
+    assert not set(inception) & set(live(env, "gpu-lab")), "delete --wait returned before the objects were gone"
     assert kfgen(env, "apply", "-p", "gpu-lab", "-c", "inception").exit_code == 0
 
 
@@ -216,6 +335,10 @@ def test_status_reports_declared_gpu_nodes_against_live_nodes(env: SimpleNamespa
         if gpus:
             patch = {"status": {"capacity": {GPU_RESOURCE: gpus}, "allocatable": {GPU_RESOURCE: gpus}}}
             env.cp.kubectl("patch", "node", name, "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+    # a hand edit of a cluster-scoped object's field kfgen owns: status says it differs, apply reverts it
+    role = "ClusterRole.rbac.authorization.k8s.io/tf-job-operator-webhook"
+    env.cp.kubectl("patch", "clusterrole", "tf-job-operator-webhook", "--type=json",
+                   "-p", json.dumps([{"op": "replace", "path": "/rules/0/verbs", "value": ["get"]}]))
     try:
         result = kfgen(env, "status", "-p", "gpu-lab", timing="status of gpu-lab")
     finally:
@@ -228,7 +351,13 @@ def test_status_reports_declared_gpu_nodes_against_live_nodes(env: SimpleNamespa
     ], said(result)
     assert "present  TFJob.kubeflow.org/tf-sample -n kubeflow" in result.output
     assert "0/3 ready" in result.output  # ambassador: no controller-manager here, so no Pods
-    assert f"{len(rendered(env, 'gpu-lab'))} present, 0 differs, 0 missing" in result.output, said(result)
+    assert f"differs  {role}" in result.output.splitlines(), said(result)
+    assert f"{len(rendered(env, 'gpu-lab')) - 1} present, 1 differs, 0 missing" in result.output, said(result)
+
+    fixed = kfgen(env, "apply", "-p", "gpu-lab")
+    assert fixed.exit_code == 0, said(fixed)
+    assert [line for line in fixed.output.splitlines() if line.startswith("changed ")] == [f"changed {role}"]
+    assert kfgen(env, "diff", "-p", "gpu-lab").exit_code == 0
 
 
 def test_delete_one_profile_leaves_the_other_untouched(env: SimpleNamespace) -> None:
@@ -247,7 +376,7 @@ def test_delete_one_profile_leaves_the_other_untouched(env: SimpleNamespace) -> 
     assert lines[-1] == "deleted namespace/kubeflow"
     gone = env.cp.kubectl("get", "crd", "tfjobs.kubeflow.org", check=False)
     assert gone.returncode != 0 and "NotFound" in gone.stderr  # the CRD went (after its TFJobs)
-    left = set(live(env, "gpu-lab", KINDS.replace(",tfjobs.kubeflow.org", "")))  # Terminating ones excluded
+    left = set(live(env, "gpu-lab", served=False))  # Terminating ones excluded
     assert left <= {("PersistentVolume", "", "kubeflow-notebooks-nfs")}, left
     again = kfgen(env, "delete", "-p", "gpu-lab")
     assert again.exit_code == 0, said(again)

@@ -1,8 +1,9 @@
 """``kfgen apply``: Namespaces and CRDs first (waiting until the CRDs are Established), then the whole
 profile with one server-side ``kubectl apply --prune --applyset`` (field manager ``kfgen``).
 
-A run first asks ``kubectl diff`` (and, when it finds nothing, a server dry run of the prune) and
-writes nothing when there is nothing to do: a second apply is a no-op and says so. With ``-c`` only
+A run first asks ``kubectl diff`` (and, when it finds nothing, lists the ApplySet's members to see
+whether anything would be pruned: :func:`~kfgen.deploy.diff.prune_members`) and writes nothing
+when there is nothing to do: a second apply is a no-op and says so. With ``-c`` only
 the named instances are applied, without ``--applyset`` (the objects still carry the ApplySet's
 label, so later whole-profile applies keep tracking them) and nothing is pruned.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kfgen.deploy.diff import applyset_args, diff, prune_preview
+from kfgen.deploy.diff import applyset_args, diff, prune_members
 from kfgen.deploy.kubectl import FIELD_MANAGER, Kubectl, failure
 from kfgen.deploy.live import error_lines, prerequisites, verb_lines, wait_established
 from kfgen.deploy.plan import APPLYSET_ENV, Plan, stream
@@ -70,16 +71,20 @@ def apply(k: Kubectl, plan: Plan, dry_run: bool = False) -> ApplyResult:
         result.prerequisites = [i.display() for i in missing]
         if dry_run:
             d = diff(k, plan, state)  # what can be checked before phase 1 really ran
-            result.changed, result.blocked = d.changed, d.blocked
+            result.changed = [name for name in d.changed if name not in result.prerequisites]
+            result.blocked = d.blocked
             return result
         wait_established(k, sorted(i.name for i in missing if i.kind == "CustomResourceDefinition"))
         state = prerequisites(k, plan)
 
-    # phase 2: everything, if kubectl diff (or the prune preview) finds something to do
+    # phase 2: everything, if kubectl diff (or the ApplySet's members) finds something to do; also when
+    # the parent does not record a kind the profile renders (objects a -c apply added): kubectl then
+    # records it, so that they are pruned once their instance is removed
     d = diff(k, plan, state, prune="if-unchanged")
     result.changed, result.pruned = d.changed, d.prune
-    parentless = not plan.instances and state.parent is None
-    if not (d.changed or d.prune or parentless):
+    parent_stale = not plan.instances and (
+        state.parent is None or not {i.resource for i in plan.rendered} <= state.recorded_kinds)
+    if not (d.changed or d.prune or parent_stale):
         return result
     if plan.instances:
         out = _run_apply(k, ["apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "--force-conflicts",
@@ -92,4 +97,4 @@ def apply(k: Kubectl, plan: Plan, dry_run: bool = False) -> ApplyResult:
     return result
 
 
-__all__ = ["ApplyResult", "apply", "prune_preview"]
+__all__ = ["ApplyResult", "apply", "prune_members"]

@@ -14,12 +14,10 @@ import re
 from dataclasses import dataclass, field
 
 from kfgen.deploy.kubectl import Kubectl, failure
-from kfgen.deploy.live import error_lines, prerequisites
+from kfgen.deploy.live import NOT_SERVED, error_lines, prerequisites
 from kfgen.deploy.plan import Plan
 
 _DELETED = re.compile(r'^(\S+) "([^"]+)" deleted(?: from (\S+) namespace)?$')
-_NOT_SERVED = re.compile(r"the server doesn't have a resource type|could not find the requested resource|"
-                         r"no matches for kind")
 
 
 @dataclass
@@ -32,19 +30,14 @@ class DeleteResult:
 def delete(k: Kubectl, plan: Plan, wait: bool = False, timeout: str = "5m") -> DeleteResult:
     result = DeleteResult(plan.name)
     state = prerequisites(k, plan)
-    extra: set[str] = set()
-    if state.parent is not None and not plan.instances:
-        annotations = state.parent["metadata"].get("annotations", {})
-        recorded = annotations.get("applyset.kubernetes.io/contains-group-kinds", "")
-        extra = {gk for gk in recorded.split(",") if gk}
-    groups = plan.deletion_groups(extra)
+    groups = plan.deletion_groups(set() if plan.instances else state.recorded_kinds)
     wait_args = [f"--wait={'true' if wait else 'false'}"] + ([f"--timeout={timeout}"] if wait else [])
     for n, group in enumerate(groups):
         if n == len(groups) - 1 and not plan.instances and state.parent is not None:
             _delete_parent(k, plan, wait_args, result)
         res = k.run("delete", ",".join(group), "--all-namespaces", "-l", plan.selector, "--ignore-not-found",
                     *wait_args)
-        errors = [e for e in error_lines(res) if not _NOT_SERVED.search(e)]  # a kind nobody serves: none left
+        errors = [e for e in error_lines(res) if not NOT_SERVED.search(e)]  # a kind nobody serves: none left
         if errors or (not res.ok and not error_lines(res)):
             raise failure(res, f"kubectl delete {','.join(group)}")
         result.deleted += _deleted(res.stdout)

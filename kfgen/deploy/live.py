@@ -12,6 +12,10 @@ from kfgen.deploy.plan import Item, Plan, key_of, stream
 from kfgen.output.yaml import to_yaml
 
 _KLOG = re.compile(r"^[IWE]\d{4} ")  # client-go log lines (e.g. client-side throttling notes)
+NOT_SERVED = re.compile(r"the server doesn't have a resource type|could not find the requested resource|"
+                        r"no matches for kind")  # kubectl's errors for a type no API serves (a CRD gone)
+APPLYSET_KINDS = "applyset.kubernetes.io/contains-group-kinds"  # on the parent: the members' kinds
+APPLYSET_NAMESPACES = "applyset.kubernetes.io/additional-namespaces"  # on the parent: besides its own
 
 
 def error_lines(res: Result) -> list[str]:
@@ -29,6 +33,20 @@ class Prerequisites:
     @property
     def missing(self) -> bool:
         return bool(self.missing_namespaces or self.missing_crds)
+
+    def _annotation(self, key: str) -> set[str]:
+        annotations = (self.parent or {}).get("metadata", {}).get("annotations") or {}
+        return {v for v in annotations.get(key, "").split(",") if v}
+
+    @property
+    def recorded_kinds(self) -> set[str]:
+        """The ``Kind.group`` of the ApplySet's members as kubectl recorded them on the parent."""
+        return self._annotation(APPLYSET_KINDS)
+
+    @property
+    def recorded_namespaces(self) -> set[str]:
+        """Namespaces besides the parent's that kubectl recorded members in (prunes there too)."""
+        return self._annotation(APPLYSET_NAMESPACES)
 
 
 def get_live(k: Kubectl, items: list[Item], what: str) -> dict[tuple, dict[str, Any]]:
@@ -88,15 +106,24 @@ def diff_objects(diff_text: str) -> list[str]:
     return [m.group(1) for line in diff_text.splitlines() if (m := _DIFF_HEADER.match(line))]
 
 
+def diff_name(item: Item) -> str:
+    """The name ``kubectl diff`` gives an object: ``<group>.<version>.<Kind>.<namespace>.<name>``, the
+    group and its dot left out for the core group, the namespace left empty for cluster-scoped objects
+    (``v1.Namespace..kubeflow``)."""
+    return f"{item.body['apiVersion'].replace('/', '.')}.{item.kind}.{item.namespace}.{item.name}"
+
+
 def kubectl_diff(k: Kubectl, items: list[Item], field_manager: str) -> tuple[str, list[str]]:
-    """``kubectl diff --server-side``: (diff text, changed objects). Exit 0/1 are answers, >1 an error."""
+    """``kubectl diff --server-side``: (diff text, the changed objects as :meth:`Item.display` names).
+    Exit 0/1 are answers, >1 an error."""
     if not items:
         return "", []
     res = k.run("diff", "--server-side", f"--field-manager={field_manager}", "--force-conflicts", "-f", "-",
                 input=stream(items))
     if res.returncode not in (0, 1) or (res.returncode == 1 and not res.stdout.strip()):
         raise failure(res, "kubectl diff")
-    return res.stdout, diff_objects(res.stdout)
+    names = {diff_name(i): i.display() for i in items}
+    return res.stdout, [names.get(n, n) for n in diff_objects(res.stdout)]
 
 
 def verb_lines(stdout: str, verb: str) -> list[str]:

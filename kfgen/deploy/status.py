@@ -30,11 +30,6 @@ class StatusResult:
         return bool(self.warnings) or any(o.state != "present" for o in self.objects)
 
 
-def _diff_name(item: Item) -> str:
-    """The name ``kubectl diff`` gives an object: ``group.version.Kind.namespace.name`` (core: ``version.…``)."""
-    return ".".join(p for p in (item.body["apiVersion"].replace("/", "."), item.kind, item.namespace, item.name) if p)
-
-
 def _readiness(item: Item, live: dict[str, Any]) -> tuple[str, bool]:
     """(detail, ready) for Deployments, StatefulSets and TFJobs; ("", True) for other kinds."""
     status = live.get("status") or {}
@@ -69,7 +64,7 @@ def status(k: Kubectl, plan: Plan) -> StatusResult:
             result.objects.append(ObjectStatus(i.display(), "missing", why))
             continue
         detail, ready = _readiness(i, obj)
-        result.objects.append(ObjectStatus(i.display(), "differs" if _diff_name(i) in differs else "present", detail))
+        result.objects.append(ObjectStatus(i.display(), "differs" if i.display() in differs else "present", detail))
         if not ready:
             result.warnings.append(f"{i.display()} is not ready ({detail})")
     result.warnings += node_warnings(k, plan)

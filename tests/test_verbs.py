@@ -222,3 +222,22 @@ def test_version_and_short_help() -> None:
     res = run("-h")
     assert res.exit_code == 0 and "param" in res.output and "generate" in res.output
     assert run("param", "set", "-h").exit_code == 0
+
+
+def test_param_set_reads_files_a_profile_names_from_sub_directories(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A manifests instance's files: live next to the profile (here in a sub-directory): the edit's
+    validation reads them from the real profiles directory."""
+    profiles = tmp_path / "profiles"
+    (profiles / "extra").mkdir(parents=True)
+    (profiles / "extra" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: b}\n", encoding="utf-8")
+    (profiles / "lab.yaml").write_text(
+        "namespace: lab\ncomponents:\n  extra:\n    prototype: manifests\n    params:\n"
+        "      files: [extra/cm.yaml]\n  job:\n    prototype: tf-job\n    params:\n"
+        "      image: docker.io/tensorflow/tensorflow:2.18.0\n      num_workers: 1\n",
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    res = run("param", "set", "job", "num_workers", "2", "-p", "lab")
+    assert res.exit_code == 0, res.output
+    assert params_of(profiles / "lab.yaml", "job")["num_workers"] == 2

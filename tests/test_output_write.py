@@ -484,3 +484,99 @@ def test_validate_of_a_good_profile_with_invalid_committed_output_still_exits_1(
     res = run("validate", "-p", "cpu-laptop", "--no-kubeconform")
     assert res.exit_code == 1, res.output
     assert "bogus" in res.stderr
+
+
+# --- durability: one barrier before the swap -----------------------------------------------------
+
+
+def _as_kfgen(files: dict[str, str]) -> dict[str, str]:
+    """*files* and the Kustomization listing them, so that the next write sees kfgen's own output."""
+    from kfgen.output.files import HEADER, KUSTOMIZATION
+
+    listing = "".join(f"- {name}\n" for name in sorted(files))
+    return {**files, KUSTOMIZATION: f"{HEADER} for profile 'p'\nresources:\n{listing}"}
+
+
+def _old_output(tmp_path: Path) -> Path:
+    target = tmp_path / "out" / "p"
+    writemod.write_dir(target, _as_kfgen({"a.yaml": "old: 1\n"}))
+    return target
+
+
+def test_one_filesystem_barrier_before_the_swap_and_no_fsync_per_file(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    if writemod._syncfs is None:
+        pytest.skip("no syncfs(2) here: the batched-fsync fallback is tested below")
+    target = _old_output(tmp_path)
+    events: list[str] = []
+    real_syncfs, real_exchange, real_fsync = writemod._syncfs, writemod.exchange, os.fsync
+
+    def syncfs(fd: int) -> int:
+        events.append("syncfs " + os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1].split("-")[0])
+        return real_syncfs(fd)  # type: ignore[no-any-return, misc]
+
+    def fsync(fd: int) -> None:
+        events.append("fsync " + os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1])
+        real_fsync(fd)
+
+    monkeypatch.setattr(writemod, "_syncfs", syncfs)
+    monkeypatch.setattr(writemod, "exchange", lambda a, b: events.append("exchange") or real_exchange(a, b))
+    monkeypatch.setattr(writemod.os, "fsync", fsync)
+    files = _as_kfgen({f"{i:02d}.yaml": f"n: {i}\n" for i in range(20)})
+    assert writemod.write_dir(target, files) is None
+    # the staging directory's file system is synced once, then swapped, then the parent's entry made durable
+    assert events == ["syncfs .p.new", "exchange", "fsync out"]
+    assert {p.name: p.read_text() for p in target.iterdir()} == files
+
+
+def test_without_syncfs_every_file_is_fsynced_after_all_are_written(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    target = _old_output(tmp_path)
+    events: list[str] = []
+    real_write, real_fsync = writemod._write_file, os.fsync
+
+    def write_file(path: Path, data: bytes) -> None:
+        events.append("write " + path.name)
+        real_write(path, data)
+
+    def fsync(fd: int) -> None:
+        events.append("fsync " + os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1])
+        real_fsync(fd)
+
+    monkeypatch.setattr(writemod, "_syncfs", None)
+    monkeypatch.setattr(writemod, "_write_file", write_file)
+    monkeypatch.setattr(writemod.os, "fsync", fsync)
+    files = _as_kfgen({"a.yaml": "a: 1\n", "b.yaml": "b: 2\n"})
+    writemod.write_dir(target, files)
+    staging = events[-2].split()[1]  # the staging directory, fsynced after its files
+    assert staging.startswith(".p.new-")
+    assert events == ["write a.yaml", "write b.yaml", "write Kustomization",
+                      "fsync a.yaml", "fsync b.yaml", "fsync Kustomization", f"fsync {staging}", "fsync out"]
+    assert {p.name: p.read_text() for p in target.iterdir()} == files
+
+
+def test_a_failed_barrier_keeps_the_old_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes
+    import errno
+
+    from kfgen.errors import KfgenError
+
+    target = _old_output(tmp_path)
+
+    def syncfs(fd: int) -> int:
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(writemod, "_syncfs", syncfs)
+    with pytest.raises(KfgenError) as exc:
+        writemod.write_dir(target, _as_kfgen({"a.yaml": "new: 2\n"}))
+    assert "cannot write" in str(exc.value) and "Input/output error" in str(exc.value)
+    assert (target / "a.yaml").read_text() == "old: 1\n"
+    assert staging_dirs(target.parent) == []
+
+
+def test_written_bytes_are_the_text_exactly(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "p"
+    text = "a: \"é\\u2028\"\r\nb: |\n  x\n" + "c: " + "y" * 200_000 + "\n"
+    writemod.write_dir(target, {"a.yaml": text})
+    assert (target / "a.yaml").read_bytes() == text.encode("utf-8")

@@ -180,17 +180,27 @@ def validate_objects(objects: Iterable[Any], kubernetes_version: str, *, file: s
     *locators* (parallel to *objects*) map a JSON pointer to a line, for objects read from a file;
     *instances* maps ``id(object)`` to the component instance that rendered it.
     """
+    per_object = validate_each(objects, kubernetes_version, file=file, locators=locators, instances=instances)
+    return [p for problems in per_object for p in problems]
+
+
+def validate_each(objects: Iterable[Any], kubernetes_version: str, *, file: str | None = None,
+                  locators: Sequence[Callable[[str], int | None]] | None = None,
+                  instances: dict[int, str] | None = None) -> list[list[Problem]]:
+    """:func:`validate_objects`, the problems of each object apart (a list per object, in order)."""
     version = k8s_schemas.normalize_version(kubernetes_version)
     k8s_schemas.schema_dir(version)  # the clear error, before anything else
-    problems: list[Problem] = []
+    out: list[list[Problem]] = []
     for i, obj in enumerate(objects):
         locate = locators[i] if locators is not None else None
         instance = (instances or {}).get(id(obj), "")
+        problems: list[Problem] = []
         for p in _validate_one(obj, version):
             line = locate(p.pointer) if locate else None
             problems.append(replace(p, file=file or p.file, line=line if line is not None else p.line,
                                     instance=instance or p.instance))
-    return problems
+        out.append(problems)
+    return out
 
 
 def _problem(message: str, **fields: Any) -> Problem:

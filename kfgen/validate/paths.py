@@ -32,7 +32,7 @@ from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION, TFJOB_KIND
 from kfgen.validate.export import SchemaCache
 from kfgen.validate.kubeconform import KubeconformResult, find_kubeconform, kubeconform, not_yet_reported
 from kfgen.validate.manifests import Document, manifest_files, read_documents
-from kfgen.validate.objects import validate_objects, validator_for
+from kfgen.validate.objects import has_validation_schema, validate_objects
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
@@ -139,7 +139,7 @@ def _unknown_kind(obj: Any, version: str) -> bool:
     if not isinstance(obj, dict) or not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
         return False
     api_version, kind = obj["apiVersion"], obj["kind"]
-    if not api_version or not kind or validator_for(api_version, kind, version) is not None:
+    if not api_version or not kind or has_validation_schema(api_version, kind, version):
         return False
     known = k8s_schemas.kinds(version)
     return kind not in {k for _, k in known} | {TFJOB_KIND} and _group(api_version) not in {_group(a) for a, _ in known}

@@ -19,7 +19,7 @@ from kfgen.render.order import file_name
 from kfgen.validate.export import SchemaCache
 from kfgen.validate.kubeconform import KubeconformResult, find_kubeconform, kubeconform, not_yet_reported
 from kfgen.validate.manifests import manifest_files, validate_files
-from kfgen.validate.objects import validate_objects
+from kfgen.validate.objects import validate_each
 
 if TYPE_CHECKING:  # pragma: no cover
     from kfgen.actions import Workspace
@@ -81,17 +81,15 @@ def validate_profile(ws: Workspace, name: str, *, kubeconform_bin: Path | str | 
     version_ok = _check_version(report, sources)
     target = ws.target(name)
     on_disk = target.is_dir()
+    known_valid: dict[Path, int] = {}
     if profile is not None and result is not None:
         report.objects = len(result.objects)
         report.drift = diff_dir(target, files or {}) if on_disk else []
-        changed = {d.file for d in report.drift}
-        # Objects whose committed file is byte-identical are validated from that file below (with
-        # file and line); the rest (not written yet, or drifted) are validated from the render.
-        fresh = [o for o in result.objects if not on_disk or file_name(o, profile.namespace) in changed]
         if version_ok:
-            report.findings.extend(validate_objects(fresh, report.kubernetes_version, instances=result.instance_of))
+            known_valid = _validate_render(report, result, profile.namespace, target if on_disk else None)
     if on_disk and version_ok:
-        found, report.files, _ = validate_files(manifest_files(target), report.kubernetes_version, display=display)
+        found, report.files, _ = validate_files(manifest_files(target), report.kubernetes_version, display=display,
+                                                known_valid=known_valid)
         report.findings.extend(found)
     for d in report.drift:
         report.findings.append(Problem(f"committed file {_DRIFT.get(d.change, d.change)}",
@@ -101,6 +99,31 @@ def validate_profile(ws: Workspace, name: str, *, kubeconform_bin: Path | str | 
         report.kubeconform = _kubeconform_profile(report, target if on_disk else None, files,
                                                   Path(kubeconform_bin), schemas)
     return report
+
+
+def _validate_render(report: Report, result: RenderResult, namespace: str, target: Path | None) -> dict[Path, int]:
+    """Validate the rendered objects, each once. The problems of an object whose committed file is
+    missing or drifted (or of every object, *target* None: nothing committed) are the report's, with
+    the instance that rendered it. A committed file byte-identical to the fresh render's holds exactly
+    the rendered object, so it is not parsed again when that object is valid: those files are
+    returned (path -> objects), for :func:`validate_files` to count without reading. A file whose
+    object is invalid is read and validated as it is on disk, for its file and lines."""
+    per_object = validate_each(result.objects, report.kubernetes_version, instances=result.instance_of)
+    changed = {d.file for d in report.drift}
+    known_valid: dict[Path, int] = {}
+    invalid: set[str] = set()
+    for obj, problems in zip(result.objects, per_object, strict=True):
+        fname = file_name(obj, namespace)
+        if target is None or fname in changed:
+            report.findings.extend(problems)
+        elif problems:
+            invalid.add(fname)
+        else:
+            known_valid[target / fname] = known_valid.get(target / fname, 0) + 1
+    if target is not None:
+        for fname in invalid:
+            known_valid.pop(target / fname, None)
+    return known_valid
 
 
 def _render(ws: Workspace, name: str, report: Report

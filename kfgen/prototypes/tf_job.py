@@ -54,6 +54,8 @@ from kfgen.kube.tfjob import model as api
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
 from kfgen.prototypes.params import (
     ABSOLUTE_PATH,
+    DEFAULT_LIST,
+    DEFAULT_MAP,
     DNS_LABEL,
     DNS_SUBDOMAIN,
     ENV_NAME,
@@ -185,8 +187,9 @@ class TfJobParams(Params):
         None, pattern=IMAGE, description="Image of Worker replicas when num_gpus > 0; unset: they run image.")
     imagePullPolicy: PullPolicy | None = Field(None, description="Always, IfNotPresent or Never; unset: Kubernetes'.")
     args: Args = Field(
-        [], description="Arguments of the training container: a comma-separated string (ksonnet's form; "
-                        "items are stripped, empty items dropped) or a list (kept verbatim).")
+        default_factory=list, json_schema_extra=DEFAULT_LIST,
+        description="Arguments of the training container: a comma-separated string (ksonnet's form; "
+                    "items are stripped, empty items dropped) or a list (kept verbatim).")
     command: list[str] | None = Field(
         None, min_length=1, description="Entrypoint of the training container; unset: the image's.")
     workingDir: str | None = Field(
@@ -204,14 +207,16 @@ class TfJobParams(Params):
         GPU_RESOURCE, description="The extended resource GPUs are counted in, e.g. nvidia.com/gpu, amd.com/gpu, "
                                   "gpu.intel.com/i915; also the key of the default GPU toleration.")
     resources: dict[TfJobReplicaType, Resources] = Field(
-        {}, description="Resources per replica type (Chief, PS, Worker, Evaluator). Worker GPUs come from "
-                        "num_gpus; other types may set limits.<gpuResource> here.")
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Resources per replica type (Chief, PS, Worker, Evaluator). Worker GPUs come from "
+                    "num_gpus; other types may set limits.<gpuResource> here.")
     restartPolicy: api.ReplicaRestartPolicy = Field(
         "OnFailure",
         description="Restart policy of every replica; ExitCode restarts on retryable exit codes only.")
     replicaSpecs: dict[TfJobReplicaType, ReplicaSettings] = Field(
-        {}, description="Per replica type: image, command, args, env, resources, restartPolicy, ports overriding "
-                        "the job-wide values, e.g. {Chief: {image: ...}, Worker: {args: [...]}}.")
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Per replica type: image, command, args, env, resources, restartPolicy, ports overriding "
+                    "the job-wide values, e.g. {Chief: {image: ...}, Worker: {args: [...]}}.")
     runPolicy: RunPolicy = Field(
         default_factory=RunPolicy,
         description="Clean-up, retries, deadline, TTL, suspend and gang scheduling of the job.")
@@ -219,24 +224,34 @@ class TfJobParams(Params):
         None, description="When the job succeeds: unset/'' when the chief (or worker 0) does; AllWorkers.")
     enableDynamicWorker: bool | None = Field(None, description="Let workers join and leave (elastic training).")
     env: dict[EnvName, EnvValue] = Field(
-        {}, description="Environment of the training container, name -> a value or {secretKeyRef|configMapKeyRef|"
-                        "fieldRef: ...} (rendered sorted by name). TF_CONFIG is set by the operator.")
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Environment of the training container, name -> a value or {secretKeyRef|configMapKeyRef|"
+                    "fieldRef: ...} (rendered sorted by name). TF_CONFIG is set by the operator.")
     envFrom: list[EnvFromSource] = Field(
-        [], description="Secrets and ConfigMaps whose every key becomes a variable: [{secretRef: {name: x}}].")
-    ports: list[ContainerPort] = Field([], description="Ports of the training container (e.g. TensorBoard).")
+        default_factory=list, json_schema_extra=DEFAULT_LIST,
+        description="Secrets and ConfigMaps whose every key becomes a variable: [{secretRef: {name: x}}].")
+    ports: list[ContainerPort] = Field(
+        default_factory=list, json_schema_extra=DEFAULT_LIST,
+        description="Ports of the training container (e.g. TensorBoard).")
     allowHostPath: bool = Field(
         False, description="Allow hostPath volumes (a node's files inside the job: a security exposure, and the "
                            "job only works on nodes that have that path). Off: hostPath volumes are refused.")
     volumes: list[VolumeMount] = Field(
-        [], description="Volumes to mount into every replica: {claimName} (a PVC), or {name, emptyDir|configMap|"
-                        "secret|hostPath}; e.g. {name: dshm, mountPath: /dev/shm, emptyDir: {medium: Memory}}.")
-    nodeSelector: dict[LabelKey, str] = Field({}, description="Node labels every replica pod must match.")
+        default_factory=list, json_schema_extra=DEFAULT_LIST,
+        description="Volumes to mount into every replica: {claimName} (a PVC), or {name, emptyDir|configMap|"
+                    "secret|hostPath}; e.g. {name: dshm, mountPath: /dev/shm, emptyDir: {medium: Memory}}.")
+    nodeSelector: dict[LabelKey, str] = Field(
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Node labels every replica pod must match.")
     tolerations: list[Toleration] | None = Field(
         None, description="Tolerations of every replica pod. Unset: replicas with GPUs tolerate the <gpuResource> "
                           "NoSchedule taint; [] : none.")
-    podLabels: dict[LabelKey, str] = Field({}, description="Labels of every replica pod.")
+    podLabels: dict[LabelKey, str] = Field(
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Labels of every replica pod.")
     podAnnotations: dict[LabelKey, str] = Field(
-        {}, description="Annotations of every replica pod (e.g. for a gang scheduler or a service mesh).")
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Annotations of every replica pod (e.g. for a gang scheduler or a service mesh).")
     serviceAccountName: str | None = Field(
         None, pattern=DNS_SUBDOMAIN, max_length=253,
         description="ServiceAccount of the pods; unset: none mounted (automountServiceAccountToken: false).")
@@ -245,11 +260,14 @@ class TfJobParams(Params):
     priorityClassName: str | None = Field(
         None, pattern=DNS_SUBDOMAIN, max_length=253, description="PriorityClass of the pods.")
     schedulerName: str | None = Field(None, min_length=1, description="Scheduler of the pods, e.g. volcano.")
-    imagePullSecrets: list[SecretName] = Field([], description="Secrets to pull the images with.")
+    imagePullSecrets: list[SecretName] = Field(
+        default_factory=list, json_schema_extra=DEFAULT_LIST,
+        description="Secrets to pull the images with.")
     securityContext: Annotated[dict[str, Any], k8s_definition("io.k8s.api.core.v1.PodSecurityContext")] = Field(
-        {}, description="Pod securityContext (core/v1 PodSecurityContext) merged over the default "
-                        "{runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: {type: "
-                        "RuntimeDefault}} (the TensorFlow images run as root unless told otherwise).")
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Pod securityContext (core/v1 PodSecurityContext) merged over the default "
+                    "{runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: {type: "
+                    "RuntimeDefault}} (the TensorFlow images run as root unless told otherwise).")
 
     _args = field_validator("args", mode="after")(classmethod(lambda cls, v: _args_list(v)))
     _env = field_validator("env", mode="after")(classmethod(lambda cls, v: _no_tf_config(v)))

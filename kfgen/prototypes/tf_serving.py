@@ -66,14 +66,20 @@ _S3_SETTINGS = ("s3SecretName", "s3SecretAccesskeyidKeyName", "s3SecretSecretacc
                 "s3AwsRegion", "s3UseHttps", "s3VerifySsl", "s3Endpoint")
 
 
+# the defaults of ServingResources (copied per instance: see kfgen.prototypes.params.DEFAULT_MAP)
+_REQUESTS, _LIMITS = {"cpu": "1", "memory": "1Gi"}, {"cpu": "4", "memory": "4Gi"}
+
+
 class ServingResources(Resources):
     """Resources of the model server container (ksonnet's defaults: 1 CPU / 1Gi requested,
     4 CPUs / 4Gi limit). Setting requests or limits replaces that whole map."""
 
     requests: ResourceMap = Field(
-        {"cpu": "1", "memory": "1Gi"}, description="Minimum resources of the model server.")
+        default_factory=lambda: dict(_REQUESTS), json_schema_extra={"default": _REQUESTS},
+        description="Minimum resources of the model server.")
     limits: ResourceMap = Field(
-        {"cpu": "4", "memory": "4Gi"}, description="Maximum resources of the model server.")
+        default_factory=lambda: dict(_LIMITS), json_schema_extra={"default": _LIMITS},
+        description="Maximum resources of the model server.")
 
     @model_validator(mode="after")
     def _complete(self) -> ServingResources:

@@ -50,6 +50,8 @@ from kfgen.prototypes.params.scheduling import (
     Toleration,
 )
 from kfgen.prototypes.params.spec import (
+    DEFAULT_LIST,
+    DEFAULT_MAP,
     Spec,
     k8s_definition,
     repeated,
@@ -66,6 +68,8 @@ from kfgen.prototypes.params.volumes import (
 )
 
 __all__ = [
+    "DEFAULT_LIST",
+    "DEFAULT_MAP",
     "ABSOLUTE_PATH",
     "ConfigMapSource",
     "ContainerPort",

@@ -9,17 +9,19 @@ from pydantic import Field, model_validator
 
 from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes.params.patterns import INT32_MAX, QUALIFIED_NAME, ResourceMap, quantity_value
-from kfgen.prototypes.params.spec import Spec
+from kfgen.prototypes.params.spec import DEFAULT_MAP, Spec
 
 
 class Resources(Spec):
     """Compute resources of a container: requests and limits by resource name."""
 
     requests: ResourceMap = Field(
-        {}, description="Minimum resources, e.g. {cpu: '1', memory: 1Gi}. Quote decimals ('0.5') or use "
-                        "milli-units (500m).")
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Minimum resources, e.g. {cpu: '1', memory: 1Gi}. Quote decimals ('0.5') or use "
+                    "milli-units (500m).")
     limits: ResourceMap = Field(
-        {}, description="Maximum resources, e.g. {cpu: '2', memory: 4Gi}. Each must be at least its request.")
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Maximum resources, e.g. {cpu: '2', memory: 4Gi}. Each must be at least its request.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Resources:

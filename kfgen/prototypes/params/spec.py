@@ -19,6 +19,13 @@ class Spec(BaseModel):
     model_config = Params.model_config
 
 
+# A mutable default ([] or {}) would be deep-copied by pydantic for every instance it fills (a default that cannot
+# be hashed is copied with copy.deepcopy each time): such fields take a factory, and these keep the JSON schema's
+# "default" as it was: ``Field(default_factory=list, json_schema_extra=DEFAULT_LIST, description=...)``.
+DEFAULT_LIST: dict[str, Any] = {"default": []}
+DEFAULT_MAP: dict[str, Any] = {"default": {}}
+
+
 def repeated(values: list[str]) -> list[str]:
     """The values that occur more than once, sorted (for "must be unique" checks)."""
     seen: set[str] = set()

@@ -200,9 +200,12 @@ def container(name: str, image: str, *, command: Sequence[str] | None = None, ar
         "resources": resources,
         "livenessProbe": liveness_probe,
         "readinessProbe": readiness_probe,
-        "securityContext": security_context if security_context is not None else _restricted_context(),
+        "securityContext": security_context,
     }
-    return prune(out)
+    out = prune(out)
+    if security_context is None:  # built here without None: nothing to prune
+        out["securityContext"] = _restricted_context()
+    return out
 
 
 def config_map_volume(name: str, config_map_name: str) -> Json:

@@ -44,6 +44,12 @@ def walk(node: Any) -> Iterator[Any]:
             yield from walk(v)
 
 
+@pytest.fixture(autouse=True)
+def _render_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's `kfgen render` caches in a directory of its own (kfgen.output.cache), never in ~/.cache."""
+    monkeypatch.setenv("KFGEN_CACHE_DIR", str(tmp_path_factory.mktemp("render-cache")))
+
+
 @pytest.fixture
 def reference() -> Path:
     ref = reference_dir()

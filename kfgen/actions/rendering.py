@@ -7,10 +7,10 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kfgen.actions.workspace import Workspace
 from kfgen.errors import KfgenError, Problem
+from kfgen.output.cache import Rendered
 from kfgen.output.files import Drift, diff_dir, is_kfgen_output, render_stream
 from kfgen.output.lock import locked
 from kfgen.output.write import (
@@ -22,7 +22,12 @@ from kfgen.output.write import (
     remove_dir,
     write_dir,
 )
-from kfgen.render.pipeline import RenderResult
+
+if TYPE_CHECKING:
+    from kfgen.actions.workspace import Workspace
+
+# Only the standard library and kfgen.output are imported here: with the renders taken from the render cache
+# (kfgen.output.cache), comparing and writing them loads no pydantic, YAML or prototype code.
 
 
 class WriteError(KfgenError):
@@ -46,25 +51,36 @@ class Outcome:
     kept: list[str] = field(default_factory=list)  # the files kfgen did not write, left in place (--foreign=keep)
 
 
-def render(ws: Workspace, names: list[str], *, write: bool = True, check: bool = False,
-           stream: bool = False, foreign: str = "refuse") -> list[Outcome]:
-    """Render every profile in *names* first; write only when all of them rendered cleanly.
-
-    Writes hold the output directory's lock (checks hold it shared), so concurrent runs never
-    interleave; each profile's directory is swapped in atomically (:func:`kfgen.output.write.write_dir`).
-    Files kfgen did not write in ``out/NAME/`` follow *foreign* (``refuse``: stop, ``keep``, ``move``).
-    """
+def render_profiles(ws: Workspace, names: list[str], *, stream: bool = False) -> list[Rendered]:
+    """Render every profile in *names* (with its YAML stream when *stream*); a :class:`KfgenError` with the
+    problems of every profile that failed."""
     problems: list[Problem] = []
-    rendered: list[tuple[str, RenderResult, dict[str, str]]] = []
+    rendered: list[Rendered] = []
     for name in names:
         try:
             _, result, files = ws.render(name)
         except KfgenError as exc:
             problems.extend(exc.problems)
             continue
-        rendered.append((name, result, files))
+        rendered.append(Rendered(name, len(result.objects), files, result.warnings, result.summary,
+                                 render_stream(result) if stream else ""))
     if problems:
         raise KfgenError(problems)
+    return rendered
+
+
+def render(ws: Workspace, names: list[str], *, write: bool = True, check: bool = False,
+           stream: bool = False, foreign: str = "refuse", rendered: list[Rendered] | None = None) -> list[Outcome]:
+    """Render every profile in *names* first; write only when all of them rendered cleanly.
+
+    *rendered*: the renders of *names* already made (:func:`render_profiles`, or the render cache's).
+
+    Writes hold the output directory's lock (checks hold it shared), so concurrent runs never
+    interleave; each profile's directory is swapped in atomically (:func:`kfgen.output.write.write_dir`).
+    Files kfgen did not write in ``out/NAME/`` follow *foreign* (``refuse``: stop, ``keep``, ``move``).
+    """
+    if rendered is None:
+        rendered = render_profiles(ws, names, stream=stream)
     writing = write and not check and not stream
     if writing:
         try:
@@ -79,11 +95,10 @@ def render(ws: Workspace, names: list[str], *, write: bool = True, check: bool =
     with guard:
         if writing:
             clean_leftovers(ws.out_dir)
-        for name, result, files in rendered:
-            target = ws.target(name)
+        for r in rendered:
+            target, files = ws.target(r.profile), r.files
             drift = diff_dir(target, files) if not stream else []
-            outcome = Outcome(name, len(result.objects), files, drift, result.warnings, result.summary,
-                              render_stream(result) if stream else "")
+            outcome = Outcome(r.profile, r.objects, files, drift, r.warnings, r.summary, r.stream if stream else "")
             if writing and drift:
                 try:
                     entries, kfgen_output = foreign_entries(target)
@@ -99,8 +114,9 @@ def render(ws: Workspace, names: list[str], *, write: bool = True, check: bool =
     return outcomes
 
 
-def stale_outputs(ws: Workspace, foreign: str | None = None) -> list[Path]:
-    """Output directories kfgen wrote for profiles that no longer exist.
+def stale_outputs(ws: Workspace, foreign: str | None = None, known: list[str] | None = None) -> list[Path]:
+    """Output directories kfgen wrote for profiles that no longer exist (*known*: the profile names, when
+    the caller has listed them already).
 
     ``profiles/NAME.yaml`` in any form (a dangling symlink, a directory, a FIFO) keeps ``out/NAME/``.
     With *foreign* ``refuse`` a stale directory holding files kfgen did not write is an error (raised
@@ -108,13 +124,13 @@ def stale_outputs(ws: Workspace, foreign: str | None = None) -> list[Path]:
     """
     if not ws.out_dir.is_dir():
         return []
-    known = set(ws.profile_names())
+    names = set(ws.profile_names() if known is None else known)
     try:
         candidates = sorted(ws.out_dir.iterdir())
     except OSError as exc:
         raise KfgenError(Problem(f"cannot read {ws.out_dir}/: {exc.strerror or exc}")) from None
     stale = [d for d in candidates
-             if d.is_dir() and not d.is_symlink() and not d.name.startswith(".") and d.name not in known
+             if d.is_dir() and not d.is_symlink() and not d.name.startswith(".") and d.name not in names
              and not os.path.lexists(ws.profiles_dir / f"{d.name}.yaml") and is_kfgen_output(d)]
     if foreign in ("refuse", "keep"):
         problems = []

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kfgen.errors import KfgenError, Problem
-from kfgen.output.files import render_files
-from kfgen.profile import Profile, check_profile_name, list_profiles, load_profile, validate_profile
 from kfgen.project import default_out_dir, default_profiles_dir
-from kfgen.render.pipeline import RenderResult, render_profile
+
+if TYPE_CHECKING:
+    from kfgen.profile import Profile
+    from kfgen.render.pipeline import RenderResult
+
+# the profile model, the prototypes and the render pipeline are imported by the methods that use them:
+# a Workspace answered from the render cache (kfgen.output.cache) loads none of them
 
 
 @dataclass
@@ -21,12 +26,19 @@ class Workspace:
     out_dir: Path = field(default_factory=default_out_dir)
 
     def profile_names(self) -> list[str]:
+        from kfgen.profile import list_profiles
+
         return list_profiles(self.profiles_dir)
 
     def load(self, name: str) -> Profile:
+        from kfgen.profile import load_profile, validate_profile
+
         return validate_profile(load_profile(self.profiles_dir, name))
 
     def render(self, name: str) -> tuple[Profile, RenderResult, dict[str, str]]:
+        from kfgen.output.files import render_files
+        from kfgen.render.pipeline import render_profile
+
         profile = self.load(name)
         result = render_profile(profile)
         return profile, result, render_files(result, profile.namespace)
@@ -47,6 +59,8 @@ def resolve_names(ws: Workspace, profile: list[str] | None, all_: bool) -> list[
     if not profile:
         raise KfgenError(Problem("name a profile with --profile NAME, or use --all",
                                  expected="one of: " + (", ".join(known) or "(none)")))
+    from kfgen.profile import check_profile_name
+
     problems: list[Problem] = []
     for name in dict.fromkeys(profile):  # only profile names reach the file system: no paths, no partials
         try:

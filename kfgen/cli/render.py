@@ -25,15 +25,22 @@ def render(
                                      "out/<profile>.foreign-<UTC time>/.", show_default=True),
     profiles_dir: Path = ProfilesDir,
     out_dir: Path = OutDir,
+    no_cache: bool = typer.Option(False, "--no-cache",
+                                  help="Render even when the render cache holds this render of the same inputs "
+                                       "(also KFGEN_NO_CACHE=1)."),
 ) -> None:
     """Render profiles into out/<profile>/ (one file per object, plus a Kustomization).
 
     Each out/<profile>/ is built beside the old one and swapped in atomically, so a run that fails or
     is killed leaves the complete old or the complete new output (its leftovers are removed by the next
     run); concurrent runs take turns on a lock. kfgen never deletes a file it did not write: see --foreign.
+
+    A render of inputs rendered before (every file in the profiles directory, kfgen and its libraries the
+    same) is taken from the render cache, ${KFGEN_CACHE_DIR:-~/.cache/kfgen/render}: same output, faster.
     """
     from kfgen import actions as api
     from kfgen.errors import KfgenError
+    from kfgen.output import cache
     from kfgen.output.write import FOREIGN_POLICIES
 
     ws = api.Workspace(profiles_dir, out_dir)
@@ -44,12 +51,19 @@ def render(
         err(f"error: --foreign must be one of {', '.join(FOREIGN_POLICIES)}, not {foreign!r}")
         raise typer.Exit(2)
     removed: dict[Path, Path | None] = {}
+    request = {"profiles": profile or [], "all": all_, "stream": stdout}
+    snap = cache.snapshot(ws.profiles_dir, request) if cache.enabled(no_cache) else None
+    hit = cache.load(snap) if snap is not None else None  # only ever renders that succeeded
     try:
-        names = api.resolve_names(ws, profile, all_)
+        names = [r.profile for r in hit] if hit is not None else api.resolve_names(ws, profile, all_)
         # stale directories holding foreign files stop the run before anything is written
-        stale = (api.stale_outputs(ws, foreign=None if check or foreign == "keep" else foreign)
+        stale = (api.stale_outputs(ws, foreign=None if check or foreign == "keep" else foreign,
+                                   known=names if hit is not None else None)
                  if all_ and not stdout else [])
-        outcomes = api.render(ws, names, check=check, stream=stdout, foreign=foreign)
+        rendered = hit if hit is not None else api.render_profiles(ws, names, stream=stdout)
+        if hit is None and snap is not None:
+            cache.store(snap, ws.profiles_dir, request, rendered)
+        outcomes = api.render(ws, names, check=check, stream=stdout, foreign=foreign, rendered=rendered)
         if stale and not check:
             removed = api.remove_outputs(stale, foreign=foreign)
     except api.WriteError as exc:

@@ -32,7 +32,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -257,6 +256,8 @@ def store(snap: Snapshot, profiles_dir: Path, request: dict[str, Any], rendered:
 
 def write_entry(snap: Snapshot, rendered: list[Rendered]) -> bool:
     """Write the entry of *snap*'s key (a temporary file renamed into place), then prune. Never raises."""
+    import tempfile  # only a miss writes
+
     body = json.dumps([asdict(r) for r in rendered], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     header = json.dumps({"format": FORMAT, "key": snap.key, "sha256": hashlib.sha256(body).hexdigest()})
     directory = cache_dir()

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from kfgen.errors import KfgenError, Problem
+from kfgen.profile.yaml_fast import read_plain
 
 Path_ = tuple[str | int, ...]
 MAX_DEPTH = 100  # nesting levels of mappings and lists; profiles need about 10
@@ -133,6 +134,10 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
 
 
 def _parse(text: str, shown: str, sources: SourceMap) -> tuple[Any, SourceMap]:
+    plain = read_plain(text, shown)  # the plain subset most profiles are written in, read fast; else None
+    if plain is not None:
+        sources.locations = plain[1]
+        return plain[0], sources
     try:
         node = yaml.compose(text, Loader=_FastCLoader if _Loader is _CLoader else _Loader)
     except yaml.MarkedYAMLError as exc:

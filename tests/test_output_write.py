@@ -345,7 +345,8 @@ def test_unreadable_entries_in_out(workspace: Path, what: str) -> None:
             if what == "out-dir":  # the option parser checks it first
                 assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
                 # (click words it "path" or "Path" depending on typer's version)
-                assert "Invalid value for '--out-dir': path 'out' is not readable" in proc.stderr.replace("Path", "path")
+                said = proc.stderr.replace("Path", "path")
+                assert "Invalid value for '--out-dir': path 'out' is not readable" in said
             else:
                 assert_clean_failure(proc, "Permission denied")
                 assert "cannot read" in proc.stderr

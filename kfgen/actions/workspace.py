@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kfgen.errors import KfgenError, Problem
+from kfgen.nogc import gc_paused
 from kfgen.project import default_out_dir, default_profiles_dir
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class Workspace:
 
         return list_profiles(self.profiles_dir)
 
+    @gc_paused
     def load(self, name: str) -> Profile:
         from kfgen.profile import load_profile, validate_profile
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kfgen.errors import KfgenError, Problem
+from kfgen.nogc import gc_paused
 
 if TYPE_CHECKING:
     from kfgen.render.pipeline import RenderResult
@@ -35,6 +36,7 @@ def header(result: RenderResult, obj: dict[str, Any]) -> str:
             "Do not edit: change the profile and re-render.\n")
 
 
+@gc_paused
 def render_files(result: RenderResult, namespace: str) -> dict[str, str]:
     """File name -> contents for one profile's output directory."""
     from kfgen.output.yaml import to_yaml

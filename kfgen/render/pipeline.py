@@ -22,6 +22,7 @@ from typing import Any
 from kfgen.errors import KfgenError, Problem, object_ref
 from kfgen.kube import podsecurity
 from kfgen.kube.constants import INSTANCE_LABEL, MANAGED_BY_LABEL, PROFILE_LABEL
+from kfgen.nogc import gc_paused
 from kfgen.profile import Profile
 from kfgen.prototypes.base import prototypes
 from kfgen.render.checks import CHECKS, Check
@@ -165,6 +166,7 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
     return out
 
 
+@gc_paused
 def render_profile(profile: Profile, checks: tuple[Check, ...] = CHECKS) -> RenderResult:
     rendered, warnings = instances(profile)
     rendered = labels(profile, rendered)

@@ -3,7 +3,7 @@
 #   kubeconform      github.com/yannh/kubeconform   v0.7.0   (schema validation of out/)
 #   kube-apiserver   k8s.io/kubernetes              v1.37.2  (real API server for apply tests)
 #   etcd             go.etcd.io/etcd/server/v3      v3.7.3   (its storage)
-#   kube-score       github.com/zegl/kube-score     v1.20.0  (manifest linter over out/; only with `kube-score`)
+#   kube-score       github.com/zegl/kube-score     v1.20.0  (manifest linter over out/)
 # Every Go module is pinned by the committed scripts/tools/{kubeconform,apiserver,kube-score}/go.mod and go.sum
 # (the apiserver module maps k8s.io/kubernetes' ./staging replace directives to the matching v0.X.Y
 # releases), and builds run with -mod=readonly and GOTOOLCHAIN=local: nothing is resolved, upgraded

@@ -171,6 +171,26 @@ def test_params_shows_name_type_default_doc(name: str, expect: list[str]) -> Non
     assert len(lines) % 2 == 0 and len(lines) >= 4
 
 
+@pytest.mark.parametrize("name", ["core", "manifests", "nvidia-device-plugin", "tf-cnn", "tf-job", "tf-serving",
+                                  "volume"])
+def test_params_documents_every_prototype(name: str) -> None:
+    """Every prototype's params print (free-form mappings such as tf-job's affinity read map[string]any)."""
+    from kfgen.prototypes.base import prototypes
+
+    assert name in prototypes()
+    res = run("params", name)
+    assert res.exit_code == 0, res.output
+    documented = {line.split()[0] for line in res.stdout.splitlines()[2::2] if line.strip()}
+    assert documented == {f.alias or n for n, f in prototypes()[name].params.model_fields.items()}
+
+
+def test_every_prototype_is_in_the_params_table() -> None:
+    from kfgen.prototypes.base import prototypes
+
+    assert sorted(prototypes()) == ["core", "manifests", "nvidia-device-plugin", "tf-cnn", "tf-job", "tf-serving",
+                                    "volume"]
+
+
 def test_params_unknown_prototype() -> None:
     res = run("params", "tf-servin")
     assert res.exit_code == 2

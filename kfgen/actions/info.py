@@ -68,5 +68,7 @@ def _type_name(prop: dict[str, Any], defs: dict[str, Any]) -> str:
     if kind == "array":
         return f"list[{_type_name(prop.get('items', {}), defs)}]"
     if kind == "object" and "additionalProperties" in prop:
-        return f"map[string]{_type_name(prop['additionalProperties'], defs)}"
+        values = prop["additionalProperties"]
+        # `additionalProperties: true` (a free-form mapping such as a pod affinity) allows any value
+        return f"map[string]{_type_name(values, defs) if isinstance(values, dict) else 'any'}"
     return {"string": "string", "integer": "int", "boolean": "bool", "number": "number"}.get(kind, kind)

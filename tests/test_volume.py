@@ -38,6 +38,18 @@ def test_host_path_with_opt_in_and_volume_only() -> None:
     assert pv["spec"]["hostPath"] == {"path": "/tmp/data", "type": "Directory"} and "claimRef" not in pv["spec"]
 
 
+def test_static_volume_name_labels_and_class() -> None:
+    """The volume's own name, extra labels, and one StorageClass written on both sides of a static pair
+    (as the training operator's hostPath example has it: class 'standard', labels app/type)."""
+    pv, pvc = render({"storage": "10Gi", "allowHostPath": True, "hostPath": {"path": "/tmp/data"},
+                      "volumeName": "tfevent-volume", "labels": {"app": "tfjob", "type": "local"},
+                      "storageClassName": "standard"})
+    assert pv["metadata"] == {"name": "tfevent-volume", "labels": {"app": "tfjob", "type": "local"}}
+    assert pv["spec"]["storageClassName"] == "standard"
+    assert pvc["metadata"]["labels"] == {"app": "tfjob", "type": "local"}
+    assert pvc["spec"]["storageClassName"] == "standard" and pvc["spec"]["volumeName"] == "tfevent-volume"
+
+
 @pytest.mark.parametrize("params, expected", [
     ({"storage": "5Gi", "storageClassName": "fast"}, "fast"),
     ({"storage": "5Gi"}, None),
@@ -51,7 +63,7 @@ def test_storage_class_claim(params: dict[str, Any], expected: str | None) -> No
     ({"storage": "1Gi", "hostPath": {"path": "/x"}}, "allowHostPath"),
     ({"storage": "1Gi", "nfs": {"server": "a", "path": "/x"}, "allowHostPath": True, "hostPath": {"path": "/x"}},
      "one of nfs, hostPath"),
-    ({"storage": "1Gi", "nfs": {"server": "a", "path": "/x"}, "storageClassName": "s"}, "storageClassName"),
+    ({"storage": "1Gi", "volumeName": "pv-1"}, "volumeName names a static volume"),
     ({"storage": "1Gi", "claim": False}, "nothing to render"),
     ({"storage": "lots"}, "pattern"),
     ({"storage": "1Gi", "nfs": {"server": "a b", "path": "/x"}}, "pattern"),

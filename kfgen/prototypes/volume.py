@@ -16,17 +16,20 @@ deleting the claim never deletes the data.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from kfgen.kube import objects as k8s
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
-from kfgen.prototypes.params import DNS_SUBDOMAIN, HostPathSource, Quantity, Spec, described
+from kfgen.prototypes.params import DNS_SUBDOMAIN, QUALIFIED_NAME, HostPathSource, Quantity, Spec, described
 
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 NFS_SERVER = described(r"^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$", "an NFS server: a host name or IP address",
                        short="a host name or IP address")
+
+
+LabelKey = Annotated[str, Field(pattern=QUALIFIED_NAME)]
 
 
 class NfsSource(Spec):
@@ -41,8 +44,12 @@ class VolumeParams(Params):
     """Parameters of volume."""
 
     name: str | None = Field(
-        None, pattern=DNS_SUBDOMAIN, max_length=253, description="Name of the claim; unset: the instance name. "
-                                                                 "The PersistentVolume is <namespace>-<name>.")
+        None, pattern=DNS_SUBDOMAIN, max_length=253, description="Name of the claim; unset: the instance name.")
+    volumeName: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, max_length=253,
+        description="Name of the static PersistentVolume (cluster-wide); unset: <namespace>-<name>.")
+    labels: dict[LabelKey, str] = Field(
+        {}, description="Labels of the PersistentVolume and the claim, over app: <name>.")
     storage: Quantity = Field(description="Capacity, e.g. 10Gi.")
     accessModes: list[AccessMode] = Field(
         ["ReadWriteOnce"], min_length=1, description="Access modes (ReadWriteMany for a share many pods write).")
@@ -53,7 +60,9 @@ class VolumeParams(Params):
     hostPath: HostPathSource | None = Field(None, description="A static hostPath PersistentVolume: {path, type}.")
     storageClassName: str | None = Field(
         None, pattern=DNS_SUBDOMAIN, max_length=253,
-        description="StorageClass of a claim without nfs/hostPath; unset: the cluster's default class.")
+        description="StorageClass of the claim (without nfs/hostPath: the class that provisions it; unset: the "
+                    "cluster's default class). With nfs/hostPath: the class written on both the volume and its "
+                    "claim (unset: none, \"\"), which stay bound to each other by name.")
     claim: bool = Field(True, description="Render the PersistentVolumeClaim (false: only the PersistentVolume).")
     reclaimPolicy: Literal["Retain", "Delete"] = Field(
         "Retain", description="What happens to a static volume's data when its claim is deleted.")
@@ -67,9 +76,8 @@ class VolumeParams(Params):
             raise ValueError("hostPath is off unless allowHostPath: true (a node's files as a volume: it exposes "
                              "them and ties the data to one node)")
         static = self.nfs is not None or self.hostPath is not None
-        if static and self.storageClassName is not None:
-            raise ValueError("storageClassName is for a dynamically provisioned claim; a static nfs/hostPath "
-                             "volume is bound to its claim directly")
+        if not static and self.volumeName is not None:
+            raise ValueError("volumeName names a static volume: give nfs or hostPath (a StorageClass names its own)")
         if not static and not self.claim:
             raise ValueError("claim: false leaves nothing to render without nfs or hostPath")
         return self
@@ -80,7 +88,8 @@ def render(ctx: RenderContext, p: VolumeParams) -> Rendered:
     name = p.name or ctx.instance
     size = str(p.storage)
     out: list[dict[str, Any]] = []
-    pv_name = f"{ns}-{name}"
+    pv_name = p.volumeName or f"{ns}-{name}"
+    labels = {"app": name, **p.labels}
     source = ({"nfs": p.nfs.model_dump(exclude_none=True)} if p.nfs is not None
               else {"hostPath": p.hostPath.model_dump(exclude_none=True)} if p.hostPath is not None else None)
     if source is not None:
@@ -89,15 +98,17 @@ def render(ctx: RenderContext, p: VolumeParams) -> Rendered:
                                 **source}
         if p.claim:
             spec["claimRef"] = {"namespace": ns, "name": name}
-        out.append(k8s.obj("v1", "PersistentVolume", pv_name, labels={"app": name}, spec=spec))
+        if p.storageClassName is not None:
+            spec["storageClassName"] = p.storageClassName
+        out.append(k8s.obj("v1", "PersistentVolume", pv_name, labels=labels, spec=spec))
     if p.claim:
         claim: dict[str, Any] = {"accessModes": list(p.accessModes), "resources": {"requests": {"storage": size}},
                                  "volumeMode": p.volumeMode}
-        if source is not None:
-            claim.update(storageClassName="", volumeName=pv_name)
+        if source is not None:  # bound by name; "" keeps a default StorageClass from provisioning another volume
+            claim.update(storageClassName=p.storageClassName or "", volumeName=pv_name)
         elif p.storageClassName is not None:
             claim["storageClassName"] = p.storageClassName
-        out.append(k8s.obj("v1", "PersistentVolumeClaim", name, ns, labels={"app": name}, spec=claim))
+        out.append(k8s.obj("v1", "PersistentVolumeClaim", name, ns, labels=labels, spec=claim))
     return Rendered(out)
 
 

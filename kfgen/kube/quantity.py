@@ -42,11 +42,30 @@ _DECIMAL = Context(prec=28, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999,
                    traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
+# parse_quantity's results by text: a profile's quantities repeat (every replica's "500m", "1Gi") and each is
+# parsed by the params validators and again by the render checks. Decimals are immutable, so sharing them is
+# safe; refusals are not remembered (they raise anew, with the same message). Bounded: cleared when full.
+_PARSED: dict[str, Decimal] = {}
+_PARSED_MAX = 4096
+
+
 def parse_quantity(text: str) -> Decimal:
     """The value of a Kubernetes quantity (``"20Gi"`` -> 21474836480), parsed as the API server does.
 
     Raises ValueError (with a message for people) if *text* is not a quantity, has a fractional
     exponent, or is beyond what Kubernetes represents (2^63-1; the API server would cap it)."""
+    if type(text) is str:
+        value = _PARSED.get(text)
+        if value is None:
+            value = _parse(text)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[text] = value
+        return value
+    return _parse(text)
+
+
+def _parse(text: str) -> Decimal:
     if not isinstance(text, str) or not _QUANTITY_RE.match(text):
         raise ValueError(f"{text!r} is not a Kubernetes quantity (examples: 500m, 2, 20Gi, 1.5G)")
     m = _QUANTITY_PARTS.match(text)

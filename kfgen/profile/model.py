@@ -11,7 +11,7 @@ user's terms by :mod:`kfgen.profile.diagnostics`.
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
@@ -169,8 +169,10 @@ class Profile:
         """The cluster's nodes, and the kubectl context and API server the profile deploys to (if pinned)."""
         return self.model.cluster  # type: ignore[attr-defined, no-any-return]
 
-    @property
+    @cached_property
     def nodes(self) -> tuple[Node, ...]:
+        """The cluster's nodes as the prototypes and checks see them (computed once: the model is frozen and
+        every instance's render context holds them)."""
         return tuple(Node(n.name, n.gpus, n.cpu, n.memory, tuple(sorted(n.labels.items())))
                      for n in self.cluster.nodes)
 

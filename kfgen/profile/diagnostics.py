@@ -6,6 +6,8 @@ data to the path they wrote, reads the declared type there (its pattern, its uni
 fields a mapping allows) to say what was expected, describes what YAML actually read, and adds the
 hint that usually fixes it: quote a number or a yes/no, the field name that is close, the prototype
 a parameter belongs to.
+
+(Over 400 lines: one chain of error translation; splitting it would cut the call chain in two.)
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ YAML would read surprisingly: keys that are not strings (``on:`` is a boolean in
 duplicate keys, tags (``!custom``, ``!!python/...``), recursive aliases, nesting deeper than
 :data:`MAX_DEPTH`, and aliases that expand into more than :data:`MAX_ALIAS_VALUES` values. Merge
 keys (``<<: *anchor``) work as YAML specifies: explicit keys win, then the first merged mapping.
+
+(Over 400 lines: the reader and its guards are one job; the fast path for plain profiles is in
+yaml_fast.py.)
 """
 
 from __future__ import annotations

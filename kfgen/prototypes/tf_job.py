@@ -40,6 +40,8 @@ Decisions, and what changed from ksonnet:
 
 The building blocks are shared: tf-cnn builds its job with :func:`tfjob`; tf-serving uses
 :class:`kfgen.prototypes.params.Resources` (quantity-validated requests/limits) too.
+
+(Over 400 lines: one prototype's params and renderer, kept together as every prototype is.)
 """
 
 from __future__ import annotations

@@ -582,6 +582,32 @@ def test_volumes_beyond_claims() -> None:
                                                            "subPath": "key.json"}
 
 
+def test_a_claim_volume_may_be_named() -> None:
+    """The training operator's examples call their claim volume 'training': a claim takes a name too."""
+    vols = [{"claimName": "data", "name": "training", "mountPath": "/train"},
+            {"claimName": "data", "mountPath": "/also", "readOnly": True},
+            {"claimName": "other", "mountPath": "/other"}]
+    job = render_strict({**BASE, "num_workers": 1, "volumes": vols})
+    assert pod(job, "Worker")["volumes"] == [
+        {"name": "training", "persistentVolumeClaim": {"claimName": "data"}},
+        {"name": "pvc-1", "persistentVolumeClaim": {"claimName": "other"}}]
+    assert [m["name"] for m in container(job, "Worker")["volumeMounts"]] == ["training", "training", "pvc-1"]
+
+
+@pytest.mark.parametrize("vols, message", [
+    ([{"claimName": "a", "name": "x", "mountPath": "/a"}, {"claimName": "a", "name": "y", "mountPath": "/b"}],
+     "mounted under two volume names"),
+    ([{"claimName": "a", "name": "x", "mountPath": "/a"}, {"claimName": "b", "name": "x", "mountPath": "/b"}],
+     "'x' is used twice"),
+    ([{"claimName": "a", "name": "x", "mountPath": "/a"}, {"name": "x", "mountPath": "/b", "emptyDir": {}}],
+     "given twice with different sources"),
+])
+def test_claim_volume_names_must_not_clash(vols: list[dict[str, Any]], message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        tf_job.TfJobParams.model_validate({**BASE, "volumes": vols})
+    assert message in str(info.value)
+
+
 def test_env_from_secrets_config_maps_and_fields() -> None:
     job = render_strict({**BASE, "env": {
         "PASSWORD": {"secretKeyRef": {"name": "db", "key": "password"}},

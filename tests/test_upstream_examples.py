@@ -63,9 +63,11 @@ def check_training_pod(job: Json, rtype: str) -> None:
 
 
 def claim_mount(job: Json, rtype: str) -> tuple[str, str]:
-    """(claim, mount path) of the replica's one volume, a claim mounted read-write."""
+    """(claim, mount path) of the replica's one volume, a claim mounted read-write under the examples'
+    volume name, training."""
     spec = pod(job, rtype)
     (volume,) = spec["volumes"]
+    assert volume["name"] == "training"
     (mount,) = only_container(job, rtype)["volumeMounts"]
     assert mount["name"] == volume["name"] and not mount.get("readOnly") and "subPath" not in mount
     assert set(volume) == {"name", "persistentVolumeClaim"}

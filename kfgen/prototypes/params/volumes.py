@@ -68,7 +68,8 @@ class VolumeMount(Spec):
     subPath: str | None = Field(None, pattern=r"^[^/]", description="Mount only this path inside the volume.")
     name: str | None = Field(
         None, pattern=DNS_LABEL, max_length=63,
-        description="Volume name; required for every source but claimName (claims are named pvc-<n>).")
+        description="Volume name; required for every source but claimName (a claim's volume is named pvc-<n> "
+                    "unless named here).")
     claimName: str | None = Field(
         None, pattern=DNS_SUBDOMAIN, max_length=253,
         description="Name of an existing PersistentVolumeClaim in the job's namespace.")
@@ -85,9 +86,7 @@ class VolumeMount(Spec):
                              + (f" (found {', '.join(given)})" if given else ""))
         if self.claimName is None and self.name is None:
             raise ValueError(f"a {given[0]} volume needs a name")
-        if self.claimName is not None and self.name is not None:
-            raise ValueError("a claim's volume is named pvc-<n>: leave name out")
-        if self.name is not None and re.fullmatch(r"pvc-[0-9]+", self.name):
+        if self.claimName is None and self.name is not None and re.fullmatch(r"pvc-[0-9]+", self.name):
             raise ValueError(f"volume name {self.name!r}: pvc-<n> names are kept for claims")
         return self
 
@@ -100,9 +99,9 @@ class VolumeMount(Spec):
 
 
 def pod_volumes(mounts: list[VolumeMount]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(pod volumes, container volumeMounts) for *mounts*: claims as :func:`claim_volumes` names them
-    (``pvc-<n>``), other sources under their own name (one volume per name; a name used twice must have the
-    same source)."""
+    """(pod volumes, container volumeMounts) for *mounts*: each claim once, under its ``name`` or else
+    ``pvc-<n>`` (n counts the distinct claims), other sources under their own name (one volume per name; a
+    name used twice must have the same source)."""
     names: dict[str, str] = {}
     volumes: list[dict[str, Any]] = []
     named: dict[str, dict[str, Any]] = {}
@@ -110,8 +109,14 @@ def pod_volumes(mounts: list[VolumeMount]) -> tuple[list[dict[str, Any]], list[d
     for m in mounts:
         if m.claimName is not None:
             if m.claimName not in names:
-                names[m.claimName] = f"pvc-{len(names)}"
+                names[m.claimName] = m.name or f"pvc-{len(names)}"
+                if names[m.claimName] in named or names[m.claimName] in list(names.values())[:-1]:
+                    raise ValueError(f"volume name {names[m.claimName]!r} is used twice")
+                named[names[m.claimName]] = {"persistentVolumeClaim": {"claimName": m.claimName}}
                 volumes.append(k8s.pvc_volume(names[m.claimName], m.claimName))
+            elif m.name is not None and m.name != names[m.claimName]:
+                raise ValueError(f"claim {m.claimName!r} is mounted under two volume names: "
+                                 f"{names[m.claimName]!r} and {m.name!r}")
             name = names[m.claimName]
         else:
             name = m.name or ""

@@ -353,6 +353,11 @@ def _json_copy(value: Any) -> Any:
     return value
 
 
+def _default_pod_security() -> dict[str, Any]:
+    """A fresh copy of DEFAULT_POD_SECURITY: what _json_copy gives (its values are scalars and flat dicts), cheaper."""
+    return {k: dict(v) if type(v) is dict else v for k, v in DEFAULT_POD_SECURITY.items()}
+
+
 def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dict[str, Any]:
     """spec.tfReplicaSpecs.<rtype>: the shape of the TFJob model's ReplicaSpec (api.ReplicaSpec), dumped."""
     gpus = p.num_gpus if rtype == "Worker" else 0
@@ -370,12 +375,14 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dic
         pod["tolerations"] = tolerations
     if p.serviceAccountName is None:  # no API credentials in a training pod unless it names its account
         pod["automountServiceAccountToken"] = False
-    optional = {"serviceAccountName": p.serviceAccountName, "affinity": _json_copy(p.affinity),
+    optional = {"serviceAccountName": p.serviceAccountName,
+                "affinity": None if p.affinity is None else _json_copy(p.affinity),
                 "priorityClassName": p.priorityClassName, "schedulerName": p.schedulerName}
     pod.update({k: v for k, v in optional.items() if v is not None})
     if p.imagePullSecrets:
         pod["imagePullSecrets"] = [{"name": s} for s in p.imagePullSecrets]
-    pod["securityContext"] = _json_copy({**DEFAULT_POD_SECURITY, **p.securityContext})
+    pod["securityContext"] = (_json_copy({**DEFAULT_POD_SECURITY, **p.securityContext}) if p.securityContext
+                              else _default_pod_security())
     meta: dict[str, Any] = {}
     if p.podLabels:
         meta["labels"] = dict(sorted(p.podLabels.items()))
@@ -385,6 +392,29 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dic
     restart = own.restartPolicy if own is not None and own.restartPolicy else p.restartPolicy
     return {"replicas": replicas, "restartPolicy": restart, "template": {"metadata": meta, "spec": pod} if meta
             else {"spec": pod}}
+
+
+_RUN_POLICIES: dict[RunPolicy, dict[str, Any] | None] = {}  # frozen RunPolicy -> its dumped API runPolicy
+
+
+def _run_policy(policy: RunPolicy) -> dict[str, Any] | None:
+    """spec.runPolicy for *policy* (new dicts on every call), or None: the API model's dump, memoised by value
+    (a profile's jobs mostly share one policy, and building the model cost as much as a replica spec)."""
+    try:
+        dumped = _RUN_POLICIES.get(policy, _RUN_POLICIES)
+    except TypeError:  # unhashable (e.g. schedulingPolicy.minResources, a dict)
+        return _dump_run_policy(policy)
+    if dumped is _RUN_POLICIES:
+        dumped = _dump_run_policy(policy)
+        if len(_RUN_POLICIES) >= 1024:
+            _RUN_POLICIES.clear()
+        _RUN_POLICIES[policy] = dumped
+    return _json_copy(dumped)
+
+
+def _dump_run_policy(policy: RunPolicy) -> dict[str, Any] | None:
+    api_policy = policy.to_api()
+    return None if api_policy is None else api_policy.model_dump(mode="json", exclude_none=True)
 
 
 def tfjob(ctx: RenderContext, p: TfJobParams) -> dict[str, Any]:
@@ -398,9 +428,9 @@ def tfjob(ctx: RenderContext, p: TfJobParams) -> dict[str, Any]:
         meta["namespace"] = ctx.namespace
     spec: dict[str, Any] = {"tfReplicaSpecs": {rtype: _replica_spec(p, rtype, counts[rtype])
                                                for rtype in TFJOB_REPLICA_TYPES if counts.get(rtype)}}
-    run_policy = p.runPolicy.to_api()
+    run_policy = _run_policy(p.runPolicy)
     if run_policy is not None:
-        spec["runPolicy"] = run_policy.model_dump(mode="json", exclude_none=True)
+        spec["runPolicy"] = run_policy
     if p.successPolicy is not None:
         spec["successPolicy"] = p.successPolicy
     if p.enableDynamicWorker is not None:

@@ -48,7 +48,8 @@ def baseline_violations(spec: Json) -> list[str]:
     for key in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(key):
             out.append(f"{key}: true")
-    if any("hostPath" in v for v in spec.get("volumes") or []):
+    volumes = spec.get("volumes")
+    if volumes and any("hostPath" in v for v in volumes):
         out.append("hostPath volume")
     pod_sc = spec.get("securityContext") or {}
     for sysctl in pod_sc.get("sysctls") or []:
@@ -60,10 +61,12 @@ def baseline_violations(spec: Json) -> list[str]:
         name, sc = c.get("name"), c.get("securityContext") or {}
         if sc.get("privileged"):
             out.append(f"container {name}: privileged")
-        extra = sorted(set((sc.get("capabilities") or {}).get("add") or []) - _BASELINE_CAPABILITIES)
+        added = (sc.get("capabilities") or {}).get("add")
+        extra = sorted(set(added) - _BASELINE_CAPABILITIES) if added else None
         if extra:
             out.append(f"container {name}: adds capabilities {', '.join(extra)}")
-        if any(p.get("hostPort") for p in c.get("ports") or []):
+        ports = c.get("ports")
+        if ports and any(p.get("hostPort") for p in ports):
             out.append(f"container {name}: hostPort")
         if (sc.get("seccompProfile") or {}).get("type") == "Unconfined":
             out.append(f"container {name}: seccompProfile Unconfined")
@@ -97,7 +100,8 @@ def restricted_violations(spec: Json) -> list[str]:
         caps = sc.get("capabilities") or {}
         if "ALL" not in (caps.get("drop") or []):
             out.append(f"container {name}: capabilities do not drop ALL")
-        extra = sorted(set(caps.get("add") or []) - {"NET_BIND_SERVICE"})
+        added = caps.get("add")
+        extra = sorted(set(added) - {"NET_BIND_SERVICE"}) if added else None
         if extra:
             out.append(f"container {name}: adds capabilities {', '.join(extra)}")
     return out

@@ -55,8 +55,9 @@ def _pod_gpus(pod_spec: dict[str, Any]) -> int:
     total = 0
     for c in pod_spec.get("containers", []):
         res = c.get("resources", {})
+        limits, requests = res.get("limits", {}), res.get("requests", {})
         for gpu in GPU_RESOURCES:
-            total += int(res.get("limits", {}).get(gpu, res.get("requests", {}).get(gpu, 0)))
+            total += int(limits.get(gpu, requests.get(gpu, 0)))
     return total
 
 
@@ -156,6 +157,7 @@ def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     quantity = _memo(parse_quantity)
     capacity = {n.name: {"cpu": quantity(n.cpu), "memory": quantity(n.memory)} for n in nodes}
     everywhere: list[Node] = list(nodes)  # the candidates of a pod without a nodeSelector
+    fits_everywhere: dict[tuple[Decimal, Decimal], bool] = {}  # (cpu, memory) -> a node of everywhere holds it
     for obj in objects:
         instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")
         for g in pod_groups(obj):
@@ -168,7 +170,13 @@ def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
                                        "(declare the label under cluster.nodes[].labels)")
                 continue
             need = {"cpu": _requested(g.pod, "cpu", quantity), "memory": _requested(g.pod, "memory", quantity)}
-            if any(all(need[r] <= capacity[n.name][r] for r in need) for n in candidates):
+            if candidates is everywhere:  # most pods: the answer depends on the two quantities only
+                fits = fits_everywhere.get((need["cpu"], need["memory"]))
+                if fits is None:
+                    fits = fits_everywhere[need["cpu"], need["memory"]] = _fits(need, candidates, capacity)
+            else:
+                fits = _fits(need, candidates, capacity)
+            if fits:
                 continue
             what = object_ref(obj) + (f" {g.part}" if g.part else "")
             biggest = max(candidates, key=lambda n: (capacity[n.name]["cpu"], capacity[n.name]["memory"]))
@@ -180,6 +188,10 @@ def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
                 found=f"cpu {need['cpu'].normalize():f}, memory {_human_bytes(need['memory'])}",
                 hint="lower the requests, or declare the node that can hold it under cluster.nodes"))
     return result
+
+
+def _fits(need: dict[str, Decimal], candidates: list[Node], capacity: dict[str, dict[str, Decimal]]) -> bool:
+    return any(all(need[r] <= capacity[n.name][r] for r in need) for n in candidates)
 
 
 def _human_bytes(value: Decimal) -> str:

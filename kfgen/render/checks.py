@@ -49,6 +49,7 @@ class PodGroup(NamedTuple):
 
 #: The extended resources counted as GPUs: NVIDIA's, AMD's and Intel's device plugins (tf-job's gpuResource).
 GPU_RESOURCES = (GPU, "amd.com/gpu", "gpu.intel.com/i915")
+_GPUS = frozenset(GPU_RESOURCES)
 
 
 def _pod_gpus(pod_spec: dict[str, Any]) -> int:
@@ -56,6 +57,8 @@ def _pod_gpus(pod_spec: dict[str, Any]) -> int:
     for c in pod_spec.get("containers", []):
         res = c.get("resources", {})
         limits, requests = res.get("limits", {}), res.get("requests", {})
+        if type(limits) is dict and type(requests) is dict and _GPUS.isdisjoint(limits) and _GPUS.isdisjoint(requests):
+            continue  # no GPU named: the loop below would add 0
         for gpu in GPU_RESOURCES:
             total += int(limits.get(gpu, requests.get(gpu, 0)))
     return total

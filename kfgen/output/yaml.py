@@ -206,7 +206,7 @@ def _mapping(obj: dict[Any, Any], indent: str, first: str, out: list[str], sort_
     vget = _values.get
     inner = indent + "  "
     prefix = first
-    if sort_keys:
+    if sort_keys and len(obj) > 1:  # (one key: nothing to sort, nothing compared)
         try:
             keys: Any = sorted(obj)
         except TypeError:  # keys of several types: the reference then keeps them unsorted

@@ -369,16 +369,22 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dic
     if p.nodeSelector:
         pod["nodeSelector"] = dict(sorted(p.nodeSelector.items()))
     uses_gpus = p.gpuResource in container.get("resources", {}).get("limits", {})
-    gpu_toleration = {"key": p.gpuResource, "operator": "Exists", "effect": "NoSchedule"}  # Toleration.render()
-    tolerations = [t.render() for t in p.tolerations] if p.tolerations is not None else [gpu_toleration] * uses_gpus
+    if p.tolerations is not None:
+        tolerations = [t.render() for t in p.tolerations]
+    else:  # the GPU toleration (what Toleration.render() gives) when the container asks for GPUs
+        tolerations = [{"key": p.gpuResource, "operator": "Exists", "effect": "NoSchedule"}] if uses_gpus else []
     if tolerations:
         pod["tolerations"] = tolerations
     if p.serviceAccountName is None:  # no API credentials in a training pod unless it names its account
         pod["automountServiceAccountToken"] = False
-    optional = {"serviceAccountName": p.serviceAccountName,
-                "affinity": None if p.affinity is None else _json_copy(p.affinity),
-                "priorityClassName": p.priorityClassName, "schedulerName": p.schedulerName}
-    pod.update({k: v for k, v in optional.items() if v is not None})
+    else:
+        pod["serviceAccountName"] = p.serviceAccountName
+    if p.affinity is not None:
+        pod["affinity"] = _json_copy(p.affinity)
+    if p.priorityClassName is not None:
+        pod["priorityClassName"] = p.priorityClassName
+    if p.schedulerName is not None:
+        pod["schedulerName"] = p.schedulerName
     if p.imagePullSecrets:
         pod["imagePullSecrets"] = [{"name": s} for s in p.imagePullSecrets]
     pod["securityContext"] = (_json_copy({**DEFAULT_POD_SECURITY, **p.securityContext}) if p.securityContext

@@ -37,9 +37,12 @@ _RESTRICTED_VOLUMES = frozenset({
 _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"})
 
 
-def _containers(spec: Json) -> Iterator[Json]:
-    for key in ("initContainers", "containers", "ephemeralContainers"):
-        yield from spec.get(key) or []
+def _containers(spec: Json) -> Iterable[Json]:
+    """The init, app and ephemeral containers, in that order (most pods have app containers only)."""
+    init, main, ephemeral = spec.get("initContainers"), spec.get("containers"), spec.get("ephemeralContainers")
+    if not init and not ephemeral:
+        return main or []
+    return [*(init or []), *(main or []), *(ephemeral or [])]
 
 
 def baseline_violations(spec: Json) -> list[str]:

@@ -252,19 +252,13 @@ class CoreParams(Params):
             raise ValueError(f"addresses must not repeat: {', '.join(repeated(ips))}")
         return ips
 
-    @field_validator("jupyterHubAdminUsers")
+    @field_validator("jupyterHubAdminUsers", "jupyterNotebookImages")
     @classmethod
-    def _unique_admins(cls, users: list[str]) -> list[str]:
-        if repeated(users):
-            raise ValueError(f"admin users must not repeat: {', '.join(repeated(users))}")
-        return users
-
-    @field_validator("jupyterNotebookImages")
-    @classmethod
-    def _unique_images(cls, images: list[str]) -> list[str]:
-        if repeated(images):
-            raise ValueError(f"images must not repeat: {', '.join(repeated(images))}")
-        return images
+    def _unique(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        if repeated(values):
+            what = {"jupyterHubAdminUsers": "admin users", "jupyterNotebookImages": "images"}[info.field_name]
+            raise ValueError(f"{what} must not repeat: {', '.join(repeated(values))}")
+        return values
 
     @field_validator("jupyterNotebookCpuChoices", "jupyterNotebookMemoryChoices")
     @classmethod

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -29,8 +31,27 @@ def load_script(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look the module up while its classes are built
     spec.loader.exec_module(module)
     return module
+
+
+def invoke(*args: str) -> Any:
+    """`kfgen ARGS` through Typer's runner; every exit must be kfgen's own (a crash would also exit 1,
+    so an exception escaping the CLI fails the test)."""
+    from typer.testing import CliRunner
+
+    from kfgen.cli import app
+
+    res = CliRunner().invoke(app, list(args))
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    return res
+
+
+def snapshot(dir_: Path) -> dict[str, str]:
+    """Every file below *dir_* and its SHA-256: what a test compares to prove nothing was written."""
+    return {str(p.relative_to(dir_)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(dir_.rglob("*")) if p.is_file()}
 
 
 def walk(node: Any) -> Iterator[Any]:

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from conftest import invoke, snapshot
 
-from kfgen.cli import app
-
-runner = CliRunner()
-
-
-def run(*args: str):
-    res = runner.invoke(app, list(args))
-    # a crash would also exit 1: every exit must be kfgen's own, never an exception escaping
-    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
-    return res
-
-
-def snapshot(dir_: Path) -> dict[str, str]:
-    return {str(p.relative_to(dir_)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(dir_.rglob("*")) if p.is_file()}
+run = invoke
 
 
 def test_render_writes_one_file_per_object_and_a_kustomization(workspace: Path) -> None:

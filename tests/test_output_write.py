@@ -3,8 +3,6 @@ writers and checkers, files kfgen did not write, leftovers of killed runs, and f
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -13,38 +11,18 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ROOT  # noqa: E402
-from typer.testing import CliRunner
+from conftest import ROOT, invoke, load_script, snapshot  # noqa: E402
 
-from kfgen.cli import app
 from kfgen.output import write as writemod
 from kfgen.output.write import exchange
 
-runner = CliRunner()
 KFGEN = [sys.executable, "-c", "from kfgen.cli import main; main()"]
 
 
-def _killtest():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("killtest", ROOT / "scripts" / "killtest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["killtest"] = module  # dataclasses look the module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+killtest = load_script("killtest")
 
 
-killtest = _killtest()
-
-
-def run(*args: str):
-    res = runner.invoke(app, list(args))
-    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
-    return res
-
-
-def snapshot(dir_: Path) -> dict[str, str]:
-    return {str(p.relative_to(dir_)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(dir_.rglob("*")) if p.is_file()}
+run = invoke
 
 
 def assert_clean_failure(proc: subprocess.CompletedProcess, fragment: str) -> None:  # type: ignore[type-arg]

@@ -272,6 +272,14 @@ def parse_importtime(stderr: str) -> list[tuple[int, int, int, str]]:
     return out
 
 
+def profile_prototypes(name: str) -> list[str]:
+    """The prototypes profiles/NAME.yaml uses (after ``extends``), read with kfgen's loader."""
+    from kfgen.profile import load_profile
+
+    components = load_profile(ROOT / "profiles", name).data.get("components") or {}
+    return sorted({c["prototype"] for c in components.values() if isinstance(c, dict) and "prototype" in c})
+
+
 def bench_startup(report: Report, n: int) -> None:
     section("1. CLI start-up (new process each time; bytecode and page cache warm after one untimed run)")
     help_cmd = [KFGEN, "--help"]
@@ -288,6 +296,21 @@ def bench_startup(report: Report, n: int) -> None:
     report.rss("python -c 'import pydantic, yaml, typer'", base_cmd)
     report.add("`import pydantic, yaml, typer` (the issue's baseline)", secs(st_base),
                f"`{rel(PYTHON)} -c 'import pydantic, yaml, typer'`")
+    # The floor of any render that validates with pydantic (a cache miss): the baseline plus pydantic's model
+    # machinery (``import pydantic`` alone is lazy), then plus building kfgen's models for gpu-lab's prototypes.
+    floor_code = "import pydantic, yaml, typer; from pydantic import BaseModel"
+    st_floor, _ = time_command([PYTHON, "-c", floor_code], n)
+    models_code = ("import pydantic, yaml, typer; from kfgen.profile.model import profile_model; "
+                   f"profile_model(frozenset({profile_prototypes('gpu-lab')!r}))")
+    st_models, _ = time_command([PYTHON, "-c", models_code], n)
+    line("python -c '... ; from pydantic import BaseModel' (floor of a pydantic render)", st_floor)
+    line("python -c '... ; kfgen's models for gpu-lab's prototypes built'", st_models)
+    report.figs["import_floor"] = st_floor.median
+    report.figs["import_models"] = st_models.median
+    report.add("The baseline plus `from pydantic import BaseModel` (the floor of any render that validates "
+               "with pydantic)", secs(st_floor), f"`{rel(PYTHON)} -c '{floor_code}'`")
+    report.add("The baseline plus kfgen's profile model for gpu-lab's prototypes, built", secs(st_models),
+               f"`{rel(PYTHON)} -c '{models_code}'`")
 
     # -X importtime: cumulative import time of kfgen.cli (its own line: typer, click, ... included).
     cli_us: list[float] = []
@@ -803,6 +826,13 @@ def print_issue_table(report: Report) -> None:
          f"{ms(f('cold_render', 0))} vs {ms(f('import_baseline', 0))}",
          ratio_row(f("cold_render"), f("import_baseline"), 1.5) + "; absolute target ≤ 250 ms: "
          + ("met" if f("cold_render", 9) <= 0.25 else "not met") + " (a render cache miss: KFGEN_NO_CACHE=1)"),
+        ("the floor of a cache miss: the same import plus `from pydantic import BaseModel`, vs the import",
+         f"{ms(f('import_floor', 0))} vs {ms(f('import_baseline', 0))}",
+         ratio_row(f("import_floor"), f("import_baseline"), 1.5)
+         + " (any process that validates a profile with pydantic models starts here)"),
+        ("the floor plus kfgen's profile model for gpu-lab's prototypes, built, vs the import",
+         f"{ms(f('import_models', 0))} vs {ms(f('import_baseline', 0))}",
+         ratio_row(f("import_models"), f("import_baseline"), 1.5)),
         ("the same, a render cache hit (inputs rendered before), vs the same import",
          f"{ms(f('cold_render_hit', 0))} vs {ms(f('import_baseline', 0))}",
          ratio_row(f("cold_render_hit"), f("import_baseline"), 1.5) + "; absolute target ≤ 250 ms: "

@@ -36,16 +36,30 @@ def header(result: RenderResult, obj: dict[str, Any]) -> str:
             "Do not edit: change the profile and re-render.\n")
 
 
+class RenderedFiles(dict[str, str]):
+    """What :func:`render_files` returns: file name -> contents, plus :attr:`plain`, the ``id()`` of
+    each rendered object the YAML writer wrote on its fast path, hence plain JSON by exact type
+    (:func:`kfgen.output.yaml.to_yaml_checked`). ``kfgen validate`` hands that to the validator, which
+    then does not walk those objects again; it says nothing about an object changed since."""
+
+    plain: frozenset[int] = frozenset()
+
+
 @gc_paused
-def render_files(result: RenderResult, namespace: str) -> dict[str, str]:
-    """File name -> contents for one profile's output directory."""
-    from kfgen.output.yaml import to_yaml
+def render_files(result: RenderResult, namespace: str) -> RenderedFiles:
+    """File name -> contents for one profile's output directory (with :attr:`RenderedFiles.plain`)."""
+    from kfgen.output.yaml import to_yaml, to_yaml_checked
     from kfgen.render.order import file_name
 
-    files: dict[str, str] = {}
+    files = RenderedFiles()
+    plain: set[int] = set()
     for obj in result.objects:
         name = file_name(obj, namespace)
-        files[name] = header(result, obj) + to_yaml(obj)
+        text, is_plain = to_yaml_checked(obj)
+        files[name] = header(result, obj) + text
+        if is_plain:
+            plain.add(id(obj))
+    files.plain = frozenset(plain)
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

@@ -296,3 +296,15 @@ def to_yaml(obj: Any, *, sort_keys: bool = True) -> str:
         return _to_yaml_fast(obj, sort_keys)
     except (_Fallback, RecursionError):
         return _to_yaml_reference(obj, sort_keys=sort_keys)
+
+
+def to_yaml_checked(obj: Any, *, sort_keys: bool = True) -> tuple[str, bool]:
+    """:func:`to_yaml`, and whether the fast path wrote all of *obj*. When it did, *obj* is plain JSON
+    by exact type: a dict or a list whose every mapping is a ``dict`` with ``str`` keys, every sequence
+    a ``list``, every scalar a ``str``, ``int``, ``float``, ``bool`` or ``None`` (the fast path raises
+    :class:`_Fallback` on anything else: a tuple, a non-``str`` key, a ``Decimal``, a date, a subclass).
+    :mod:`kfgen.validate.objects` takes that as a certificate and skips its own walk for such an object."""
+    try:
+        return _to_yaml_fast(obj, sort_keys), True
+    except (_Fallback, RecursionError):
+        return _to_yaml_reference(obj, sort_keys=sort_keys), False

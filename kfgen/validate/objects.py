@@ -150,11 +150,12 @@ def _plain_json(value: Any) -> bool:
     return True
 
 
-def _compiled_says_valid(api_version: str, kind: str, version: str, obj: dict[str, Any]) -> bool:
+def _compiled_says_valid(api_version: str, kind: str, version: str, obj: dict[str, Any], plain: bool) -> bool:
     """True when the compiled validator finds *obj* valid: then ``jsonschema`` would report nothing
-    either. False for anything else (invalid, not judged), which ``jsonschema`` then words."""
+    either. False for anything else (invalid, not judged), which ``jsonschema`` then words. *plain*:
+    the caller certifies *obj* as plain JSON (:func:`_plain_json` would say so), which is not walked again."""
     compiled = compiled_validator_for(api_version, kind, version)
-    if compiled is None or not _plain_json(obj):
+    if compiled is None or not (plain or _plain_json(obj)):
         return False
     try:
         return bool(compiled.is_valid(obj))
@@ -173,20 +174,25 @@ def clear_cache() -> None:
 
 def validate_objects(objects: Iterable[Any], kubernetes_version: str, *, file: str | None = None,
                      locators: Sequence[Callable[[str], int | None]] | None = None,
-                     instances: dict[int, str] | None = None) -> list[Problem]:
+                     instances: dict[int, str] | None = None, plain: Sequence[bool] | None = None) -> list[Problem]:
     """Validate every object against its kind's strict schema; every error, in object order.
 
     Raises :class:`kfgen.kube.schemas.UnsupportedKubernetesVersion` for a version without schemas.
     *locators* (parallel to *objects*) map a JSON pointer to a line, for objects read from a file;
-    *instances* maps ``id(object)`` to the component instance that rendered it.
+    *instances* maps ``id(object)`` to the component instance that rendered it. *plain* (parallel
+    to *objects*) marks the objects known to be plain JSON by exact type (the YAML writer's fast
+    path wrote them: :attr:`kfgen.output.files.RenderedFiles.plain`); only the others are walked to
+    decide whether the compiled validator may judge them. It changes no verdict and no message.
     """
-    per_object = validate_each(objects, kubernetes_version, file=file, locators=locators, instances=instances)
+    per_object = validate_each(objects, kubernetes_version, file=file, locators=locators, instances=instances,
+                               plain=plain)
     return [p for problems in per_object for p in problems]
 
 
 def validate_each(objects: Iterable[Any], kubernetes_version: str, *, file: str | None = None,
                   locators: Sequence[Callable[[str], int | None]] | None = None,
-                  instances: dict[int, str] | None = None) -> list[list[Problem]]:
+                  instances: dict[int, str] | None = None,
+                  plain: Sequence[bool] | None = None) -> list[list[Problem]]:
     """:func:`validate_objects`, the problems of each object apart (a list per object, in order)."""
     version = k8s_schemas.normalize_version(kubernetes_version)
     k8s_schemas.schema_dir(version)  # the clear error, before anything else
@@ -195,7 +201,7 @@ def validate_each(objects: Iterable[Any], kubernetes_version: str, *, file: str 
         locate = locators[i] if locators is not None else None
         instance = (instances or {}).get(id(obj), "")
         problems: list[Problem] = []
-        for p in _validate_one(obj, version):
+        for p in _validate_one(obj, version, plain[i] if plain is not None else False):
             line = locate(p.pointer) if locate else None
             problems.append(replace(p, file=file or p.file, line=line if line is not None else p.line,
                                     instance=instance or p.instance))
@@ -207,7 +213,7 @@ def _problem(message: str, **fields: Any) -> Problem:
     return Problem(message, source="schema", **fields)
 
 
-def _validate_one(obj: Any, version: str) -> list[Problem]:
+def _validate_one(obj: Any, version: str, plain: bool) -> list[Problem]:
     ident = object_ident(obj)
     if not isinstance(obj, dict):
         return [_problem("a manifest must be a mapping (a Kubernetes object)", found=describe(obj))]
@@ -233,7 +239,7 @@ def _validate_one(obj: Any, version: str) -> list[Problem]:
         problems.append(_problem("object has no name", pointer="/metadata/name", expected="metadata.name (a string)",
                                  found=describe(meta.get("name") if isinstance(meta, dict) else meta), **ident))
         seen.add(("/metadata/name", "object has no name"))
-    if _compiled_says_valid(api_version, kind, version, obj):
+    if _compiled_says_valid(api_version, kind, version, obj, plain):
         return problems
     validator = validator_for(api_version, kind, version)
     for err in validator.iter_errors(obj):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kfgen.errors import KfgenError, Problem
 from kfgen.kube import schemas as k8s_schemas
 from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION
-from kfgen.output.files import Drift, diff_dir
+from kfgen.output.files import Drift, RenderedFiles, diff_dir
 from kfgen.profile import display, load_profile
 from kfgen.render.order import file_name
 from kfgen.validate.export import SchemaCache
@@ -86,7 +86,8 @@ def validate_profile(ws: Workspace, name: str, *, kubeconform_bin: Path | str | 
         report.objects = len(result.objects)
         report.drift = diff_dir(target, files or {}) if on_disk else []
         if version_ok:
-            known_valid = _validate_render(report, result, profile.namespace, target if on_disk else None)
+            plain = files.plain if isinstance(files, RenderedFiles) else frozenset()
+            known_valid = _validate_render(report, result, profile.namespace, target if on_disk else None, plain)
     if on_disk and version_ok:
         found, report.files, _ = validate_files(manifest_files(target), report.kubernetes_version, display=display,
                                                 known_valid=known_valid)
@@ -101,14 +102,17 @@ def validate_profile(ws: Workspace, name: str, *, kubeconform_bin: Path | str | 
     return report
 
 
-def _validate_render(report: Report, result: RenderResult, namespace: str, target: Path | None) -> dict[Path, int]:
+def _validate_render(report: Report, result: RenderResult, namespace: str, target: Path | None,
+                     plain: frozenset[int] = frozenset()) -> dict[Path, int]:
     """Validate the rendered objects, each once. The problems of an object whose committed file is
     missing or drifted (or of every object, *target* None: nothing committed) are the report's, with
     the instance that rendered it. A committed file byte-identical to the fresh render's holds exactly
     the rendered object, so it is not parsed again when that object is valid: those files are
     returned (path -> objects), for :func:`validate_files` to count without reading. A file whose
-    object is invalid is read and validated as it is on disk, for its file and lines."""
-    per_object = validate_each(result.objects, report.kubernetes_version, instances=result.instance_of)
+    object is invalid is read and validated as it is on disk, for its file and lines. *plain*: ids of
+    the objects the YAML writer certified as plain JSON (:attr:`RenderedFiles.plain`)."""
+    per_object = validate_each(result.objects, report.kubernetes_version, instances=result.instance_of,
+                               plain=[id(obj) in plain for obj in result.objects])
     changed = {d.file for d in report.drift}
     known_valid: dict[Path, int] = {}
     invalid: set[str] = set()

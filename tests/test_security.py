@@ -241,7 +241,8 @@ def test_hub_and_notebooks_reach_each_other_and_the_webhook_is_open() -> None:
     assert by_name["tf-job-operator"]["spec"]["ingress"] == [{"ports": [{"port": 9443, "protocol": "TCP"}]}]
     assert by_name["tf-job-dashboard"]["spec"]["ingress"][0]["from"] == [
         {"podSelector": {"matchLabels": {"service": "ambassador"}}}]
-    exposed = {o["metadata"]["name"]: o for o in render(tfJobUiServiceType="NodePort")}
+    exposed = {o["metadata"]["name"]: o for o in render(tfJobUiServiceType="NodePort",
+                                                        tfJobUiAllowUnauthenticatedExternalAccess=True)}
     assert "from" not in exposed["tf-job-dashboard"]["spec"]["ingress"][0]
 
 

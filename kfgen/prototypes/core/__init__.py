@@ -36,15 +36,17 @@ training-operator v1 reads no config file); the GPU driver host-path mounts kson
 One module per sub-system: :mod:`~kfgen.prototypes.core.params` (:class:`CoreParams`),
 :mod:`~kfgen.prototypes.core.jupyterhub` (with the ``jupyterhub_config.py.tmpl`` it fills in),
 :mod:`~kfgen.prototypes.core.storage`, :mod:`~kfgen.prototypes.core.operator`,
-:mod:`~kfgen.prototypes.core.dashboard`, :mod:`~kfgen.prototypes.core.gateway` (Ambassador) and
-:mod:`~kfgen.prototypes.core.spartakus`. This package keeps :data:`PROTOTYPE` (the registry finds it
+:mod:`~kfgen.prototypes.core.dashboard`, :mod:`~kfgen.prototypes.core.gateway` (Ambassador),
+:mod:`~kfgen.prototypes.core.spartakus`, :mod:`~kfgen.prototypes.core.network` and
+:mod:`~kfgen.prototypes.core.exposure` (Ambassador and the dashboard outside the cluster: refused without
+opt-in). This package keeps :data:`PROTOTYPE` (the registry finds it
 here) and :func:`render`, which puts them together in ksonnet's order.
 """
 
 from __future__ import annotations
 
 from kfgen.prototypes.base import Prototype, RenderContext, Rendered
-from kfgen.prototypes.core import dashboard, gateway, jupyterhub, network, operator, spartakus, storage
+from kfgen.prototypes.core import dashboard, exposure, gateway, jupyterhub, network, operator, spartakus, storage
 from kfgen.prototypes.core.params import CoreParams
 
 __all__ = ["PROTOTYPE", "CoreParams", "render"]
@@ -52,8 +54,10 @@ __all__ = ["PROTOTYPE", "CoreParams", "render"]
 
 def render(ctx: RenderContext, p: CoreParams) -> Rendered:
     """Every object of the core component, in ksonnet's order, and warnings. Pure: depends on ctx and p only."""
+    exposure.check(ctx, p)
     parts = (jupyterhub, storage, operator, dashboard, gateway, spartakus, network)
-    return Rendered([o for part in parts for o in part.objects(ctx, p)], jupyterhub.security_warnings(p))
+    return Rendered([o for part in parts for o in part.objects(ctx, p)],
+                    jupyterhub.security_warnings(p) + exposure.warnings(p))
 
 
 PROTOTYPE = Prototype(

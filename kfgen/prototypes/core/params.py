@@ -97,6 +97,15 @@ class CoreParams(Params):
         "the TFJob dashboard and the other routes.")
     tfJobUiServiceType: ServiceType = Field(
         "ClusterIP", description="Service type of the TFJob dashboard (Service 'tf-job-dashboard').")
+    tfAmbassadorAllowUnauthenticatedExternalAccess: bool = Field(
+        False, description="Allow tfAmbassadorServiceType NodePort or LoadBalancer. Ambassador authenticates nobody: "
+        "anyone who reaches it uses every route of the namespace — the TFJob dashboard (/tfjobs/: TFJobs, pods and "
+        "their logs, of every namespace with tfJobNamespaced: false), served models (/models/…) and /k8s/ui/. "
+        "Without it an exposed Ambassador is refused; only for an isolated network you fully control.")
+    tfJobUiAllowUnauthenticatedExternalAccess: bool = Field(
+        False, description="Allow tfJobUiServiceType NodePort or LoadBalancer. The TFJob dashboard authenticates "
+        "nobody: anyone who reaches it reads TFJobs, pods and their logs (of every namespace with tfJobNamespaced: "
+        "false). Without it an exposed dashboard is refused; only for an isolated network you fully control.")
     jupyterHubServiceType: ServiceType = Field(
         "ClusterIP", description="Service type of JupyterHub's front door (Service 'tf-hub-lb', port 80).")
     jupyterHubExternalIPs: list[str] = Field(

@@ -1,0 +1,64 @@
+"""Ambassador and the TFJob dashboard authenticate nobody: exposing either outside the cluster is a render
+error unless its opt-in param is set (then a warning), and the NetworkPolicies follow the Service types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kfgen.errors import KfgenError
+from kfgen.prototypes.base import RenderContext
+from kfgen.prototypes.core import PROTOTYPE, CoreParams
+
+CTX = RenderContext(profile="t", instance="kubeflow-core", namespace="kubeflow", kubernetes_version="1.37")
+WHERE = ("components", "kubeflow-core", "params")
+GATEWAY = ("tfAmbassadorServiceType", "tfAmbassadorAllowUnauthenticatedExternalAccess", "ambassador")
+DASHBOARD = ("tfJobUiServiceType", "tfJobUiAllowUnauthenticatedExternalAccess", "tf-job-dashboard")
+
+
+def render(**params: Any) -> list[dict[str, Any]]:
+    return PROTOTYPE.render_instance(CTX, CoreParams(**params)).objects
+
+
+def policies(**params: Any) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in render(**params) if o["kind"] == "NetworkPolicy"}
+
+
+@pytest.mark.parametrize("service_type", ["NodePort", "LoadBalancer"])
+@pytest.mark.parametrize("param, consent, service", [GATEWAY, DASHBOARD], ids=["ambassador", "dashboard"])
+def test_exposing_an_unauthenticated_service_is_refused_without_opt_in(param: str, consent: str, service: str,
+                                                                       service_type: str) -> None:
+    with pytest.raises(KfgenError) as err:
+        render(**{param: service_type})
+    (problem,) = err.value.problems
+    assert problem.path == (*WHERE, param)
+    assert problem.found == service_type and problem.expected.startswith("ClusterIP")
+    assert f"Service {service}" in problem.message and "authenticates nobody" in problem.message
+    assert f"{consent}: true" in problem.hint and f"port-forward svc/{service}" in problem.hint
+    # the opt-in renders it, with a warning naming the param
+    out = PROTOTYPE.render_instance(CTX, CoreParams(**{param: service_type, consent: True}))
+    (warning,) = out.warnings
+    assert service in warning and consent in warning and "anyone" in warning
+    (svc,) = [o for o in out.objects if o["kind"] == "Service" and o["metadata"]["name"] == service]
+    assert svc["spec"]["type"] == service_type
+
+
+def test_both_exposed_are_both_reported_and_the_scope_is_named() -> None:
+    with pytest.raises(KfgenError) as err:
+        render(tfAmbassadorServiceType="LoadBalancer", tfJobUiServiceType="NodePort", tfJobNamespaced=False)
+    assert [p.path[-1] for p in err.value.problems] == ["tfAmbassadorServiceType", "tfJobUiServiceType"]
+    assert all("every namespace" in p.message for p in err.value.problems)
+    assert "/tfjobs/" in err.value.problems[0].message and "/models/" in err.value.problems[0].message
+
+
+def test_consent_for_one_service_does_not_cover_the_other() -> None:
+    with pytest.raises(KfgenError) as err:
+        render(tfAmbassadorServiceType="LoadBalancer", tfJobUiAllowUnauthenticatedExternalAccess=True)
+    assert [p.path[-1] for p in err.value.problems] == ["tfAmbassadorServiceType"]
+
+
+def test_cluster_ip_needs_no_opt_in_and_warns_nothing() -> None:
+    out = PROTOTYPE.render_instance(CTX, CoreParams(tfAmbassadorAllowUnauthenticatedExternalAccess=True,
+                                                    tfJobUiAllowUnauthenticatedExternalAccess=True))
+    assert out.warnings == [] and out.objects == render()

@@ -817,6 +817,11 @@ def test_api_server_accepts_everything_and_enforces_least_privilege(control_plan
     assert not _can(cp, "tf-job-dashboard", "delete", "tfjobs.kubeflow.org")
     assert not _can(cp, "tf-job-dashboard", "create", "pods")
     assert _can(cp, "spartakus", "list", "nodes", None) and not _can(cp, "spartakus", "list", "pods")
+    # Ambassador reads its optional config map and lists the others; it cannot rewrite the hub's config
+    assert _can(cp, "ambassador", "get", "configmaps/ambassador-config")
+    assert not _can(cp, "ambassador", "get", "configmaps/jupyterhub-config")
+    for verb in ("create", "update", "patch"):
+        assert not _can(cp, "ambassador", verb, "configmaps/jupyterhub-config")
     # the NFS claim is pre-bound to its volume
     pvc = cp.kubectl_json("get", "pvc", "notebooks-nfs", "-n", NS)
     assert pvc["spec"]["volumeName"] == "kubeflow-notebooks-nfs"

@@ -18,6 +18,12 @@ AMBASSADOR_LABELS = {"service": "ambassador"}
 PORT = 80
 # The TLS Secrets Ambassador 0.30 reads by name (server certificate; CA for client certificates), if present.
 TLS_SECRETS = ("ambassador-certs", "ambassador-cacert")
+# What Ambassador 0.30.1 does with the API (its kubewatch.py, the only module that calls it): list the
+# namespace's ConfigMaps and read the one named ambassador-config (optional extra config); read the two TLS
+# Secrets above by name; list and watch Services (their getambassador.io/config annotations). It creates,
+# updates and patches nothing, so its Role has no write verb: a compromised Ambassador cannot rewrite
+# jupyterhub-config. (`list` cannot be narrowed by resourceNames; `get` can.)
+CONFIG_MAP = "ambassador-config"
 
 # Pod Security Standard exception: Ambassador 0.30.1's image runs as root and its Envoy listens on port 80
 # (non-root images with port 8080 came with Ambassador 0.35). So this pod meets 'baseline', not 'restricted':
@@ -54,8 +60,9 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         k8s.service("ambassador-admin", ns, labels={"service": "ambassador-admin"}, selector=labels,
                     ports=[k8s.port(8877, 8877, name="ambassador-admin")]),
         k8s.role("ambassador", namespace=ns, rules=[
-            k8s.rule([""], ["services"], ["get", "list", "watch"]),
-            k8s.rule([""], ["configmaps"], ["create", "update", "patch", "get", "list", "watch"]),
+            k8s.rule([""], ["services"], ["list", "watch"]),
+            k8s.rule([""], ["configmaps"], ["list"]),
+            k8s.rule([""], ["configmaps"], ["get"], resource_names=[CONFIG_MAP]),
             # not every Secret of the namespace: only the TLS Secrets it looks up by name
             k8s.rule([""], ["secrets"], ["get"], resource_names=TLS_SECRETS),
         ]),

@@ -35,8 +35,9 @@ def params_of(path: Path, instance: str) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["components"][instance].get("params", {})
 
 
-def test_param_set_changes_exactly_one_line(project: Path) -> None:
-    res = run("param", "set", "kubeflow-core", "jupyterHubServiceType", "LoadBalancer", "-p", "lab")
+def test_param_set_changes_exactly_its_lines(project: Path) -> None:
+    res = run("param", "set", "kubeflow-core", "jupyterHubServiceType", "LoadBalancer",
+              "jupyterHubAllowUnauthenticatedExternalAccess", "true", "-p", "lab")
     assert res.exit_code == 0, res.output
     assert (project / "profiles" / "lab.yaml").read_text() == (DATA / "after.yaml").read_text()
     assert "+      jupyterHubServiceType: LoadBalancer" in res.output

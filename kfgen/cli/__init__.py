@@ -65,7 +65,7 @@ app.command()(deploy.status)
 
 param_app = typer.Typer(help="Set, unset and list the params of a profile's instances (ksonnet's 'ks param').",
                         no_args_is_help=True, rich_markup_mode=None)
-param_app.command("set")(edit.param_set)
+param_app.command("set", context_settings={"ignore_unknown_options": True})(edit.param_set)
 param_app.command("unset")(edit.param_unset)
 param_app.command("list")(edit.param_list)
 app.add_typer(param_app, name="param")

@@ -15,6 +15,7 @@ from kfgen.cli.common import (
     complete_param,
     complete_profile,
     complete_prototype,
+    err,
     fail,
 )
 
@@ -39,30 +40,68 @@ def _changed(change: object) -> None:
     for line in difflib.unified_diff(before, after, n=0):
         if not line.startswith(("---", "+++")):
             typer.echo("  " + line.rstrip("\n"))
+    for note in change.notes:  # type: ignore[attr-defined]
+        err(f"note: {note}")
+
+
+SET_HELP = """Set params of an instance, in the profile's own file (keeping its comments and layout).
+
+Several KEY VALUE pairs make one edit, for params that must change together:
+'kfgen param set kubeflow-core jupyterHubAuthenticator native jupyterHubAdminUsers [alice] -p NAME'.
+
+A string param takes VALUE exactly as typed ('#x', 'null' and '--a=1 # b' are those strings); other params
+read it as YAML: true, 3, '[a, b]', '{cpu: 500m}', null. 'kfgen param unset' removes a value. A VALUE
+starting with '-' works as it is ('param set job args --train_steps=1000 -p NAME'); put '--' before the
+pairs when one could be read as kfgen's own option (-p, -h): 'param set -p NAME job args -- -p'.
+
+An instance of the profile it extends gets an override in this profile's file; a partial (-p _NAME) can be
+edited too. The edit is rendered first, in memory, with every profile that extends the file: when a profile
+that rendered would no longer render, nothing is written (exit 2). A profile that did not render before
+may be fixed one edit at a time.
+"""
+
+
+def _refused(exc: Exception, name: str) -> typer.Exit:
+    """The exit of an edit that was refused, with what to do next."""
+    from kfgen.edit.check import EditRefused
+
+    if isinstance(exc, EditRefused) and exc.profiles:
+        names = [f"'{n}'" for n in exc.profiles]
+        who = f"profile {names[0]}" if len(names) == 1 else f"profiles {', '.join(names[:-1])} and {names[-1]}"
+        return fail(exc, 2, f"the edit would stop {who} from rendering; the profile is unchanged.\n"
+                            "hint: change several params in one edit: kfgen param set INSTANCE KEY VALUE "
+                            f"KEY VALUE ... -p {name}")
+    return fail(exc, 2, "the profile is unchanged.")
 
 
 def param_set(
     instance: str = InstanceArg,
-    key: str = typer.Argument(..., metavar="KEY", autocompletion=complete_param, help="Param name."),
-    value: str = typer.Argument(..., metavar="VALUE",
-                                help="YAML, read by the param's type: true, 3, '[a, b]', '{cpu: 500m}'; "
-                                     "a string param takes the text as it is."),
+    pairs: list[str] = typer.Argument(..., metavar="KEY VALUE [KEY VALUE]...", autocompletion=complete_param,
+                                      help="Param names and their values (see above for how VALUE is read)."),
     profile: str = EditProfile,
     profiles_dir: Path = ProfilesDir,
 ) -> None:
-    """Set a param of an instance, in the profile's own file (keeping its comments and layout).
-
-    An instance of the profile it extends gets an override in this profile's file. The edited profile
-    is validated first: an invalid value changes nothing (exit 2).
-    """
     from kfgen.edit import set_params
-    from kfgen.errors import KfgenError
+    from kfgen.errors import KfgenError, Problem
 
+    if len(pairs) % 2:
+        given = " ".join(pairs)
+        raise fail(KfgenError(Problem(f"expected KEY VALUE pairs after the instance, got {len(pairs)} word(s)",
+                                      found=repr(given), expected="KEY VALUE [KEY VALUE]...",
+                                      hint="quote a VALUE with spaces; an empty VALUE is ''")), 2,
+                   "the profile is unchanged.")
+    raws = dict(zip(pairs[::2], pairs[1::2], strict=True))
+    if len(raws) != len(pairs) // 2:
+        raise fail(KfgenError(Problem("a KEY is given twice", found=" ".join(pairs[::2]))), 2,
+                   "the profile is unchanged.")
     try:
-        change = set_params(profiles_dir, profile, instance, {key: value})
+        change = set_params(profiles_dir, profile, instance, raws)
     except KfgenError as exc:
-        raise fail(exc, 2, "the profile is unchanged.") from None
+        raise _refused(exc, profile) from None
     _changed(change)
+
+
+param_set.__doc__ = SET_HELP
 
 
 def param_unset(
@@ -71,14 +110,17 @@ def param_unset(
     profile: str = EditProfile,
     profiles_dir: Path = ProfilesDir,
 ) -> None:
-    """Remove a param from the profile's own file: the extended profile's value or the default applies."""
+    """Remove a param from the profile's own file: the extended profile's value or the default applies.
+
+    A value that only an extended profile sets gets 'KEY: null' in this file (the default applies here).
+    """
     from kfgen.edit import unset_param
     from kfgen.errors import KfgenError
 
     try:
         change = unset_param(profiles_dir, profile, instance, key)
     except KfgenError as exc:
-        raise fail(exc, 2, "the profile is unchanged.") from None
+        raise _refused(exc, profile) from None
     _changed(change)
 
 
@@ -96,14 +138,14 @@ def param_list(
     try:
         rows = list_params(profiles_dir, profile, instance)
     except KfgenError as exc:
-        raise fail(exc, 2, "") from None
+        raise fail(exc, 2, "nothing to list.") from None
     if not rows:
         typer.echo(f"profile '{profile}' has no instances")
         return
-    w_inst = max(len(r.instance) for r in rows)
-    w_key = max(len(r.key) for r in rows)
+    w_inst = max(len('INSTANCE'), *(len(r.instance) for r in rows))
+    w_key = max(len('PARAM'), *(len(r.key) for r in rows))
     shown = [_show_value(r.value) for r in rows]
-    w_val = min(max(len(v) for v in shown), 50)
+    w_val = min(max(len('VALUE'), *(len(v) for v in shown)), 50)
     typer.echo(f"{'INSTANCE':{w_inst}}  {'PARAM':{w_key}}  {'VALUE':{w_val}}  FROM")
     for r, v in zip(rows, shown, strict=True):
         typer.echo(f"{r.instance:{w_inst}}  {r.key:{w_key}}  {v:{w_val}}  {r.source}")
@@ -132,7 +174,7 @@ def generate(
     try:
         change = run_generate(profiles_dir, profile, prototype, instance, raws)
     except KfgenError as exc:
-        raise fail(exc, 2, "the profile is unchanged.") from None
+        raise _refused(exc, profile) from None
     _changed(change)
     typer.echo(f"next: kfgen param list {instance} -p {profile}; kfgen render -p {profile}")
 

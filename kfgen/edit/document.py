@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,34 @@ def _set_trailing(holder: Any, slot: Any, token: CommentToken | None) -> None:
     index = 0 if isinstance(holder, CommentedSeq) else 2
     entry = holder.ca.items.setdefault(slot, [None, None, None, None] if index == 2 else [None, None])
     entry[index] = token
+
+
+_NULL_VALUE = re.compile(r"^(?P<head>\s*(?:-\s+)*(?:[^#\s][^#]*?:|-))\s+(?:null|Null|NULL|~)(?P<tail>\s*(?:#.*)?)$")
+
+
+def _without_null(line: str) -> str:
+    """*line* with an explicit null value (``key: null``, ``- ~``) spelled as ruamel dumps it (``key:``)."""
+    m = _NULL_VALUE.match(line.rstrip("\n"))
+    return (m["head"] + m["tail"] + ("\n" if line.endswith("\n") else "")) if m else line
+
+
+def keep_null_spelling(before: str, after: str, null_key: str | None = None) -> str:
+    """*after* (a dump of the edited *before*) with the null values the edit did not touch spelled as in
+    *before*: ruamel dumps ``extra: null`` as ``extra:``, which would change a line the edit is not about.
+    With *null_key*, a new ``null_key:`` line the edit added gets an explicit ``null``."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    out: list[str] = []
+    added = re.compile(rf"^(\s*){re.escape(null_key)}:(?P<tail>\s*(?:#.*)?)$") if null_key else None
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.extend(new[j1:j2])
+            continue
+        olds = {_without_null(line): line for line in old[i1:i2] if _without_null(line) != line}
+        for line in new[j1:j2]:
+            if line in olds:
+                out.append(olds.pop(line))
+            elif added is not None and (m := added.match(line.rstrip("\n"))):
+                out.append(line.rstrip("\n")[:m.start("tail")] + " null" + m["tail"] + "\n")
+            else:
+                out.append(line)
+    return "".join(out)

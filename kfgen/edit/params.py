@@ -1,31 +1,40 @@
 """ksonnet's verbs on profiles: ``param set``/``unset``/``list`` and ``generate``.
 
-Every edit is made on the round-trip tree of the profile file (:mod:`kfgen.edit.document`), then the
-edited text is loaded and validated exactly as ``kfgen render`` would (``extends:`` included) from a
-scratch copy of the profiles directory; the file is written only when that succeeds. A value given
-on the command line is YAML (``true``, ``3``, ``[a, b]``, ``{cpu: 500m}``) read by the parameter's
-type: when the YAML reading does not fit the parameter but the text as a string does, the string is
-used, so ``true`` is a boolean for a bool param and the string "true" for a string param.
+Every edit is made on the round-trip tree of the profile file (:mod:`kfgen.edit.document`); the edited
+text is then rendered in memory, with every profile that extends the file (:mod:`kfgen.edit.check`), and
+the file is written only when the profiles that rendered before still do. A value given on the command
+line is read by the param's type (:mod:`kfgen.edit.values`): a string param takes the text as typed,
+other params read it as YAML (``true``, ``3``, ``[a, b]``, ``{cpu: 500m}``). Partials (``_NAME.yaml``)
+can be edited and listed too: their values are overrides, checked in the profiles that extend them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml as pyyaml
+from pydantic_core import to_jsonable_python
 from ruamel.yaml.comments import CommentedMap
 
-from kfgen.edit.document import Document, load, node_for, put
+from kfgen.edit.check import affected, check_text, problems_now
+from kfgen.edit.document import Document, keep_null_spelling, load, node_for, put
+from kfgen.edit.values import annotation, check_value, param_keys, parse_value
 from kfgen.errors import KfgenError, Problem, did_you_mean
 from kfgen.output.files import write_file
-from kfgen.profile import Profile, check_profile_name, display, load_profile, profile_path, validate_profile
-from kfgen.prototypes.base import Params, prototypes
+from kfgen.profile import (
+    LoadedProfile,
+    check_profile_name,
+    display,
+    load_profile,
+    profile_path,
+    validate_profile,
+)
+from kfgen.prototypes.base import prototypes
+
+__all__ = ["Change", "ParamRow", "generate", "list_params", "param_keys", "parse_value", "set_params",
+           "unset_param"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class Change:
     path: Path
     before: str
     after: str
+    notes: tuple[str, ...] = ()  # about profiles that (still) do not render, see kfgen.edit.check
 
 
 @dataclass(frozen=True)
@@ -44,19 +54,6 @@ class ParamRow:
     key: str
     value: Any  # the effective value (JSON-like), None when unset
     source: str  # 'default', 'this profile' or "profile 'NAME' (extended)"
-
-
-def parse_value(raw: str) -> Any:
-    """A command-line VALUE read as YAML (flow syntax); text that is not valid YAML stays a string."""
-    try:
-        return pyyaml.safe_load(raw)
-    except pyyaml.YAMLError:
-        return raw
-
-
-def param_keys(params: type[Params]) -> list[str]:
-    """The keys a profile writes for *params* (aliases where a field has one)."""
-    return [info.alias or name for name, info in params.model_fields.items()]
 
 
 def _check_keys(proto: str, keys: list[str]) -> None:
@@ -85,77 +82,42 @@ def _instance(loaded_data: dict[str, Any], name: str, instance: str, file: str) 
     return str(proto)
 
 
-def validate_text(profiles_dir: Path, name: str, text: str) -> Profile:
-    """Profile *name* as it would be with *text* as its file: loaded (with what it extends) and validated
-    by kfgen.profile, from a scratch copy of *profiles_dir*; errors name the real files."""
-    with tempfile.TemporaryDirectory(prefix="kfgen-edit-") as scratch:
-        tmp = Path(scratch)
-        for f in profiles_dir.glob("*.yaml"):
-            if f.is_file():
-                shutil.copyfile(f, tmp / f.name)
-        (tmp / f"{name}.yaml").write_text(text, encoding="utf-8")
-        try:
-            # files the profile names (e.g. manifests' files:) are read from the real directory
-            return validate_profile(dataclasses.replace(load_profile(tmp, name), profiles_dir=profiles_dir))
-        except KfgenError as exc:
-            raise KfgenError([_renamed(p, tmp, profiles_dir) for p in exc.problems]) from None
-
-
-def _renamed(problem: Problem, tmp: Path, real: Path) -> Problem:
-    shown = display(real)
-    spellings = sorted({str(tmp), display(tmp), str(tmp.resolve())}, key=len, reverse=True)
-
-    def fix(text: str | None) -> str | None:
-        for s in spellings:
-            text = text.replace(s, shown) if text else text
-        return text
-
-    return dataclasses.replace(problem, file=fix(problem.file), message=fix(problem.message) or "",
-                               expected=fix(problem.expected), found=fix(problem.found), hint=fix(problem.hint))
-
-
-def _commit(profiles_dir: Path, name: str, doc: Document, text: str) -> Change:
-    validate_text(profiles_dir, name, text)
+def _commit(doc: Document, text: str, notes: list[str]) -> Change:
     if text != doc.text:
         write_file(doc.path, text)
-    return Change(doc.path, doc.text, text)
+    return Change(doc.path, doc.text, text, tuple(notes))
 
 
-def _apply_params(profiles_dir: Path, name: str, doc: Document, instance: str, raws: dict[str, str],
+def _apply_params(profiles_dir: Path, name: str, doc: Document, instance: str, proto: str, raws: dict[str, str],
                   edit: Callable[[dict[str, Any]], None]) -> Change:
-    """Apply *raws* (key -> VALUE text) through *edit*, choosing per key the YAML reading or the plain
-    string (whichever validates); on failure report the errors of the YAML reading."""
-    parsed = {k: parse_value(v) for k, v in raws.items()}
+    """Apply *raws* (key -> VALUE text, read by each param's type: :mod:`kfgen.edit.values`) through *edit*;
+    write the file only when the profiles it touches still render (:mod:`kfgen.edit.check`)."""
+    params = prototypes()[proto].params
+    before = problems_now(profiles_dir, affected(profiles_dir, name))
+    values = {k: parse_value(v, annotation(params, k)) for k, v in raws.items()}
+    edited = [("components", instance, "params", k) for k in raws]
+    if name.startswith("_"):  # a partial: each value checked on its own (its children check the rest)
+        shown = display(doc.path)
+        problems = [p for k, v in values.items() if (p := check_value(params, k, v, edited[list(raws).index(k)],
+                                                                     shown)) is not None]
+        if problems:
+            raise KfgenError(problems)
+    edit(values)
+    text = keep_null_spelling(doc.text, doc.dump())
+    notes = check_text(profiles_dir, name, text, before, edited)
+    return _commit(doc, text, notes)
 
-    def attempt(values: dict[str, Any]) -> tuple[str, KfgenError | None]:
-        edit(values)
-        text = doc.dump()
-        try:
-            validate_text(profiles_dir, name, text)
-        except KfgenError as exc:
-            return text, exc
-        return text, None
 
-    text, error = attempt(parsed)
-    if error is not None:
-        failing = {k for k in raws for p in error.problems if p.path[:4] == ("components", instance, "params", k)}
-        retry = {k: (raws[k] if k in failing and raws[k] != parsed[k] else parsed[k]) for k in raws}
-        if retry != parsed:
-            text, second = attempt(retry)
-            if second is None:
-                return _commit(profiles_dir, name, doc, text)
-            retried = {k for k in raws if retry[k] != parsed[k]}
-            if not any(p.path[:4] == ("components", instance, "params", k) for p in second.problems for k in retried):
-                raise second  # the strings fit their params: what is left is about something else
-        raise error
-    return _commit(profiles_dir, name, doc, text)
+def _load_for_edit(profiles_dir: Path, name: str, *, partial_ok: bool) -> LoadedProfile:
+    check_profile_name(profiles_dir, name, partial_ok=partial_ok)
+    return load_profile(profiles_dir, name, partial_ok=partial_ok)
+
 
 
 def set_params(profiles_dir: Path, name: str, instance: str, raws: dict[str, str]) -> Change:
     """``kfgen param set``: set params of *instance* in profile *name*'s own file (an instance of the
-    profile it extends gets an override in this file)."""
-    check_profile_name(profiles_dir, name)
-    loaded = load_profile(profiles_dir, name)
+    profile it extends gets an override in this file). A partial (``_NAME``) can be edited too."""
+    loaded = _load_for_edit(profiles_dir, name, partial_ok=True)
     path = profile_path(profiles_dir, name)
     proto = _instance(loaded.data, name, instance, display(path))
     _check_keys(proto, list(raws))
@@ -166,15 +128,14 @@ def set_params(profiles_dir: Path, name: str, instance: str, raws: dict[str, str
         for key, value in values.items():
             put(params, key, node_for(value))
 
-    return _apply_params(profiles_dir, name, doc, instance, raws, edit)
+    return _apply_params(profiles_dir, name, doc, instance, proto, raws, edit)
 
 
 def generate(profiles_dir: Path, name: str, prototype: str, instance: str, raws: dict[str, str]) -> Change:
     """``kfgen generate``: add *instance* of *prototype* (with *raws* params) to profile *name*."""
     from kfgen.actions import get_prototype
 
-    check_profile_name(profiles_dir, name)
-    loaded = load_profile(profiles_dir, name)
+    loaded = _load_for_edit(profiles_dir, name, partial_ok=False)
     path = profile_path(profiles_dir, name)
     proto = get_prototype(prototype)
     comps = loaded.data.get("components") or {}
@@ -196,29 +157,29 @@ def generate(profiles_dir: Path, name: str, prototype: str, instance: str, raws:
             entry["params"].fa.set_block_style()
         put(comps_node, instance, entry)
 
-    return _apply_params(profiles_dir, name, doc, instance, raws, edit)
+    return _apply_params(profiles_dir, name, doc, instance, proto.name, raws, edit)
 
 
 def unset_param(profiles_dir: Path, name: str, instance: str, key: str) -> Change:
     """``kfgen param unset``: remove *key* from *instance*'s params in profile *name*'s own file (the
-    value then comes from the profile it extends, or the default). Empty ``params:`` go too."""
-    check_profile_name(profiles_dir, name)
-    loaded = load_profile(profiles_dir, name)
+    value then comes from the profile it extends, or the default). Empty ``params:`` go too. A value set
+    only in an extended profile gets ``KEY: null`` here, which removes it in this profile."""
+    loaded = _load_for_edit(profiles_dir, name, partial_ok=True)
     path = profile_path(profiles_dir, name)
     proto = _instance(loaded.data, name, instance, display(path))
     _check_keys(proto, [key])
     doc = load(path)
+    before = problems_now(profiles_dir, affected(profiles_dir, name))
+    edited = [("components", instance, "params", key)]
     comp = (doc.data.get("components") or {}).get(instance)
     params = comp.get("params") if isinstance(comp, CommentedMap) else None
     if not isinstance(params, CommentedMap) or key not in params:
-        where = loaded.sources.locations.get(("components", instance, "params", key))
-        if where:
-            raise KfgenError(Problem(f"'{key}' of instance '{instance}' is set in {where[0]}, not in "
-                                     f"{display(path)}", file=where[0], line=where[1],
-                                     hint=f"'kfgen param set {instance} {key} null -p {name}' removes it in "
-                                          f"profile '{name}' (the default applies)"))
-        raise KfgenError(Problem(f"'{key}' of instance '{instance}' is not set in profile '{name}'",
-                                 file=display(path), hint="it has its default value already"))
+        if loaded.sources.locations.get(("components", instance, "params", key)) is None:
+            raise KfgenError(Problem(f"'{key}' of instance '{instance}' is not set in profile '{name}'",
+                                     file=display(path), hint="it has its default value already"))
+        put(doc.mapping("components", instance, "params"), key, None)  # null removes the inherited value
+        text = keep_null_spelling(doc.text, doc.dump(), null_key=key)
+        return _commit(doc, text, check_text(profiles_dir, name, text, before, edited))
     # the outermost mapping the removal leaves empty goes as a whole
     chain: list[tuple[CommentedMap, str]] = [(params, key)]
     if len(params) == 1:
@@ -230,7 +191,7 @@ def unset_param(profiles_dir: Path, name: str, instance: str, key: str) -> Chang
     if text is None:
         del parent[victim]
         text = doc.dump()
-    return _commit(profiles_dir, name, doc, text)
+    return _commit(doc, text, check_text(profiles_dir, name, text, before, edited))
 
 
 def _remove_block(text: str, mapping: CommentedMap, key: str) -> str | None:
@@ -256,23 +217,37 @@ def _remove_block(text: str, mapping: CommentedMap, key: str) -> str | None:
 
 def list_params(profiles_dir: Path, name: str, instance: str | None = None) -> list[ParamRow]:
     """``kfgen param list``: every param of every instance (or of *instance*): its effective value
-    and where it comes from."""
-    check_profile_name(profiles_dir, name)
-    loaded = load_profile(profiles_dir, name)
+    and where it comes from. For a partial: the values it gives (and the defaults), unvalidated."""
+    loaded = _load_for_edit(profiles_dir, name, partial_ok=True)
     path = profile_path(profiles_dir, name)
     if instance is not None:
         _instance(loaded.data, name, instance, display(path))
-    profile = validate_profile(loaded)
     files = {display(profile_path(profiles_dir, n)): n for n in loaded.chain}
     rows: list[ParamRow] = []
-    for inst, comp in profile.components.items():
-        if instance is not None and inst != instance:
-            continue
-        values = comp.params.model_dump(mode="json", by_alias=True)
-        for key in param_keys(type(comp.params)):
+    for inst, proto, values in _instance_values(loaded, name, instance):
+        for key in param_keys(prototypes()[proto].params):
             where = loaded.sources.locations.get(("components", inst, "params", key))
             owner = files.get(where[0]) if where else None
             source = ("default" if owner is None else "this profile" if owner == name
                       else f"profile '{owner}' (extended)")
-            rows.append(ParamRow(inst, comp.prototype, key, values.get(key), source))
+            rows.append(ParamRow(inst, proto, key, values.get(key), source))
     return rows
+
+
+def _instance_values(loaded: LoadedProfile, name: str, only: str | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(instance, prototype, effective params as JSON) of each instance (or of *only*)."""
+    if not name.startswith("_"):
+        profile = validate_profile(loaded)
+        return [(inst, comp.prototype, comp.params.model_dump(mode="json", by_alias=True))
+                for inst, comp in profile.components.items() if only is None or inst == only]
+    out = []
+    for inst, comp in (loaded.data.get("components") or {}).items():
+        proto = comp.get("prototype") if isinstance(comp, dict) else None
+        if (only is not None and inst != only) or proto not in prototypes():
+            continue
+        given = comp.get("params") if isinstance(comp.get("params"), dict) else {}
+        defaults = {info.alias or field: to_jsonable_python(info.get_default(call_default_factory=True),
+                                                            by_alias=True, fallback=str)
+                    for field, info in prototypes()[proto].params.model_fields.items()}
+        out.append((inst, proto, {**defaults, **given}))
+    return out

@@ -10,14 +10,14 @@ pod's nodeSelector matches none of the declared nodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from kfgen.errors import Problem, object_ref
 from kfgen.kube.constants import GPU_RESOURCE as GPU
-from kfgen.kube.constants import INSTANCE_LABEL
+from kfgen.kube.constants import INSTANCE_LABEL, TFJOB_REPLICA_TYPES
 from kfgen.kube.quantity import parse_quantity
 from kfgen.profile import Profile
 from kfgen.prototypes.base import Node
@@ -50,6 +50,7 @@ class PodGroup(NamedTuple):
 #: The extended resources counted as GPUs: NVIDIA's, AMD's and Intel's device plugins (tf-job's gpuResource).
 GPU_RESOURCES = (GPU, "amd.com/gpu", "gpu.intel.com/i915")
 _GPUS = frozenset(GPU_RESOURCES)
+_PARTS = {rtype: f"replica {rtype}" for rtype in TFJOB_REPLICA_TYPES}  # a TFJob pod group's part, by replica type
 
 
 def _pod_gpus(pod_spec: dict[str, Any]) -> int:
@@ -64,18 +65,31 @@ def _pod_gpus(pod_spec: dict[str, Any]) -> int:
     return total
 
 
-def pod_groups(obj: dict[str, Any]) -> Iterator[PodGroup]:
+def pod_groups(obj: dict[str, Any]) -> list[PodGroup]:
+    """The pod groups of *obj* (a TFJob's replica types in name order), as a list: each check walks them once."""
     kind, spec = obj.get("kind"), obj.get("spec", {})
     if kind == "TFJob":
-        for rtype, rspec in sorted(spec.get("tfReplicaSpecs", {}).items()):
+        replicas = spec.get("tfReplicaSpecs", {})
+        groups = []
+        for rtype in sorted(replicas):
+            rspec = replicas[rtype]
             pod = rspec.get("template", {}).get("spec", {})
-            yield PodGroup(obj, f"replica {rtype}", int(rspec.get("replicas", 1)), _pod_gpus(pod), pod)
-    elif kind in _WORKLOADS:
+            groups.append(PodGroup(obj, _PARTS.get(rtype) or f"replica {rtype}", int(rspec.get("replicas", 1)),
+                                   _pod_gpus(pod), pod))
+        return groups
+    if kind in _WORKLOADS:
         pod = spec.get("template", {}).get("spec", {})
         replicas = int(spec.get("replicas", 1)) if kind != "DaemonSet" else 1
-        yield PodGroup(obj, "", replicas, _pod_gpus(pod), pod)
-    elif kind == "Pod":
-        yield PodGroup(obj, "", 1, _pod_gpus(spec), spec)
+        return [PodGroup(obj, "", replicas, _pod_gpus(pod), pod)]
+    if kind == "Pod":
+        return [PodGroup(obj, "", 1, _pod_gpus(spec), spec)]
+    return []
+
+
+def _instance(obj: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The instance that rendered *obj* ("" for the pipeline's own objects) and its path in the profile."""
+    instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")
+    return instance, (("components", instance) if instance else ())
 
 
 def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
@@ -83,24 +97,24 @@ def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     nodes = profile.nodes
     available = sum(n.gpus for n in nodes)
     largest = max(nodes, key=lambda n: n.gpus, default=None)  # the first of equals
+    sized = bool(nodes and available)  # pods and gangs are checked against the nodes (largest is then set)
     requested = 0
     for obj in objects:
-        instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")
-        path = ("components", instance) if instance else ()
-        groups = list(pod_groups(obj))
         job_total = 0
-        for g in groups:
+        for g in pod_groups(obj):
             if g.gpus == 0:
                 continue
             job_total += g.gpus * g.replicas
-            what = f"{object_ref(obj)}" + (f" {g.part}" if g.part else "")
-            if nodes and available and largest is not None and g.gpus > largest.gpus:
+            if sized and largest is not None and g.gpus > largest.gpus:
+                instance, path = _instance(obj)
+                what = f"{object_ref(obj)}" + (f" {g.part}" if g.part else "")
                 result.errors.append(profile.sources.problem(
                     path, f"instance '{instance}': {what} asks for {g.gpus} GPUs per pod, more than any node has",
                     expected=f"at most {largest.gpus} (node {largest.name})", found=f"{g.gpus} GPUs per pod",
                     hint="lower the GPU count per replica and add replicas instead"))
         requested += job_total
-        if obj.get("kind") == "TFJob" and nodes and available and job_total > available:
+        if sized and job_total > available and obj.get("kind") == "TFJob":
+            instance, path = _instance(obj)
             result.errors.append(profile.sources.problem(
                 path, f"instance '{instance}': {object_ref(obj)} needs {job_total} GPUs at once, "
                       f"the cluster has {available}; its replicas would never all start",
@@ -121,17 +135,29 @@ def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     return result
 
 
-def _requested(pod: dict[str, Any], resource: str, quantity: Callable[[str], Decimal] = parse_quantity) -> Decimal:
-    """What the scheduler reserves for *resource*: the sum of the containers' requests (a limit
-    without a request counts as the request, as Kubernetes defaults it). *quantity* parses one
-    quantity string (node_fit passes a memoised :func:`parse_quantity`)."""
-    total = Decimal(0)
+def _reserved(pod: dict[str, Any]) -> tuple[Any, ...]:
+    """What the scheduler reserves for each container of *pod*, as written: its CPU and its memory request (a
+    limit without a request counts as the request, as Kubernetes defaults it; None: neither), container by
+    container. The pod's fit depends on nothing else, so node_fit remembers its answers by this."""
+    reserved = []
     for c in pod.get("containers", []):
         res = c.get("resources", {})
-        value = res.get("requests", {}).get(resource, res.get("limits", {}).get(resource))
-        if value is not None:
-            total += quantity(str(value))
-    return total
+        requests, limits = res.get("requests", {}), res.get("limits", {})
+        reserved.append(requests.get("cpu", limits.get("cpu")))
+        reserved.append(requests.get("memory", limits.get("memory")))
+    return tuple(reserved)
+
+
+def _need(reserved: tuple[Any, ...], quantity: Callable[[str], Decimal]) -> dict[str, Decimal]:
+    """The pod's CPU and memory: the sums of :func:`_reserved`'s quantities (*quantity* parses one)."""
+    need = {}
+    for resource, values in (("cpu", reserved[0::2]), ("memory", reserved[1::2])):
+        total = Decimal(0)
+        for value in values:
+            if value is not None:
+                total += quantity(str(value))
+        need[resource] = total
+    return need
 
 
 def _matches(node: Node, selector: dict[str, str]) -> bool:
@@ -160,9 +186,9 @@ def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     quantity = _memo(parse_quantity)
     capacity = {n.name: {"cpu": quantity(n.cpu), "memory": quantity(n.memory)} for n in nodes}
     everywhere: list[Node] = list(nodes)  # the candidates of a pod without a nodeSelector
-    fits_everywhere: dict[tuple[Decimal, Decimal], bool] = {}  # (cpu, memory) -> a node of everywhere holds it
+    # what such a pod reserves (_reserved) -> (its need, whether a node of everywhere holds it): pods repeat
+    seen: dict[tuple[Any, ...], tuple[dict[str, Decimal], bool]] = {}
     for obj in objects:
-        instance = obj.get("metadata", {}).get("labels", {}).get(INSTANCE_LABEL, "")
         for g in pod_groups(obj):
             selector = g.pod.get("nodeSelector", {})
             candidates = [n for n in nodes if _matches(n, selector)] if selector else everywhere
@@ -172,20 +198,25 @@ def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
                 result.warnings.append(f"{what}: nodeSelector {wanted} matches none of the profile's nodes "
                                        "(declare the label under cluster.nodes[].labels)")
                 continue
-            need = {"cpu": _requested(g.pod, "cpu", quantity), "memory": _requested(g.pod, "memory", quantity)}
-            if candidates is everywhere:  # most pods: the answer depends on the two quantities only
-                fits = fits_everywhere.get((need["cpu"], need["memory"]))
-                if fits is None:
-                    fits = fits_everywhere[need["cpu"], need["memory"]] = _fits(need, candidates, capacity)
+            reserved = _reserved(g.pod)
+            try:
+                known = seen.get(reserved) if candidates is everywhere else None
+            except TypeError:  # an unhashable value: not remembered (parsing it refuses it below)
+                known = None
+            if known is not None:
+                need, fits = known
             else:
+                need = _need(reserved, quantity)
                 fits = _fits(need, candidates, capacity)
+                if candidates is everywhere:
+                    seen[reserved] = need, fits
             if fits:
                 continue
+            instance, path = _instance(obj)
             what = object_ref(obj) + (f" {g.part}" if g.part else "")
             biggest = max(candidates, key=lambda n: (capacity[n.name]["cpu"], capacity[n.name]["memory"]))
             result.errors.append(profile.sources.problem(
-                ("components", instance) if instance else (),
-                f"instance '{instance}': {what} requests cpu {need['cpu'].normalize():f}, memory "
+                path, f"instance '{instance}': {what} requests cpu {need['cpu'].normalize():f}, memory "
                 f"{_human_bytes(need['memory'])} per pod; no node it may run on has that much",
                 expected=f"at most cpu {biggest.cpu}, memory {biggest.memory} (node {biggest.name})",
                 found=f"cpu {need['cpu'].normalize():f}, memory {_human_bytes(need['memory'])}",

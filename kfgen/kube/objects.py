@@ -188,23 +188,27 @@ def container(name: str, image: str, *, command: Sequence[str] | None = None, ar
               working_dir: str | None = None) -> Json:
     """A container. *security_context* defaults to :func:`security_context()` (Pod Security Standard
     ``restricted``: the image must not need root, or the caller passes its own context)."""
-    out: Json = {
-        "name": name,
-        "image": image,
-        "command": list(command) if command is not None else None,
-        "args": list(args) if args is not None else None,
-        "workingDir": working_dir,
-        "env": list(env) or None,
-        "ports": list(ports) or None,
-        "volumeMounts": list(volume_mounts) or None,
-        "resources": resources,
-        "livenessProbe": liveness_probe,
-        "readinessProbe": readiness_probe,
-        "securityContext": security_context,
-    }
-    out = prune(out)
-    if security_context is None:  # built here without None: nothing to prune
-        out["securityContext"] = _restricted_context()
+    # What prune() of the whole dict {"name": name, "image": image, "command": ..., "securityContext": ...} gives
+    # (None left out, every value pruned, i.e. copied; empty env/ports/volumeMounts left out), in that key order,
+    # built key by key: this runs for every container kfgen renders.
+    out: Json = {"name": name, "image": image} if type(name) is str and type(image) is str else prune(
+        {"name": name, "image": image})
+    if command is not None:
+        out["command"] = [v if type(v) in _LEAVES else prune(v) for v in command]
+    if args is not None:
+        out["args"] = [v if type(v) in _LEAVES else prune(v) for v in args]
+    if working_dir is not None:
+        out["workingDir"] = prune(working_dir)
+    for key, items in (("env", env), ("ports", ports), ("volumeMounts", volume_mounts)):
+        if items:
+            pruned = [v if type(v) in _LEAVES else prune(v) for v in items]
+            if pruned:
+                out[key] = pruned
+    for key, value in (("resources", resources), ("livenessProbe", liveness_probe),
+                       ("readinessProbe", readiness_probe)):
+        if value is not None:
+            out[key] = prune(value)
+    out["securityContext"] = _restricted_context() if security_context is None else prune(security_context)
     return out
 
 

@@ -326,15 +326,15 @@ _NO_RESOURCES, _NO_SETTINGS = Resources(), ReplicaSettings()  # frozen "nothing 
 # Rendering ------------------------------------------------------------------------------------
 
 
-def _container(p: TfJobParams, rtype: TfJobReplicaType, gpus: int, mounts: list[dict[str, Any]]) -> dict[str, Any]:
-    own = p.replicaSpecs.get(rtype) or _NO_SETTINGS
+def _container(p: TfJobParams, rtype: TfJobReplicaType, own: ReplicaSettings, gpus: int,
+               mounts: list[dict[str, Any]]) -> dict[str, Any]:
     image = own.image or ((p.image_gpu or p.image) if gpus else p.image)
     args = own.args if own.args is not None else p.args
     ports = own.ports if own.ports is not None else p.ports
+    env = {**p.env, **own.env} if own.env else p.env
     container = k8s.container(
         CONTAINER, image, command=own.command or p.command, args=args or None, working_dir=p.workingDir,
-        env=render_env({**p.env, **(own.env or {})}), ports=[port.render() for port in ports],
-        volume_mounts=mounts,
+        env=render_env(env) if env else (), ports=[port.render() for port in ports], volume_mounts=mounts,
         resources=p.replica_resources(rtype).render(gpus, p.gpuResource) or None)
     if p.envFrom:
         container["envFrom"] = [e.render() for e in p.envFrom]
@@ -347,10 +347,13 @@ def _json_copy(value: Any) -> Any:
     """A copy of a JSON-like value, new dicts and lists all the way down (tuples become lists): no object
     shares a dict with another, or with the params (as the model's dump had it)."""
     if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
+        return {k: v if type(v) in _SCALARS else _json_copy(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_copy(v) for v in value]
+        return [v if type(v) in _SCALARS else _json_copy(v) for v in value]
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # what _json_copy returns as it is (exact types: no call)
 
 
 def _default_pod_security() -> dict[str, Any]:
@@ -361,20 +364,20 @@ def _default_pod_security() -> dict[str, Any]:
 def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dict[str, Any]:
     """spec.tfReplicaSpecs.<rtype>: the shape of the TFJob model's ReplicaSpec (api.ReplicaSpec), dumped."""
     gpus = p.num_gpus if rtype == "Worker" else 0
-    volumes, mounts = pod_volumes(p.volumes)
-    container = _container(p, rtype, gpus, mounts)
+    own = p.replicaSpecs.get(rtype) or _NO_SETTINGS
+    volumes, mounts = pod_volumes(p.volumes) if p.volumes else ([], [])
+    container = _container(p, rtype, own, gpus, mounts)
     pod: dict[str, Any] = {"containers": [container]}
     if volumes:
         pod["volumes"] = volumes
     if p.nodeSelector:
         pod["nodeSelector"] = dict(sorted(p.nodeSelector.items()))
-    uses_gpus = p.gpuResource in container.get("resources", {}).get("limits", {})
     if p.tolerations is not None:
-        tolerations = [t.render() for t in p.tolerations]
-    else:  # the GPU toleration (what Toleration.render() gives) when the container asks for GPUs
-        tolerations = [{"key": p.gpuResource, "operator": "Exists", "effect": "NoSchedule"}] if uses_gpus else []
-    if tolerations:
-        pod["tolerations"] = tolerations
+        if p.tolerations:
+            pod["tolerations"] = [t.render() for t in p.tolerations]
+    elif p.gpuResource in container.get("resources", {}).get("limits", {}):
+        # the GPU toleration (what Toleration.render() gives) when the container asks for GPUs
+        pod["tolerations"] = [{"key": p.gpuResource, "operator": "Exists", "effect": "NoSchedule"}]
     if p.serviceAccountName is None:  # no API credentials in a training pod unless it names its account
         pod["automountServiceAccountToken"] = False
     else:
@@ -389,32 +392,36 @@ def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dic
         pod["imagePullSecrets"] = [{"name": s} for s in p.imagePullSecrets]
     pod["securityContext"] = (_json_copy({**DEFAULT_POD_SECURITY, **p.securityContext}) if p.securityContext
                               else _default_pod_security())
-    meta: dict[str, Any] = {}
-    if p.podLabels:
-        meta["labels"] = dict(sorted(p.podLabels.items()))
-    if p.podAnnotations:
-        meta["annotations"] = dict(sorted(p.podAnnotations.items()))
-    own = p.replicaSpecs.get(rtype)
-    restart = own.restartPolicy if own is not None and own.restartPolicy else p.restartPolicy
-    return {"replicas": replicas, "restartPolicy": restart, "template": {"metadata": meta, "spec": pod} if meta
-            else {"spec": pod}}
+    template: dict[str, Any] = {"spec": pod}
+    if p.podLabels or p.podAnnotations:
+        meta: dict[str, Any] = {}
+        if p.podLabels:
+            meta["labels"] = dict(sorted(p.podLabels.items()))
+        if p.podAnnotations:
+            meta["annotations"] = dict(sorted(p.podAnnotations.items()))
+        template = {"metadata": meta, "spec": pod}
+    return {"replicas": replicas, "restartPolicy": own.restartPolicy or p.restartPolicy, "template": template}
 
 
-_RUN_POLICIES: dict[RunPolicy, dict[str, Any] | None] = {}  # frozen RunPolicy -> its dumped API runPolicy
+#: A RunPolicy's field values (in field order) -> its dumped API runPolicy. Keyed by the values, not the model:
+#: every job has its own (equal) RunPolicy, and pydantic's __hash__ and __eq__ of a model are Python functions
+#: that cost more than the dict lookup they serve.
+_RUN_POLICIES: dict[tuple[Any, ...], dict[str, Any] | None] = {}
 
 
 def _run_policy(policy: RunPolicy) -> dict[str, Any] | None:
     """spec.runPolicy for *policy* (new dicts on every call), or None: the API model's dump, memoised by value
     (a profile's jobs mostly share one policy, and building the model cost as much as a replica spec)."""
+    key = tuple(policy.__dict__.values())
     try:
-        dumped = _RUN_POLICIES.get(policy, _RUN_POLICIES)
+        dumped = _RUN_POLICIES.get(key, _RUN_POLICIES)
     except TypeError:  # unhashable (e.g. schedulingPolicy.minResources, a dict)
         return _dump_run_policy(policy)
     if dumped is _RUN_POLICIES:
         dumped = _dump_run_policy(policy)
         if len(_RUN_POLICIES) >= 1024:
             _RUN_POLICIES.clear()
-        _RUN_POLICIES[policy] = dumped
+        _RUN_POLICIES[key] = dumped
     return _json_copy(dumped)
 
 

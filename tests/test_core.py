@@ -656,7 +656,8 @@ def test_rbac_is_least_privilege(params: dict[str, Any]) -> None:
     dashboard = [r for w, r in rbac_rules(objects) if w.endswith(" tf-job-dashboard")]
     assert dashboard and all(set(r["verbs"]) <= {"get", "list", "watch"} for r in dashboard)
     hub = get(objects, "Role", "jupyter-role")["rules"]
-    assert {res for r in hub for res in r["resources"]} == {"pods", "persistentvolumeclaims", "events"}
+    claims = {"persistentvolumeclaims"} if CoreParams(**params).notebook_storage == "per-user" else set()
+    assert {res for r in hub for res in r["resources"]} == {"pods", "events", *claims}
 
 
 @pytest.mark.parametrize("params", VARIANTS)
@@ -807,8 +808,8 @@ def test_api_server_accepts_everything_and_enforces_least_privilege(control_plan
                     "validatingwebhookconfigurations.admissionregistration.k8s.io/other", None)
     assert not _can(cp, "tf-job-operator", "create", "deployments.apps")
     assert not _can(cp, "tf-job-operator", "create", "customresourcedefinitions.apiextensions.k8s.io", None)
-    # JupyterHub: user pods and claims in its namespace only
-    assert _can(cp, "jupyter-hub", "create", "pods") and _can(cp, "jupyter-hub", "delete", "persistentvolumeclaims")
+    # JupyterHub: user pods in its namespace only; no claim verbs with shared (NFS) storage
+    assert _can(cp, "jupyter-hub", "create", "pods") and not _can(cp, "jupyter-hub", "delete", "persistentvolumeclaims")
     assert not _can(cp, "jupyter-hub", "get", "secrets")
     assert not _can(cp, "jupyter-hub", "create", "pods", "elsewhere")
     assert not _can(cp, "jupyter-hub", "create", "roles.rbac.authorization.k8s.io")

@@ -1,6 +1,6 @@
 """JupyterHub of ``core``: ConfigMap ``jupyterhub-config``, Services ``tf-hub-0`` (headless) and ``tf-hub-lb``,
 StatefulSet ``tf-hub``, ServiceAccount ``jupyter-hub`` and Role/RoleBinding ``jupyter-role`` (what
-KubeSpawner needs, nothing more).
+KubeSpawner needs, nothing more: claims only with per-user storage).
 
 Current JupyterHub images run the proxy (configurable-http-proxy) as its own process, so the ``tf-hub``
 pod has a ``proxy`` sidecar next to the ``tf-hub`` container; their shared API token is generated inside
@@ -189,13 +189,21 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
                     ports=[k8s.port(80, 8000, name="hub")], selector=hub_labels,
                     external_ips=p.jupyterHubExternalIPs),
         k8s.stateful_set("tf-hub", ns, service_name="tf-hub-0", template=template),
-        k8s.role("jupyter-role", namespace=ns, rules=[
-            k8s.rule([""], ["pods", "persistentvolumeclaims"], ["get", "list", "watch", "create", "delete"]),
-            k8s.rule([""], ["events"], ["get", "list", "watch"]),
-        ]),
+        k8s.role("jupyter-role", namespace=ns, rules=spawner_rules(p)),
         k8s.service_account("jupyter-hub", ns, labels={"app": "jupyter-hub"}),
         k8s.binding("jupyter-role", "jupyter-role", [k8s.sa_subject("jupyter-hub", ns)], namespace=ns),
         *(network_policies(ctx) if p.networkPolicies else []),
+    ]
+
+
+def spawner_rules(p: CoreParams) -> list[dict[str, Any]]:
+    """What KubeSpawner does with the API: run notebook pods and read their events, and — only with per-user
+    storage — create (and, when a user is deleted, delete) each user's claim. With shared or no storage it
+    touches no claim, so it gets no PersistentVolumeClaim verb (it cannot delete the shared claim)."""
+    resources = ["pods", "persistentvolumeclaims"] if p.notebook_storage == "per-user" else ["pods"]
+    return [
+        k8s.rule([""], resources, ["get", "list", "watch", "create", "delete"]),
+        k8s.rule([""], ["events"], ["get", "list", "watch"]),
     ]
 
 

@@ -62,3 +62,36 @@ def test_cluster_ip_needs_no_opt_in_and_warns_nothing() -> None:
     out = PROTOTYPE.render_instance(CTX, CoreParams(tfAmbassadorAllowUnauthenticatedExternalAccess=True,
                                                     tfJobUiAllowUnauthenticatedExternalAccess=True))
     assert out.warnings == [] and out.objects == render()
+
+
+def _sources(policy: dict[str, Any], port: int) -> list[Any] | None:
+    """The 'from' of the rule admitting *port* (None: from anywhere)."""
+    (rule,) = [r for r in policy["spec"]["ingress"] if {"port": port, "protocol": "TCP"} in r["ports"]]
+    return rule.get("from")
+
+
+SAME_NAMESPACE = [{"podSelector": {}}]
+
+
+@pytest.mark.parametrize("params, anywhere", [
+    pytest.param({}, False, id="cluster-ip"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "native",
+                  "jupyterHubAdminUsers": ["admin"]}, True, id="load-balancer"),
+    pytest.param({"jupyterHubServiceType": "NodePort", "jupyterHubAllowUnauthenticatedExternalAccess": True}, True,
+                 id="node-port"),
+    pytest.param({"jupyterHubExternalIPs": ["192.0.2.10"], "jupyterHubAuthenticator": "native",
+                  "jupyterHubAdminUsers": ["admin"]}, True, id="external-ip"),
+    pytest.param({"jupyterHubAuthenticator": "iap", "cloud": "gcp"}, True, id="iap-load-balancer"),
+])
+def test_hub_front_door_admits_the_namespace_only_unless_exposed(params: dict[str, Any], anywhere: bool) -> None:
+    hub = policies(**params)["tf-hub"]
+    assert _sources(hub, 8000) == (None if anywhere else SAME_NAMESPACE)
+    assert _sources(hub, 8081) == [{"podSelector": {"matchLabels": {"kfgen.io/notebook": "true"}}}]
+
+
+@pytest.mark.parametrize("service_type", ["ClusterIP", "NodePort", "LoadBalancer"])
+def test_ambassador_admits_the_namespace_only_unless_exposed(service_type: str) -> None:
+    gateway = policies(tfAmbassadorServiceType=service_type, tfAmbassadorAllowUnauthenticatedExternalAccess=True)
+    assert _sources(gateway["ambassador"], 80) == (SAME_NAMESPACE if service_type == "ClusterIP" else None)
+    # the dashboard stays reachable from Ambassador only while its own Service is ClusterIP
+    assert _sources(gateway["tf-job-dashboard"], 8080) == [{"podSelector": {"matchLabels": {"service": "ambassador"}}}]

@@ -234,7 +234,9 @@ def test_default_deny_and_every_pod_has_an_allow_rule(profile: str) -> None:
 def test_hub_and_notebooks_reach_each_other_and_the_webhook_is_open() -> None:
     by_name = {o["metadata"]["name"]: o for o in render() if o["kind"] == "NetworkPolicy"}
     hub = by_name["tf-hub"]["spec"]["ingress"]
-    assert {"port": 8000, "protocol": "TCP"} in hub[0]["ports"] and "from" not in hub[0]
+    # a ClusterIP hub: its front door admits the pods of its namespace (kubectl port-forward bypasses policies)
+    assert {"port": 8000, "protocol": "TCP"} in hub[0]["ports"] and hub[0]["from"] == [{"podSelector": {}}]
+    assert by_name["ambassador"]["spec"]["ingress"][0]["from"] == [{"podSelector": {}}]
     assert hub[1]["from"] == [{"podSelector": {"matchLabels": {"kfgen.io/notebook": "true"}}}]
     assert by_name["jupyter-notebooks"]["spec"]["ingress"][0]["from"] == [
         {"podSelector": {"matchLabels": {"app": "tf-hub"}}}]

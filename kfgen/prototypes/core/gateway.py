@@ -71,6 +71,9 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         k8s.deployment("ambassador", ns, template=template, replicas=p.ambassadorReplicas),
         k8s.service("k8s-dashboard", ns, annotations=ambassador.annotations(k8s_dashboard),
                     ports=[k8s.port(443, 8443)], selector={"k8s-app": "kubernetes-dashboard"}),
-        # the gateway: its routes are for everyone who reaches it (its Service type decides how far that is)
-        *([netpol.policy("ambassador", ns, labels, [netpol.allow([PORT])])] if p.networkPolicies else []),
+        # the gateway: from anywhere only when its Service is exposed (which needs the opt-in param), else
+        # from the pods of the namespace (kubectl port-forward is not subject to NetworkPolicies)
+        *([netpol.policy("ambassador", ns, labels, [netpol.allow(
+            [PORT], None if p.tfAmbassadorServiceType != "ClusterIP" else [netpol.pods()])])]
+          if p.networkPolicies else []),
     ]

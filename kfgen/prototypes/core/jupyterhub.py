@@ -192,7 +192,7 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         k8s.role("jupyter-role", namespace=ns, rules=spawner_rules(p)),
         k8s.service_account("jupyter-hub", ns, labels={"app": "jupyter-hub"}),
         k8s.binding("jupyter-role", "jupyter-role", [k8s.sa_subject("jupyter-hub", ns)], namespace=ns),
-        *(network_policies(ctx) if p.networkPolicies else []),
+        *(network_policies(ctx, p) if p.networkPolicies else []),
     ]
 
 
@@ -207,14 +207,17 @@ def spawner_rules(p: CoreParams) -> list[dict[str, Any]]:
     ]
 
 
-def network_policies(ctx: RenderContext) -> list[dict[str, Any]]:
-    """Who may reach the hub pod and the notebooks: the proxy's front door from anywhere (Service
-    tf-hub-lb decides how far it is exposed), the hub API from notebooks, notebooks from the hub pod
-    (its proxy routes users to them, the hub checks on them)."""
+def network_policies(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
+    """Who may reach the hub pod and the notebooks: the proxy's front door from the pods of the namespace
+    (kubectl port-forward is not subject to NetworkPolicies), or from anywhere when the hub is exposed
+    (tf-hub-lb NodePort/LoadBalancer, external IPs) or behind IAP (Google's load balancer reaches the pod
+    from outside the cluster); the hub API from notebooks; notebooks from the hub pod (its proxy routes
+    users to them, the hub checks on them)."""
     ns = ctx.namespace
+    front_door = None if exposure(p) or p.jupyterHubAuthenticator == "iap" else [netpol.pods()]
     return [
         netpol.policy("tf-hub", ns, HUB_LABELS, [
-            netpol.allow([PROXY_PORT]),
+            netpol.allow([PROXY_PORT], front_door),
             netpol.allow([HUB_API_PORT], [netpol.pods(NOTEBOOK_LABELS)]),
         ]),
         netpol.policy("jupyter-notebooks", ns, NOTEBOOK_LABELS, [

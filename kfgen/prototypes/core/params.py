@@ -226,7 +226,8 @@ class CoreParams(Params):
     # --- network policies ---------------------------------------------------------------------
     networkPolicies: bool = Field(
         True, description="Render NetworkPolicies: deny all ingress to the pods of this namespace (NetworkPolicy "
-        "'default-deny-ingress'), then allow what the components need: Ambassador's and the hub's front doors, "
+        "'default-deny-ingress'), then allow what the components need: Ambassador's and the hub's front doors "
+        "(from this namespace's pods while their Service is ClusterIP, from anywhere when exposed or behind IAP), "
         "hub <-> notebooks, the API server to the operator's webhook, Ambassador to the TFJob dashboard, TFJob "
         "replicas to each other. Other prototypes in the namespace (tf-serving) render their own allow rules; "
         "turn theirs off too when you turn this off.")

@@ -175,11 +175,13 @@ def test_init_renders_and_refuses_to_overwrite(tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(repo)
     assert run("render", "--all").exit_code == 0
     assert run("render", "--all", "--check").exit_code == 0
-    # a second init writes nothing, not even the files that do not exist yet
+    # a second init adds only what is missing and overwrites nothing
     (repo / ".gitignore").unlink()
+    (repo / "profiles/lab.yaml").write_text("# mine\n" + (repo / "profiles/lab.yaml").read_text())
     res = run("init", ".", "--name", "lab")
-    assert res.exit_code == 2 and "never overwrites" in res.output
-    assert not (repo / ".gitignore").exists()
+    assert res.exit_code == 0, res.output
+    assert "wrote .gitignore" in res.output and "kept profiles/lab.yaml" in res.output
+    assert (repo / "profiles/lab.yaml").read_text().startswith("# mine\n")
 
 
 def test_init_with_kfgen_source_uses_kfgens_hooks(tmp_path: Path) -> None:
@@ -196,7 +198,7 @@ def test_pre_commit_hooks_file() -> None:
     assert hooks["kfgen-render-check"]["entry"] == "kfgen render --all --check"
     assert hooks["kfgen-validate"]["entry"] == "kfgen validate --all"
     for h in hooks.values():
-        assert h["language"] == "python" and h["pass_filenames"] is False and h["files"] == "^profiles/"
+        assert h["language"] == "python" and h["pass_filenames"] is False and h["files"] == "^(profiles|out)/"
 
 
 def test_project_root_from_a_sub_directory(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -194,7 +194,8 @@ def init(
 ) -> None:
     """Start a repository of profiles (ksonnet's 'ks init'): a starter profile, .gitignore, pre-commit and CI.
 
-    Asks nothing; never overwrites a file (when one exists, nothing is written).
+    Asks nothing, and adds only what is missing: never overwrites a file. In an existing repository, the
+    lines kfgen needs are appended to its .gitignore and every other file that exists is kept (listed).
     """
     from kfgen.edit.init import init_project
     from kfgen.errors import KfgenError
@@ -202,11 +203,21 @@ def init(
     from kfgen.profile import display
 
     try:
-        written = init_project(directory, name, namespace, kubernetes_version or DEFAULT_KUBERNETES_VERSION,
-                               kfgen_source)
+        done = init_project(directory, name, namespace, kubernetes_version or DEFAULT_KUBERNETES_VERSION,
+                            kfgen_source)
     except KfgenError as exc:
         raise fail(exc, 2) from None
-    for path in written:
+    for path in done.written:
         typer.echo(f"wrote {display(path)}")
+    if done.appended:
+        typer.echo(f"added to {display(directory / '.gitignore')}: {' '.join(done.appended)}")
+    for path in done.skipped:  # named as is, not where a symlink points
+        shown = Path(display(path.parent)) / path.name
+        typer.echo(f"kept {shown} (it exists; kfgen init never overwrites a file)")
+    if not done.written and not done.appended:
+        typer.echo("nothing to add: the repository has every file kfgen init writes")
     cd = f"cd {display(directory)} && " if directory != Path(".") else ""
     typer.echo(f"next: {cd}kfgen render -p {name} && git init && git add . && git commit -m 'kfgen init'")
+    if any(p.name == "kfgen.yaml" for p in done.written):
+        typer.echo(f"next: CI (.github/workflows/kfgen.yaml) installs kfgen with pip from '{done.pip_spec}'; "
+                   "set the repository variable KFGEN_PIP_SPEC to install it from elsewhere")

@@ -2,13 +2,18 @@
 
 It writes a starter profile, the profile JSON Schema editors read, a ``.gitignore``, a
 ``.pre-commit-config.yaml`` running kfgen's hooks and a GitHub Actions workflow running
-``kfgen render --all --check`` and ``kfgen validate --all``. It never overwrites a file: when any of
-them exists, nothing is written. The starter profile is validated and rendered before anything is.
+``kfgen render --all --check`` and ``kfgen validate --all``. In an existing repository it adds only what
+is missing and never overwrites a file: kfgen's lines are appended to an existing ``.gitignore`` (those
+it lacks), every other file that exists is skipped and reported. The starter profile is validated and
+rendered before anything is written.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 from kfgen import __version__
@@ -37,15 +42,17 @@ components:
 """
 
 GITIGNORE = """\
-# out/ is committed (reviewed in pull requests, applied with kubectl); kfgen's hidden build leftovers are not
+# out/ is committed (reviewed in pull requests, applied with kubectl); kfgen's hidden build leftovers are not,
+# nor the files 'kfgen render --foreign=move' moved aside (review them, then delete them)
 out/.*
+out/*.foreign-*/
 .venv/
 __pycache__/
 """
 
 PRE_COMMIT_REMOTE = """\
 # pre-commit (https://pre-commit.com): `pre-commit install` once, then every commit that touches
-# profiles/ checks that out/ is rendered from them and that both are valid.
+# profiles/ or out/ checks that out/ is rendered from the profiles and that both are valid.
 repos:
   - repo: {source}
     rev: v{version}
@@ -56,7 +63,7 @@ repos:
 
 PRE_COMMIT_LOCAL = """\
 # pre-commit (https://pre-commit.com): `pre-commit install` once, then every commit that touches
-# profiles/ checks that out/ is rendered from them and that both are valid.
+# profiles/ or out/ checks that out/ is rendered from the profiles and that both are valid.
 # These hooks run the kfgen on your PATH. To have pre-commit install kfgen itself, use kfgen's own
 # hooks instead (`kfgen init --kfgen-source URL` writes that form):
 #   - repo: <kfgen's git repository URL>
@@ -102,12 +109,27 @@ jobs:
 """
 
 
+def default_pip_spec(source: str | None = None) -> str:
+    """What CI installs kfgen from: *source* (kfgen's git repository) at this version's tag; else the git
+    commit this kfgen was installed from (pip records it, PEP 610); else this version from the package index."""
+    if source:
+        return f"kfgen @ git+{source}@v{__version__}"
+    try:
+        direct = json.loads(metadata.distribution("kfgen").read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
+        direct = {}
+    vcs = direct.get("vcs_info") or {}
+    if vcs.get("vcs") == "git" and vcs.get("commit_id") and str(direct.get("url", "")).startswith("https://"):
+        return f"kfgen @ git+{direct['url']}@{vcs['commit_id']}"
+    return f"kfgen=={__version__}"
+
+
 def init_files(name: str, namespace: str, kubernetes_version: str, source: str | None) -> dict[str, str]:
     """The files of a new repository, by path relative to it."""
-    install = (f'run: pip install "kfgen @ git+{source}@v{__version__}"' if source else
-               "# the repository variable KFGEN_PIP_SPEC is kfgen's pip requirement, e.g. "
-               "'kfgen @ git+https://HOST/OWNER/kfgen@v" + __version__ + "'\n"
-               '        run: pip install "${{ vars.KFGEN_PIP_SPEC }}"')
+    spec = default_pip_spec(source)
+    install = ("# kfgen's pip requirement: the repository variable KFGEN_PIP_SPEC when set (e.g. "
+               "'kfgen @ git+https://HOST/OWNER/kfgen@v" + __version__ + "'), else the default below\n"
+               '        run: pip install "${{ vars.KFGEN_PIP_SPEC || \'' + spec.replace("'", "''") + '\' }}"')
     return {
         f"profiles/{name}.yaml": STARTER.format(name=name, namespace=namespace,
                                                 kubernetes_version=kubernetes_version),
@@ -119,20 +141,27 @@ def init_files(name: str, namespace: str, kubernetes_version: str, source: str |
     }
 
 
+@dataclass
+class InitResult:
+    """What ``kfgen init`` did: files written, lines appended to ``.gitignore``, files that existed (kept)."""
+
+    written: list[Path] = field(default_factory=list)
+    appended: list[str] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    pip_spec: str = ""
+
+
 def init_project(directory: Path, name: str, namespace: str, kubernetes_version: str,
-                 source: str | None = None) -> list[Path]:
-    """Write a new repository of profiles into *directory*; refuse (writing nothing) when any file exists."""
+                 source: str | None = None) -> InitResult:
+    """Add a repository of profiles to *directory*: only what is missing (see the module's doc)."""
     from kfgen.render.pipeline import render_profile
 
     if not is_profile_name(name):
         raise KfgenError(Problem(f"invalid profile name {name!r}", found=repr(name),
                                  expected="a DNS label: lowercase letters, digits and '-', e.g. 'default'"))
+    if directory.exists() and not directory.is_dir():
+        raise KfgenError(Problem(f"{display(directory)} is not a directory", file=display(directory)))
     files = init_files(name, namespace, kubernetes_version, source)
-    existing = [display(directory / rel) for rel in files if (directory / rel).exists() or
-                (directory / rel).is_symlink()]
-    if existing:
-        raise KfgenError([Problem(f"{path} already exists: kfgen init never overwrites a file", file=path)
-                          for path in existing])
     with tempfile.TemporaryDirectory(prefix="kfgen-init-") as scratch:  # the starter must render
         (Path(scratch) / f"{name}.yaml").write_text(files[f"profiles/{name}.yaml"], encoding="utf-8")
         try:
@@ -140,8 +169,32 @@ def init_project(directory: Path, name: str, namespace: str, kubernetes_version:
         except KfgenError as exc:
             raise KfgenError([Problem(p.message, path=p.path, expected=p.expected, found=p.found, hint=p.hint)
                               for p in exc.problems]) from None
-    written = []
+    result = InitResult(pip_spec=default_pip_spec(source))
     for rel, text in files.items():
-        write_file(directory / rel, text)
-        written.append(directory / rel)
-    return written
+        path = directory / rel
+        if rel == ".gitignore" and path.is_file() and not path.is_symlink():
+            result.appended = _append_missing(path, text)
+        elif path.exists() or path.is_symlink():
+            result.skipped.append(path)
+        else:
+            write_file(path, text)
+            result.written.append(path)
+    return result
+
+
+def _append_missing(path: Path, text: str) -> list[str]:
+    """Append the lines of *text* that *path* lacks (after a comment saying so); returns those lines."""
+    try:
+        current = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KfgenError(Problem(f"cannot read {display(path)}: {getattr(exc, 'strerror', None) or exc}",
+                                 file=display(path))) from None
+    have = {line.strip() for line in current.splitlines()}
+    missing = [line for line in text.splitlines() if line.strip() and not line.startswith("#")
+               and line.strip() not in have]
+    if not missing:
+        return []
+    block = "\n".join(["# added by kfgen init: out/ is committed, kfgen's leftovers are not", *missing]) + "\n"
+    sep = "" if not current or current.endswith("\n") else "\n"
+    write_file(path, current + sep + ("\n" if current else "") + block)
+    return missing

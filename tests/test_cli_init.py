@@ -1,0 +1,87 @@
+"""kfgen init in an existing repository, the generated CI and hooks, and --foreign=move leftovers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kfgen.edit.init import init_files
+from tests.conftest import ROOT, invoke, snapshot
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_init_in_a_repository_with_a_gitignore_appends_only_missing_lines(repo: Path) -> None:
+    (repo / ".gitignore").write_text("node_modules/\n.venv/")  # no newline at the end
+    res = invoke("init")
+    assert res.exit_code == 0, res.output
+    text = (repo / ".gitignore").read_text()
+    assert text.startswith("node_modules/\n.venv/\n")
+    assert text.count(".venv/") == 1 and "out/.*\n" in text and "out/*.foreign-*/\n" in text
+    assert "added to .gitignore: out/.* out/*.foreign-*/ __pycache__/" in res.output
+    assert (repo / "profiles/default.yaml").is_file()
+    before = snapshot(repo)
+    res = invoke("init")  # again: nothing missing, nothing changed
+    assert res.exit_code == 0, res.output
+    assert "kept profiles/default.yaml" in res.output and "nothing to add" in res.output
+    assert snapshot(repo) == before
+
+
+def test_init_never_overwrites_an_existing_file(repo: Path) -> None:
+    (repo / ".pre-commit-config.yaml").write_text("repos: []\n")
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github/workflows/kfgen.yaml").symlink_to(repo / "elsewhere.yaml")  # dangling: kept too
+    res = invoke("init", "--name", "lab")
+    assert res.exit_code == 0, res.output
+    assert (repo / ".pre-commit-config.yaml").read_text() == "repos: []\n"
+    assert not (repo / "elsewhere.yaml").exists()
+    assert "kept .pre-commit-config.yaml" in res.output and "kept .github/workflows/kfgen.yaml" in res.output
+    assert "wrote profiles/lab.yaml" in res.output and "wrote .gitignore" in res.output
+
+
+@pytest.mark.parametrize("args", [("--name", "Bad_Name"), ("file.txt",)])
+def test_init_bad_input_writes_nothing(repo: Path, args: tuple[str, ...]) -> None:
+    (repo / "file.txt").write_text("x")
+    res = invoke("init", *args)
+    assert res.exit_code == 2
+    assert sorted(p.name for p in repo.iterdir()) == ["file.txt"]
+
+
+def test_workflow_installs_kfgen_without_a_repository_variable(repo: Path) -> None:
+    res = invoke("init")
+    assert "KFGEN_PIP_SPEC" in res.output  # the next: line says where CI installs kfgen from
+    step = yaml.safe_load((repo / ".github/workflows/kfgen.yaml").read_text())["jobs"]["check"]["steps"][2]
+    assert step["run"].startswith('pip install "${{ vars.KFGEN_PIP_SPEC || \'kfgen')
+    flow = init_files("x", "kubeflow", "1.37", "https://example.org/kfgen.git")[".github/workflows/kfgen.yaml"]
+    assert "|| 'kfgen @ git+https://example.org/kfgen.git@v" in flow
+
+
+def test_init_hooks_and_shipped_hooks_watch_the_same_files() -> None:
+    shipped = {h["id"]: h["files"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    local = yaml.safe_load(init_files("x", "kubeflow", "1.37", None)[".pre-commit-config.yaml"])
+    assert {h["id"]: h["files"] for h in local["repos"][0]["hooks"]} == shipped
+    assert all(f == "^(profiles|out)/" for f in shipped.values())
+
+
+def test_render_check_reports_foreign_move_leftovers(repo: Path) -> None:
+    assert invoke("init").exit_code == 0
+    assert invoke("render", "--all").exit_code == 0
+    (repo / "out/default/notes.txt").write_text("mine\n")
+    (repo / "out/default/99-x.yaml").write_text("a: 1\n")  # drift that makes render rewrite the directory
+    res = invoke("render", "-p", "default", "--foreign", "move")
+    assert res.exit_code == 0, res.output
+    aside = [d for d in (repo / "out").iterdir() if ".foreign-" in d.name]
+    assert len(aside) == 1 and (aside[0] / "notes.txt").is_file()
+    for args in (("--all",), ("-p", "default")):
+        res = invoke("render", *args, "--check")
+        assert res.exit_code == 1 and f"{aside[0].name}/ holds files kfgen did not write" in res.output
+    import shutil
+
+    shutil.rmtree(aside[0])
+    assert invoke("render", "--all", "--check").exit_code == 0

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         Outcome,
         Rendered,
         WriteError,
+        moved_aside,
         remove_outputs,
         render,
         render_profiles,
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 # render cache (kfgen.output.cache) loads neither the prototypes (kfgen.actions.info) nor pydantic.
 _HOMES = {
     "ParamDoc": "info", "get_prototype": "info", "param_docs": "info",
-    "Outcome": "rendering", "Rendered": "rendering", "WriteError": "rendering", "remove_outputs": "rendering",
+    "Outcome": "rendering", "Rendered": "rendering", "moved_aside": "rendering", "WriteError": "rendering",
+    "remove_outputs": "rendering",
     "render": "rendering", "render_profiles": "rendering", "stale_outputs": "rendering",
     "Workspace": "workspace", "resolve_names": "workspace",
 }
@@ -47,6 +49,7 @@ __all__ = [
     "Workspace",
     "WriteError",
     "get_prototype",
+    "moved_aside",
     "param_docs",
     "remove_outputs",
     "render",

@@ -145,6 +145,18 @@ def stale_outputs(ws: Workspace, foreign: str | None = None, known: list[str] | 
     return stale
 
 
+def moved_aside(ws: Workspace, names: list[str] | None = None) -> list[Path]:
+    """The ``out/NAME.foreign-<time>/`` directories ``render --foreign=move`` left (of *names*, or all)."""
+    if not ws.out_dir.is_dir():
+        return []
+    try:
+        entries = sorted(ws.out_dir.iterdir())
+    except OSError:
+        return []
+    return [d for d in entries if d.is_dir() and ".foreign-" in d.name
+            and (names is None or d.name.partition(".foreign-")[0] in names)]
+
+
 def remove_outputs(dirs: list[Path], foreign: str = "refuse") -> dict[Path, Path | None]:
     """Remove stale output directories, under their parent's lock; each is renamed away in one step
     first, so a kill never leaves half of one. A directory that (meanwhile) holds files kfgen did not

@@ -14,8 +14,9 @@ Integer ranges: JSON Schema validators (jsonschema, kubeconform) ignore ``format
 refuses (it cannot unmarshal the number into an int32). Every schema kfgen validates with or exports
 therefore goes through :func:`bound_integers`, which adds the format's ``minimum``/``maximum``
 (int32: -2^31..2^31-1, int64: -2^63..2^63-1). For the shipped definitions that is done once per
-Kubernetes version (:func:`bounded_definitions_document`, cached) and shared by :func:`registry`
-(in-process validation) and :func:`standalone_schema` (``kfgen schemas export``).
+Kubernetes version for :func:`registry` (:func:`bounded_definitions_document`, cached: ``jsonschema``,
+which words the errors), and once per definition a kind reaches for :func:`standalone_schema` (cached:
+the compiled in-process validator, ``kfgen schemas export``); both give the same bounded definitions.
 
 Standalone, not inlined: some definitions are recursive (``JSONSchemaProps`` in a
 CustomResourceDefinition refers to itself), so a schema cannot be fully inlined. A standalone
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -168,6 +170,8 @@ def _gvk_index(kubernetes_version: str) -> dict[tuple[str, str], tuple[str, str]
     ``status-meta-v1.json`` for core Status), so both names are tried.
     """
     directory = schema_dir(kubernetes_version)
+    with os.scandir(directory) as entries:  # one listing, not a stat per candidate name
+        files = {e.name for e in entries if e.is_file()}
     index: dict[tuple[str, str], tuple[str, str]] = {}
     for name, schema in definitions(kubernetes_version).items():
         gvks = schema.get("x-kubernetes-group-version-kind") or []
@@ -179,7 +183,7 @@ def _gvk_index(kubernetes_version: str) -> dict[tuple[str, str], tuple[str, str]
         candidates = [schema_for(api_version, gvk["kind"]),
                       f"{segments[-1].lower()}-{segments[-3]}-{segments[-2]}.json"]
         for cand in candidates:
-            if (directory / cand).is_file():
+            if cand in files:
                 index[(api_version, gvk["kind"])] = (name, cand)
                 break
     return index
@@ -273,6 +277,13 @@ def bounded_definitions(kubernetes_version: str) -> dict[str, Any]:
     return bounded_definitions_document(kubernetes_version)["$defs"]
 
 
+@lru_cache(maxsize=4096)
+def _bounded_definition(version: str, name: str) -> dict[str, Any]:
+    """One definition through :func:`bound_integers` (cached; do not mutate): what
+    ``bounded_definitions(version)[name]`` holds, without bounding every other definition."""
+    return bound_integers(definitions(version)[name])  # type: ignore[no-any-return]
+
+
 def validation_schema(api_version: str, kind: str, kubernetes_version: str) -> dict[str, Any]:
     """The per-kind schema kfgen validates with: :func:`kind_schema` through :func:`bound_integers`
     (a few kinds have integer fields inline: ControllerRevision, Event, PriorityClass, Status).
@@ -360,14 +371,15 @@ def _closure(root: dict[str, Any], defs: dict[str, Any]) -> list[str]:
 
 def standalone(schema: dict[str, Any], kubernetes_version: str, *, descriptions: bool = True) -> dict[str, Any]:
     """*schema* made self-contained: reachable definitions under ``$defs``, refs local, no ``$id``;
-    integer formats carry their ranges (:func:`bound_integers`) in *schema* and the definitions."""
-    defs = bounded_definitions(kubernetes_version)
+    integer formats carry their ranges (:func:`bound_integers`) in *schema* and the definitions.
+    Only the definitions it reaches are bounded (once each, cached), not the whole document."""
+    version = normalize_version(kubernetes_version)
     out = _rewrite(bound_integers(schema))
     out.pop("$id", None)
     out.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
-    needed = _closure(out, defs)
+    needed = _closure(out, definitions(version))  # bound_integers leaves every $ref as it is
     if needed:
-        out["$defs"] = {**out.get("$defs", {}), **{n: _rewrite(defs[n]) for n in needed}}
+        out["$defs"] = {**out.get("$defs", {}), **{n: _rewrite(_bounded_definition(version, n)) for n in needed}}
     if not descriptions:
         out = strip_descriptions(out)
     return out

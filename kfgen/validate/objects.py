@@ -30,7 +30,6 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 _VALIDATORS: dict[tuple[str, str, str], Any] = {}
 _COMPILED: dict[tuple[str, str, str], Any] = {}  # jsonschema-rs validators (None: that kind has none)
-_RS_REGISTRIES: dict[str, Any] = {}  # version -> jsonschema_rs.Registry of the bounded _definitions.json
 _TFJOB_SCHEMA: list[dict[str, Any]] = []  # the one built by _tfjob_schema(), until clear_cache()
 
 
@@ -41,9 +40,10 @@ def json_pointer(parts: Iterable[str | int]) -> str:
 def _tfjob_schema() -> dict[str, Any]:
     """:func:`tfjob_schema`, built once (until :func:`clear_cache`); shared, do not mutate."""
     if not _TFJOB_SCHEMA:
-        from kfgen.kube.tfjob import tfjob_validation_schema
+        from kfgen.kube.tfjob.crd import shared_validation_schema
 
-        schema = k8s_schemas.bound_integers(tfjob_validation_schema())
+        # bound_integers builds a new schema and never changes its input: no copy of the shipped one needed
+        schema = k8s_schemas.bound_integers(shared_validation_schema())
         _TFJOB_SCHEMA.append({"$schema": DRAFT_2020_12, **schema})
     return _TFJOB_SCHEMA[0]
 
@@ -105,24 +105,15 @@ def compiled_validator_for(api_version: str, kind: str, kubernetes_version: str)
                 # the draft the schema declares (draft 7), as jsonschema's validator_for picks it
                 compiled = jsonschema_rs.validator_for(_tfjob_schema(), validate_formats=False, offline=True)
             else:
+                # the kind's schema with only the (bounded) definitions it reaches, refs made local: a
+                # fraction of _definitions.json to bound and compile, same verdicts as the whole of it
                 compiled = jsonschema_rs.Draft202012Validator(
-                    k8s_schemas.validation_schema(api_version, kind, version), registry=_rs_registry(version),
-                    validate_formats=False, offline=True)
-        except (ValueError, jsonschema_rs.ReferencingError):  # cannot compile (or would fetch a ref): jsonschema only
+                    k8s_schemas.standalone_schema(api_version, kind, version), validate_formats=False, offline=True)
+        except (ValueError, KeyError, jsonschema_rs.ReferencingError):  # cannot compile, or a ref it cannot
+            # resolve (KeyError: a definition missing from _definitions.json): jsonschema only
             compiled = None
     _COMPILED[key] = compiled
     return compiled
-
-
-def _rs_registry(version: str) -> Any:
-    """The bounded ``_definitions.json`` of *version* under its ``$id``, as a jsonschema-rs registry
-    (the per-kind schemas refer into it, as :func:`kfgen.kube.schemas.registry` has it for jsonschema)."""
-    if version not in _RS_REGISTRIES:
-        import jsonschema_rs
-
-        doc = k8s_schemas.bounded_definitions_document(version)
-        _RS_REGISTRIES[version] = jsonschema_rs.Registry([(doc.get("$id", k8s_schemas.DEFINITIONS_ID), doc)])
-    return _RS_REGISTRIES[version]
 
 
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -168,7 +159,6 @@ def clear_cache() -> None:
     in :mod:`kfgen.kube.schemas`, once per version)."""
     _VALIDATORS.clear()
     _COMPILED.clear()
-    _RS_REGISTRIES.clear()
     _TFJOB_SCHEMA.clear()
 
 

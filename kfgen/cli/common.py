@@ -57,20 +57,32 @@ def complete_param(ctx: typer.Context, incomplete: str) -> list[str]:
 
 # ------------------------------------------------------------------ options shared by several commands
 
-def _project_dir(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
-    """--profiles-dir/--out-dir when given; otherwise profiles/ and out/ of the project root (kfgen.project)."""
-    from kfgen.project import default_out_dir, default_profiles_dir
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
-    if ctx.get_parameter_source(param.name or "").name not in ("DEFAULT", "DEFAULT_MAP"):
+
+def _project_dir(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    """--profiles-dir/--out-dir when given; --out-dir defaults to out/ beside a --profiles-dir given (that
+    project's output, never the working directory's); otherwise profiles/ and out/ of the project root
+    (kfgen.project)."""
+    from kfgen.project import OUT, default_out_dir, default_profiles_dir
+
+    if _given(ctx, param.name or ""):
         return value
-    return default_out_dir() if param.name == "out_dir" else default_profiles_dir()
+    if param.name == "out_dir":
+        if _given(ctx, "profiles_dir") and isinstance(ctx.params.get("profiles_dir"), Path):
+            return ctx.params["profiles_dir"].parent / OUT
+        return default_out_dir()
+    return default_profiles_dir()
 
 
 ProfilesDir = typer.Option(Path("profiles"), "--profiles-dir", metavar="DIR", callback=_project_dir,
                            help="Directory of profile files (default: profiles/ of the project root, the nearest "
                                 "directory upward that has one).", show_default=False)
 OutDir = typer.Option(Path("out"), "--out-dir", metavar="DIR", callback=_project_dir,
-                      help="Directory that receives out/<profile>/ (default: out/ of the project root).",
+                      help="Directory that receives out/<profile>/ (default: out/ of the project root, or beside "
+                           "the --profiles-dir given).",
                       show_default=False)
 EditProfile = typer.Option(..., "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
                            help="Profile whose file is edited.")

@@ -12,8 +12,10 @@ from kfgen.cli.common import OutDir, ProfilesDir, complete_instance, complete_pr
 
 DeployProfile = typer.Option(..., "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
                              help="Profile (rendered fresh from the profiles directory).")
+ApplyInstances = typer.Option(None, "--component", "-c", metavar="INSTANCE", autocompletion=complete_instance,
+                              help="Only this instance (repeatable); apply prunes nothing.")
 DeployInstances = typer.Option(None, "--component", "-c", metavar="INSTANCE", autocompletion=complete_instance,
-                                help="Only this instance (repeatable); apply prunes nothing.")
+                                help="Only this instance (repeatable).")
 DeployContext = typer.Option(None, "--context", metavar="CONTEXT",
                              help="kube context to use (default: kubectl's current context).")
 DeployVerbose = typer.Option(False, "--verbose", "-v", help="Print every kubectl command line (to stderr).")
@@ -43,7 +45,7 @@ def _deploy_setup(profile: str, instances: list[str] | None, context: str | None
 
 def apply(
     profile: str = DeployProfile,
-    component: list[str] | None = DeployInstances,
+    component: list[str] | None = ApplyInstances,
     dry_run: bool = typer.Option(False, "--dry-run", help="Server-side dry run: change nothing."),
     context: str | None = DeployContext,
     verbose: bool = DeployVerbose,
@@ -58,7 +60,8 @@ def apply(
     try:
         res = run_apply(kubectl, plan, dry_run=dry_run)
     except KfgenError as exc:
-        raise fail(exc, 2, "objects applied before the failure stay applied.") from None
+        raise fail(exc, 2, "nothing was changed (server dry run)." if dry_run or not kubectl.writes
+                   else "objects applied before the failure stay applied.") from None
     for w in res.warnings:
         err(w)
     tag = " (server dry run)" if dry_run else ""
@@ -124,7 +127,8 @@ def delete(
     try:
         res = run_delete(kubectl, plan, wait=wait)
     except KfgenError as exc:
-        raise fail(exc, 2, "objects deleted before the failure stay deleted.") from None
+        raise fail(exc, 2, "objects deleted before the failure stay deleted." if kubectl.writes
+                   else "nothing was deleted.") from None
     for w in res.warnings:
         err(w)
     for name in res.deleted:
@@ -150,7 +154,7 @@ def status(
     try:
         res = run_status(kubectl, plan)
     except KfgenError as exc:
-        raise fail(exc, 2, "") from None
+        raise fail(exc, 2, "nothing was changed.") from None
     width = max((len(o.object) for o in res.objects), default=0)
     for o in res.objects:
         typer.echo(f"{o.state:8} {o.object:{width}}  {o.detail}".rstrip())

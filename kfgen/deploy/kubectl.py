@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -19,6 +20,13 @@ FIELD_MANAGER = "kfgen"
 KUBECTL_ENV = "KFGEN_KUBECTL"  # an explicit kubectl binary wins over PATH
 
 Log = Callable[[str], None]
+_WRITES = frozenset({"apply", "delete", "create", "patch", "replace", "label", "annotate", "scale"})
+# kubectl's words when it cannot talk to the API server at all (client-go's discovery log lines included)
+_UNREACHABLE = re.compile(r"connection refused|no such host|i/o timeout|Unable to connect to the server|"
+                          r"The connection to the server .* was refused|dial tcp|TLS handshake timeout|"
+                          r"no route to host|network is unreachable")
+_SERVER = re.compile(r'(?:Get|Post|Patch) \\?"(https?://[^/"\\]+)|connection to the server (\S+) was refused|'
+                     r"Unable to connect to the server: \S+ (https?://[^/\s\"]+)")
 
 
 def find_kubectl() -> str:
@@ -71,6 +79,7 @@ class Kubectl:
     context: str | None = None
     log: Log | None = None
     timeout: float = 300
+    writes: int = 0  # commands run that can change the cluster (not server dry runs): 0 means none ran
 
     def command(self, args: Sequence[str]) -> list[str]:
         ctx = [f"--context={self.context}"] if self.context else []
@@ -79,6 +88,8 @@ class Kubectl:
     def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
         """Run kubectl; never raises for a non-zero exit (callers decide what a failure means)."""
         cmd = self.command(args)
+        if args and args[0] in _WRITES and "--dry-run=server" not in args:
+            self.writes += 1
         if self.log is not None:
             prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
             stdin = f" < ({input.count(chr(10) + '---') + 1} objects on stdin)" if input else ""
@@ -90,6 +101,9 @@ class Kubectl:
             raise KfgenError(Problem(f"cannot run kubectl: {self.binary} not found")) from None
         except subprocess.TimeoutExpired:
             raise KfgenError(Problem(f"kubectl did not finish within {self.timeout:.0f}s: {shlex.join(cmd)}")) from None
+        if self.log is not None and proc.returncode != 0 and proc.stderr.strip():
+            for line in proc.stderr.rstrip("\n").splitlines():  # errors show kubectl's words in short
+                self.log(f"  kubectl: {line}")
         return Result(cmd, proc.returncode, proc.stdout, proc.stderr)
 
     def check(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
@@ -101,7 +115,23 @@ class Kubectl:
         return res
 
 
+def unreachable(res: Result) -> str | None:
+    """"cannot reach SERVER: REASON" when kubectl failed because the API server cannot be reached."""
+    lines = res.errors() or res.stderr.splitlines()
+    if not any(_UNREACHABLE.search(line) for line in lines):
+        return None
+    server = next((next(g for g in m.groups() if g) for line in lines if (m := _SERVER.search(line))), None)
+    last = lines[-1].strip()
+    reason = last.rsplit(": ", 2)[-2:] if "dial tcp" in last else [last]
+    return f"cannot reach {server or 'the cluster'}: {': '.join(reason).strip().rstrip(chr(34))}"
+
+
 def failure(res: Result, what: str) -> KfgenError:
+    short = unreachable(res)
+    if short is not None:
+        return KfgenError(Problem(f"{what} failed: {short}",
+                                  hint="check the cluster is up and the kube context (--context, kubectl config "
+                                       "current-context); --verbose shows kubectl's whole output"))
     detail = "\n".join(res.errors()[-20:]) or res.stderr.strip() or f"exit code {res.returncode}"
     return KfgenError(Problem(f"{what} failed (kubectl exit {res.returncode}): {detail}",
                               hint=f"the command was: {shlex.join(res.args)}"))

@@ -39,3 +39,28 @@ def default_out_dir() -> Path:
     """``out/`` of the project root (relative to the working directory), or ``out``."""
     root = find_root()
     return _relative(root / OUT) if root else Path(OUT)
+
+
+def missing_profile_hint(profiles_dir: Path, name: str) -> str | None:
+    """What to do when profile *name* has no ``profiles_dir/NAME.yaml``: rename a ``NAME.yml`` (kfgen reads
+    only ``.yaml``), or create a project when there is no profiles directory at all."""
+    yml = profiles_dir / f"{name}.yml"
+    if yml.is_file():
+        return f"kfgen reads only .yaml files: rename {yml} to {name}.yaml"
+    if not profiles_dir.is_dir():
+        where = "" if find_root() is None else f" (the nearest project upward has {default_profiles_dir()}/)"
+        return f"there is no {profiles_dir}/ directory{where}: run 'kfgen init' to start a project, or cd into one"
+    return None
+
+
+def explain_missing(problems: list, profiles_dir: Path, names: list[str]) -> list:
+    """*problems* (kfgen.errors.Problem) with :func:`missing_profile_hint` as the hint of the 'unknown profile'
+    ones that have none."""
+    import dataclasses
+
+    out = []
+    for p in problems:
+        name = next((n for n in names if p.message.startswith(f"unknown profile '{n}'")), None)
+        hint = missing_profile_hint(profiles_dir, name) if name is not None else None
+        out.append(dataclasses.replace(p, hint=hint) if hint and not p.hint else p)
+    return out

@@ -214,7 +214,7 @@ def test_project_root_from_a_sub_directory(project: Path, monkeypatch: pytest.Mo
     assert params_of(project / "profiles" / "lab.yaml", "mnist")["num_workers"] == 2
     # an explicit --profiles-dir is taken as given (relative to the working directory)
     res = run("profiles", "--profiles-dir", "profiles")
-    assert res.exit_code == 1 and "no profiles in profiles/" in res.output
+    assert res.exit_code == 2 and "no profiles in profiles/" in res.output
 
 
 def test_version_and_short_help() -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from kfgen.errors import KfgenError, Problem
 from kfgen.nogc import gc_paused
-from kfgen.project import default_out_dir, default_profiles_dir
+from kfgen.project import default_out_dir, default_profiles_dir, explain_missing, missing_profile_hint
 
 if TYPE_CHECKING:
     from kfgen.profile import Profile
@@ -56,7 +56,10 @@ def resolve_names(ws: Workspace, profile: list[str] | None, all_: bool) -> list[
         raise KfgenError(Problem("use either --profile or --all, not both"))
     if all_:
         if not known:
-            raise KfgenError(Problem(f"no profiles in {ws.profiles_dir}/", hint="create profiles/<name>.yaml"))
+            raise KfgenError(Problem(f"no profiles in {ws.profiles_dir}/",
+                                     hint=missing_profile_hint(ws.profiles_dir, "") if not ws.profiles_dir.is_dir()
+                                     else _yml_hint(ws.profiles_dir)
+                                     or "create profiles/<name>.yaml, e.g. with 'kfgen init'"))
         return known
     if not profile:
         raise KfgenError(Problem("name a profile with --profile NAME, or use --all",
@@ -70,5 +73,10 @@ def resolve_names(ws: Workspace, profile: list[str] | None, all_: bool) -> list[
         except KfgenError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise KfgenError(problems)
+        raise KfgenError(explain_missing(problems, ws.profiles_dir, profile))
     return list(dict.fromkeys(profile))
+
+
+def _yml_hint(profiles_dir: Path) -> str | None:
+    yml = sorted(p.name for p in profiles_dir.glob("*.yml"))
+    return f"kfgen reads only .yaml files: rename {', '.join(yml)} to .yaml" if yml else None

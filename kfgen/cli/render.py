@@ -116,15 +116,21 @@ def render(
 
 
 def profiles(profiles_dir: Path = ProfilesDir) -> None:
-    """List the profiles (ksonnet's environments)."""
+    """List the profiles (ksonnet's environments).
+
+    Exit 0 when every profile loads; 2 when one is invalid (listed as INVALID) or there is none (bad
+    input, as everywhere else).
+    """
     from kfgen import actions as api
     from kfgen.errors import KfgenError
 
     ws = api.Workspace(profiles_dir)
     names = ws.profile_names()
     if not names:
-        err(f"no profiles in {profiles_dir}/")
-        raise typer.Exit(1)
+        try:
+            api.resolve_names(ws, None, True)
+        except KfgenError as exc:
+            raise fail(exc, 2, "nothing to list.") from None
     failed = False
     for name in names:
         try:
@@ -138,4 +144,4 @@ def profiles(profiles_dir: Path = ProfilesDir) -> None:
         typer.echo(f"{name:16} ns={p.namespace} k8s={p.kubernetes_version} gpus={sum(n.gpus for n in p.nodes)}"
                    f"{extends}\n{'':16} {p.model.description}\n{'':16} components: {comps or '(none)'}")
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(2)

@@ -109,7 +109,12 @@ def _apply_params(profiles_dir: Path, name: str, doc: Document, instance: str, p
 
 
 def _load_for_edit(profiles_dir: Path, name: str, *, partial_ok: bool) -> LoadedProfile:
-    check_profile_name(profiles_dir, name, partial_ok=partial_ok)
+    from kfgen.project import explain_missing
+
+    try:
+        check_profile_name(profiles_dir, name, partial_ok=partial_ok)
+    except KfgenError as exc:
+        raise KfgenError(explain_missing(exc.problems, profiles_dir, [name])) from None
     return load_profile(profiles_dir, name, partial_ok=partial_ok)
 
 

@@ -11,8 +11,9 @@ def prototypes() -> None:
     """List the prototypes a profile's components can use."""
     from kfgen.prototypes.base import prototypes as protos
 
+    width = max(len(name) for name in protos())
     for name, proto in protos().items():
-        typer.echo(f"{name:12} {proto.summary}" + (f"  [ksonnet: {proto.ksonnet}]" if proto.ksonnet else ""))
+        typer.echo(f"{name:{width}}  {proto.summary}" + (f"  [ksonnet: {proto.ksonnet}]" if proto.ksonnet else ""))
 
 
 def params(prototype: str = typer.Argument(..., metavar="PROTOTYPE", autocompletion=complete_prototype,

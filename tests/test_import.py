@@ -221,3 +221,29 @@ def test_existing_profiles_are_kept_unless_force(tmp_path: Path) -> None:
     res = run_import(ARTICLE, tmp_path, "--force")
     assert res.exit_code == 0, res.output
     assert profile(tmp_path, "default")["namespace"] == "kubeflow"
+
+
+def test_legacy_import_words_for_people(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raw YAML components point at the manifests prototype; null defaults are 'unset'; profiles carry the
+    editor schema header, and the schema it names is written when missing (never overwritten)."""
+    res = run_import(LEGACY, tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "keep applying it with kubectl" not in res.output
+    assert "manifests prototype" in res.output and "--param files=[manifests/nfs-volume.yaml]" in res.output
+    assert "kfgen's default null" not in res.output and "usageId: ksonnet's default unknown_cluster -> kfgen leaves " \
+        "it unset" in res.output
+    for name in ("default", "staging"):
+        first = (tmp_path / "profiles" / f"{name}.yaml").read_text().splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schemas/profile.schema.json"
+    schema = tmp_path / "schemas" / "profile.schema.json"
+    assert schema.is_file() and "wrote" in res.output and "profile.schema.json" in res.output
+    schema.write_text("{}")
+    res = run_import(LEGACY, tmp_path, "--force")
+    assert res.exit_code == 0 and schema.read_text() == "{}" and "profile.schema.json" not in res.output
+    # the advice works: copy the file, generate the instance
+    (tmp_path / "profiles" / "manifests").mkdir()
+    shutil.copy(LEGACY / "components" / "nfs-volume.yaml", tmp_path / "profiles" / "manifests" / "nfs-volume.yaml")
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["generate", "manifests", "nfs-volume", "-p", "default",
+                              "--param", "files=[manifests/nfs-volume.yaml]"])
+    assert res.exit_code == 0, res.output

@@ -37,12 +37,15 @@ def import_(
             params = ", ".join(f"{k}={show(v)}" for k, v in m.params.items()) or "(all defaults)"
             typer.echo(f"  {m.component} -> {target} ({m.prototype}): {params}")
             for key, (old, new) in m.new_defaults.items():
-                typer.echo(f"    {key}: ksonnet's default {show(old)} -> kfgen's default {show(new)}")
+                now = "kfgen leaves it unset" if new is None else f"kfgen's default {show(new)}"
+                typer.echo(f"    {key}: ksonnet's default {show(old)} -> {now}")
         for r in e.retired:
             typer.echo(f"  retired: {r.component}.{r.param} = {show(r.value)} is not carried over: {r.reason}")
         for s in e.skipped:
             typer.echo(f"  skipped: {s.component}: {s.reason}")
         for note in e.notes:
             typer.echo(f"  note: {note}")
+    if result.schema is not None:
+        typer.echo(f"wrote {result.schema} (the profile JSON Schema editors read)")
     typer.echo("next: kfgen render " + " ".join(f"-p {e.profile}" for e in result.environments)
                + (f" --profiles-dir {profiles_dir}" if profiles_dir != Path("profiles") else ""))

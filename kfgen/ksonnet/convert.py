@@ -83,6 +83,7 @@ class EnvImport:
 class ImportResult:
     app: str
     environments: list[EnvImport]
+    schema: Path | None = None  # the profile JSON Schema written beside profiles/ (None: it was there)
 
 
 class _Unset(Exception):
@@ -228,7 +229,10 @@ def translate(app: App, env: Environment, profiles_dir: Path) -> tuple[EnvImport
         params = comps.get(cname, {})
         if comp.manifest:
             result.skipped.append(Skipped(cname, f"{comp.file} is plain Kubernetes objects, not a prototype instance: "
-                                                 "keep applying it with kubectl"))
+                                                 f"copy it to {display(profiles_dir)}/manifests/{Path(comp.file).name} "
+                                                 f"and add an instance of the manifests prototype: 'kfgen generate "
+                                                 f"manifests {cname} -p {name} --param files=[manifests/"
+                                                 f"{Path(comp.file).name}]'"))
             continue
         ks, why = identify(comp, app.prototypes, params)
         if ks is None:
@@ -332,9 +336,8 @@ def _exposed_hub(components: dict[str, Any], result: EnvImport) -> None:
 
 
 def _profile_text(app: App, env: Environment, data: dict[str, Any], profiles_dir: Path, result: EnvImport) -> str:
-    head = []
-    if (profiles_dir.parent / "schemas" / "profile.schema.json").is_file():
-        head.append("# yaml-language-server: $schema=../schemas/profile.schema.json")
+    # editors read the schema kfgen import writes beside profiles/ when it is missing (as kfgen init does)
+    head = ["# yaml-language-server: $schema=../schemas/profile.schema.json"]
     server = f", server {env.server}" if env.server else ""
     k8s = f", Kubernetes {env.k8s_version}" if env.k8s_version else ""
     head.append(f"# Imported by 'kfgen import' from the ksonnet app in {app.root.name}/, environment "
@@ -375,4 +378,10 @@ def import_app(app_dir: Path, profiles_dir: Path, env: str | None = None, *, for
         raise KfgenError(problems)
     for result in results:
         write_file(result.path, result.text)
-    return ImportResult(app.name, results)
+    schema = profiles_dir.parent / "schemas" / "profile.schema.json"  # what the profiles' header names
+    if schema.exists() or schema.is_symlink():
+        return ImportResult(app.name, results)
+    from kfgen.profile import profile_json_schema
+
+    write_file(schema, profile_json_schema())
+    return ImportResult(app.name, results, schema)

@@ -93,27 +93,34 @@ def _instance(obj: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
 
 
 def gpu_budget(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
+    """Refuse pods asking for more GPUs than any node has and TFJobs needing more than the cluster has; warn on
+    over-subscription; the budget line."""
+    return _gpu_budget(profile, [pod_groups(obj) for obj in objects])
+
+
+def _gpu_budget(profile: Profile, groups_of_objects: list[list[PodGroup]]) -> CheckResult:
     result = CheckResult()
     nodes = profile.nodes
     available = sum(n.gpus for n in nodes)
     largest = max(nodes, key=lambda n: n.gpus, default=None)  # the first of equals
     sized = bool(nodes and available)  # pods and gangs are checked against the nodes (largest is then set)
     requested = 0
-    for obj in objects:
+    for groups in groups_of_objects:
         job_total = 0
-        for g in pod_groups(obj):
+        for g in groups:
             if g.gpus == 0:
                 continue
             job_total += g.gpus * g.replicas
             if sized and largest is not None and g.gpus > largest.gpus:
-                instance, path = _instance(obj)
-                what = f"{object_ref(obj)}" + (f" {g.part}" if g.part else "")
+                instance, path = _instance(g.obj)
+                what = f"{object_ref(g.obj)}" + (f" {g.part}" if g.part else "")
                 result.errors.append(profile.sources.problem(
                     path, f"instance '{instance}': {what} asks for {g.gpus} GPUs per pod, more than any node has",
                     expected=f"at most {largest.gpus} (node {largest.name})", found=f"{g.gpus} GPUs per pod",
                     hint="lower the GPU count per replica and add replicas instead"))
         requested += job_total
-        if sized and job_total > available and obj.get("kind") == "TFJob":
+        if sized and job_total > available and groups[0].obj.get("kind") == "TFJob":  # job_total > 0: a group
+            obj = groups[0].obj
             instance, path = _instance(obj)
             result.errors.append(profile.sources.problem(
                 path, f"instance '{instance}': {object_ref(obj)} needs {job_total} GPUs at once, "
@@ -179,6 +186,10 @@ def _memo(fn: Callable[[str], Decimal]) -> Callable[[str], Decimal]:
 
 def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     """Refuse pods no declared node can hold (CPU, memory); warn on nodeSelectors matching no node."""
+    return _node_fit(profile, [pod_groups(obj) for obj in objects])
+
+
+def _node_fit(profile: Profile, groups_of_objects: list[list[PodGroup]]) -> CheckResult:
     result = CheckResult()
     nodes = profile.nodes
     if not nodes:
@@ -188,8 +199,9 @@ def node_fit(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
     everywhere: list[Node] = list(nodes)  # the candidates of a pod without a nodeSelector
     # what such a pod reserves (_reserved) -> (its need, whether a node of everywhere holds it): pods repeat
     seen: dict[tuple[Any, ...], tuple[dict[str, Decimal], bool]] = {}
-    for obj in objects:
-        for g in pod_groups(obj):
+    for groups in groups_of_objects:
+        for g in groups:
+            obj = g.obj
             selector = g.pod.get("nodeSelector", {})
             candidates = [n for n in nodes if _matches(n, selector)] if selector else everywhere
             if not candidates:
@@ -235,4 +247,11 @@ def _human_bytes(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-CHECKS: tuple[Check, ...] = (gpu_budget, node_fit)
+def pods(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
+    """:func:`gpu_budget` and :func:`node_fit` (their notes in that order) over one walk of the pod groups."""
+    groups_of_objects = [pod_groups(obj) for obj in objects]
+    gpus, fit = _gpu_budget(profile, groups_of_objects), _node_fit(profile, groups_of_objects)
+    return CheckResult(gpus.errors + fit.errors, gpus.warnings + fit.warnings, gpus.summary + fit.summary)
+
+
+CHECKS: tuple[Check, ...] = (pods,)

@@ -11,7 +11,7 @@ real API server.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, Literal
 
 Json = dict[str, Any]
@@ -48,33 +48,42 @@ def _containers(spec: Json) -> Iterable[Json]:
 def baseline_violations(spec: Json) -> list[str]:
     """Why the pod spec does not meet ``baseline`` (empty: it does)."""
     out = []
-    for key in ("hostNetwork", "hostPID", "hostIPC"):
-        if spec.get(key):
-            out.append(f"{key}: true")
+    if spec.get("hostNetwork"):
+        out.append("hostNetwork: true")
+    if spec.get("hostPID"):
+        out.append("hostPID: true")
+    if spec.get("hostIPC"):
+        out.append("hostIPC: true")
     volumes = spec.get("volumes")
     if volumes and any("hostPath" in v for v in volumes):
         out.append("hostPath volume")
-    pod_sc = spec.get("securityContext") or {}
-    for sysctl in pod_sc.get("sysctls") or []:
-        if sysctl.get("name") not in _SAFE_SYSCTLS:
-            out.append(f"sysctl {sysctl.get('name')}")
-    if (pod_sc.get("seccompProfile") or {}).get("type") == "Unconfined":
-        out.append("pod seccompProfile Unconfined")
+    pod_sc = spec.get("securityContext")
+    if pod_sc:
+        for sysctl in pod_sc.get("sysctls") or []:
+            if sysctl.get("name") not in _SAFE_SYSCTLS:
+                out.append(f"sysctl {sysctl.get('name')}")
+        seccomp = pod_sc.get("seccompProfile")
+        if seccomp and seccomp.get("type") == "Unconfined":
+            out.append("pod seccompProfile Unconfined")
     for c in _containers(spec):
-        name, sc = c.get("name"), c.get("securityContext") or {}
-        if sc.get("privileged"):
-            out.append(f"container {name}: privileged")
-        added = (sc.get("capabilities") or {}).get("add")
-        extra = sorted(set(added) - _BASELINE_CAPABILITIES) if added else None
-        if extra:
-            out.append(f"container {name}: adds capabilities {', '.join(extra)}")
+        sc = c.get("securityContext")
+        if sc:
+            if sc.get("privileged"):
+                out.append(f"container {c.get('name')}: privileged")
+            caps = sc.get("capabilities")
+            added = caps.get("add") if caps else None
+            extra = sorted(set(added) - _BASELINE_CAPABILITIES) if added else None
+            if extra:
+                out.append(f"container {c.get('name')}: adds capabilities {', '.join(extra)}")
         ports = c.get("ports")
         if ports and any(p.get("hostPort") for p in ports):
-            out.append(f"container {name}: hostPort")
-        if (sc.get("seccompProfile") or {}).get("type") == "Unconfined":
-            out.append(f"container {name}: seccompProfile Unconfined")
-        if sc.get("procMount") not in (None, "Default"):
-            out.append(f"container {name}: procMount {sc['procMount']}")
+            out.append(f"container {c.get('name')}: hostPort")
+        if sc:
+            seccomp = sc.get("seccompProfile")
+            if seccomp and seccomp.get("type") == "Unconfined":
+                out.append(f"container {c.get('name')}: seccompProfile Unconfined")
+            if sc.get("procMount") not in (None, "Default"):
+                out.append(f"container {c.get('name')}: procMount {sc['procMount']}")
     return out
 
 
@@ -89,24 +98,25 @@ def restricted_violations(spec: Json) -> list[str]:
     pod_seccomp = (pod_sc.get("seccompProfile") or {}).get("type")
     if pod_sc.get("runAsUser") == 0:
         out.append("pod runAsUser: 0")
+    pod_non_root = pod_sc.get("runAsNonRoot")
     for c in _containers(spec):
-        name, sc = c.get("name"), c.get("securityContext") or {}
+        sc = c.get("securityContext") or {}
         if sc.get("allowPrivilegeEscalation") is not False:
-            out.append(f"container {name}: allowPrivilegeEscalation is not false")
-        non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot"))
-        if non_root is not True:
-            out.append(f"container {name}: runAsNonRoot is not true")
+            out.append(f"container {c.get('name')}: allowPrivilegeEscalation is not false")
+        if sc.get("runAsNonRoot", pod_non_root) is not True:
+            out.append(f"container {c.get('name')}: runAsNonRoot is not true")
         if sc.get("runAsUser") == 0:
-            out.append(f"container {name}: runAsUser: 0")
-        if (sc.get("seccompProfile") or {}).get("type", pod_seccomp) not in ("RuntimeDefault", "Localhost"):
-            out.append(f"container {name}: seccompProfile is not RuntimeDefault or Localhost")
-        caps = sc.get("capabilities") or {}
-        if "ALL" not in (caps.get("drop") or []):
-            out.append(f"container {name}: capabilities do not drop ALL")
-        added = caps.get("add")
+            out.append(f"container {c.get('name')}: runAsUser: 0")
+        seccomp = sc.get("seccompProfile")
+        if (seccomp.get("type", pod_seccomp) if seccomp else pod_seccomp) not in ("RuntimeDefault", "Localhost"):
+            out.append(f"container {c.get('name')}: seccompProfile is not RuntimeDefault or Localhost")
+        caps = sc.get("capabilities")
+        if not caps or "ALL" not in (caps.get("drop") or ()):
+            out.append(f"container {c.get('name')}: capabilities do not drop ALL")
+        added = caps.get("add") if caps else None
         extra = sorted(set(added) - {"NET_BIND_SERVICE"}) if added else None
         if extra:
-            out.append(f"container {name}: adds capabilities {', '.join(extra)}")
+            out.append(f"container {c.get('name')}: adds capabilities {', '.join(extra)}")
     return out
 
 
@@ -124,15 +134,16 @@ def lowest(levels: Iterable[Level]) -> Level:
     return min(levels, key=LEVELS.index, default="restricted")
 
 
-def pod_specs(obj: Json) -> Iterator[tuple[str, Json]]:
-    """(where, pod spec) for every pod template in *obj*: workloads, CronJobs and TFJob replicas."""
+def pod_specs(obj: Json) -> list[tuple[str, Json]]:
+    """(where, pod spec) for every pod template in *obj*: workloads, CronJobs and TFJob replicas (by type name)."""
     kind, spec = obj.get("kind"), obj.get("spec") or {}
     if kind == "Pod":
-        yield "", spec
-    elif kind in _WORKLOAD_KINDS:
-        yield "", (spec.get("template") or {}).get("spec") or {}
-    elif kind == "CronJob":
-        yield "", ((spec.get("jobTemplate") or {}).get("spec", {}).get("template") or {}).get("spec") or {}
-    elif kind == "TFJob":
-        for rtype, replica in sorted((spec.get("tfReplicaSpecs") or {}).items()):
-            yield rtype, (replica.get("template") or {}).get("spec") or {}
+        return [("", spec)]
+    if kind in _WORKLOAD_KINDS:
+        return [("", (spec.get("template") or {}).get("spec") or {})]
+    if kind == "CronJob":
+        return [("", ((spec.get("jobTemplate") or {}).get("spec", {}).get("template") or {}).get("spec") or {})]
+    if kind == "TFJob":
+        replicas = spec.get("tfReplicaSpecs") or {}
+        return [(rtype, (replicas[rtype].get("template") or {}).get("spec") or {}) for rtype in sorted(replicas)]
+    return []

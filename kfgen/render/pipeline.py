@@ -150,14 +150,21 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
     instance renders it itself. Each is labelled for the PodSecurity admission plugin (enforce, audit
     and warn) with the Pod Security Standard level its pods meet: the lowest level any of its pod
     templates needs (:mod:`kfgen.kube.podsecurity`)."""
-    levels: dict[str, list[podsecurity.Level]] = {}
+    rank = {level: i for i, level in enumerate(podsecurity.LEVELS)}  # weakest first
+    lowest: dict[str, int] = {}  # namespace -> rank of the lowest level of its pods so far (podsecurity.lowest)
+    pod_level, pod_specs = podsecurity.pod_level, podsecurity.pod_specs
     for inst in rendered:
         for obj in inst.objects:
-            ns = obj.get("metadata", {}).get("namespace") or inst.namespace
-            levels.setdefault(ns, []).extend(podsecurity.pod_level(spec)[0] for _, spec in podsecurity.pod_specs(obj))
+            specs = pod_specs(obj)
+            if specs:
+                ns = obj.get("metadata", {}).get("namespace") or inst.namespace
+                low = lowest.get(ns, len(rank) - 1)
+                for _, spec in specs:
+                    low = min(low, rank[pod_level(spec)[0]])
+                lowest[ns] = low
     out = []
     for ns in sorted({inst.namespace for inst in rendered} - SYSTEM_NAMESPACES):
-        level = podsecurity.lowest(levels.get(ns, []))
+        level = podsecurity.LEVELS[lowest.get(ns, len(rank) - 1)]
         pss = {key: level for key in (podsecurity.ENFORCE_LABEL, podsecurity.AUDIT_LABEL, podsecurity.WARN_LABEL)}
         ns_obj = {"apiVersion": "v1", "kind": "Namespace",
                   "metadata": {"name": ns, "labels": {MANAGED_BY_LABEL: "kfgen", PROFILE_LABEL: profile.name, **pss}}}

@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from test_validate import fake_prototype, write_profile  # noqa: F401  (a fixture)
 
 from kfgen.errors import KfgenError
 from kfgen.output.files import Drift, diff_dir, list_tree, same_contents
@@ -114,3 +115,31 @@ def test_same_contents_refuses_an_unreadable_file(tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(KfgenError, match=f"cannot read {path}: Permission denied"):
         same_contents(str(path), b"a\n")
+
+
+@pytest.mark.parametrize("out", ["out", "./out", "sub/../out", "sub//../out/"])
+def test_identical_committed_files_are_not_read_however_the_out_dir_is_spelled(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_prototype: None, out: str) -> None:  # noqa: F811
+    """validate_profile hands validate_files the files it need not read keyed by the paths' strings:
+    they must be spelled as manifest_files spells them, whatever the spelling of --out-dir."""
+    from kfgen import actions as api
+    from kfgen.actions import Workspace
+    from kfgen.validate import manifests as manifests_mod
+    from kfgen.validate.profiles import validate_profile
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    write_profile(tmp_path, "p", "namespace: web\ncomponents:\n  site: {prototype: web-test}\n")
+    ws = Workspace(Path("profiles"), Path(out))
+    api.render(ws, ["p"])
+    reads: list[str] = []
+    real = manifests_mod.read_documents
+
+    def read_documents(path: Path, shown: str, text: str | None = None):  # type: ignore[no-untyped-def]
+        reads.append(path.name)
+        return real(path, shown, text)
+
+    monkeypatch.setattr(manifests_mod, "read_documents", read_documents)
+    report = validate_profile(ws, "p")
+    assert report.ok and (report.objects, report.files) == (3, 3)
+    assert reads == []

@@ -116,17 +116,17 @@ def read_documents(path: Path, shown: str, text: str | None = None) -> list[Docu
 
 def validate_files(paths: Iterable[Path], kubernetes_version: str, *,
                    display: Callable[[Path], str] = str,
-                   known_valid: Mapping[Path, int] | None = None) -> tuple[list[Problem], int, int]:
+                   known_valid: Mapping[str, int] | None = None) -> tuple[list[Problem], int, int]:
     """Validate every document of every file. Returns (problems, files read, objects validated).
 
-    A file of *known_valid* (path -> how many objects it holds: byte for byte a fresh render's file
-    whose objects were validated already and found valid) is counted, not read again."""
+    A file of *known_valid* (``str(path)`` -> how many objects it holds: byte for byte a fresh
+    render's file whose objects were validated already and found valid) is counted, not read again."""
     problems: list[Problem] = []
     nfiles = nobjects = 0
     for path in paths:
         nfiles += 1
-        if known_valid and path in known_valid:
-            nobjects += known_valid[path]
+        if known_valid and (name := str(path)) in known_valid:
+            nobjects += known_valid[name]
             continue
         shown = display(path)
         docs = read_documents(path, shown)

@@ -4,6 +4,7 @@ everything wrong is a :class:`kfgen.errors.Problem` in :attr:`Report.findings`."
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -81,7 +82,7 @@ def validate_profile(ws: Workspace, name: str, *, kubeconform_bin: Path | str | 
     version_ok = _check_version(report, sources)
     target = ws.target(name)
     on_disk = target.is_dir()
-    known_valid: dict[Path, int] = {}
+    known_valid: dict[str, int] = {}
     if profile is not None and result is not None:
         report.objects = len(result.objects)
         report.drift = diff_dir(target, files or {}) if on_disk else []
@@ -103,18 +104,18 @@ def validate_profile(ws: Workspace, name: str, *, kubeconform_bin: Path | str | 
 
 
 def _validate_render(report: Report, result: RenderResult, namespace: str, target: Path | None,
-                     plain: frozenset[int] = frozenset()) -> dict[Path, int]:
+                     plain: frozenset[int] = frozenset()) -> dict[str, int]:
     """Validate the rendered objects, each once. The problems of an object whose committed file is
     missing or drifted (or of every object, *target* None: nothing committed) are the report's, with
     the instance that rendered it. A committed file byte-identical to the fresh render's holds exactly
     the rendered object, so it is not parsed again when that object is valid: those files are
-    returned (path -> objects), for :func:`validate_files` to count without reading. A file whose
+    returned (``str`` of the path -> objects), for :func:`validate_files` to count without reading. A file whose
     object is invalid is read and validated as it is on disk, for its file and lines. *plain*: ids of
     the objects the YAML writer certified as plain JSON (:attr:`RenderedFiles.plain`)."""
     per_object = validate_each(result.objects, report.kubernetes_version, instances=result.instance_of,
                                plain=[id(obj) in plain for obj in result.objects])
     changed = {d.file for d in report.drift}
-    known_valid: dict[Path, int] = {}
+    valid: dict[str, int] = {}  # file name -> its objects, all valid
     invalid: set[str] = set()
     for obj, problems in zip(result.objects, per_object, strict=True):
         fname = file_name(obj, namespace)
@@ -123,11 +124,11 @@ def _validate_render(report: Report, result: RenderResult, namespace: str, targe
         elif problems:
             invalid.add(fname)
         else:
-            known_valid[target / fname] = known_valid.get(target / fname, 0) + 1
-    if target is not None:
-        for fname in invalid:
-            known_valid.pop(target / fname, None)
-    return known_valid
+            valid[fname] = valid.get(fname, 0) + 1
+    if target is None:
+        return {}
+    base = str(target)  # the spelling of the paths manifest_files(target) yields: no Path per file
+    return {os.path.join(base, fname): n for fname, n in valid.items() if fname not in invalid}
 
 
 def _render(ws: Workspace, name: str, report: Report

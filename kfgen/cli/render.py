@@ -23,7 +23,7 @@ def render(
                                      "its Kustomization): 'refuse' stops with a list of them and exit 2, changing "
                                      "nothing; 'keep' leaves them in the new output; 'move' moves them to "
                                      "out/<profile>.foreign-<UTC time>/ (gitignored by 'kfgen init'; "
-                                     "--check fails while one is left).", show_default=True),
+                                     "--check warns while one is left).", show_default=True),
     profiles_dir: Path = ProfilesDir,
     out_dir: Path = OutDir,
     no_cache: bool = typer.Option(False, "--no-cache",
@@ -77,9 +77,9 @@ def render(
         for d in stale:
             drifted = True
             err(f"{d}/ is output of a profile that no longer exists (render --all removes it)")
-        for d in api.moved_aside(ws, None if all_ else names):
-            drifted = True
-            err(f"{d}/ holds files kfgen did not write, moved aside by --foreign=move: review them, then delete it")
+        for d in api.moved_aside(ws, None if all_ else names):  # not output: reported, not drift
+            err(f"warning: {d}/ holds files kfgen did not write, moved aside by --foreign=move: review them, "
+                "then delete it (keep it out of git)")
     for d, aside in removed.items():
         typer.echo(f"removed {d}/: its profile no longer exists"
                    + (f" (files kfgen did not write moved to {aside}/)" if aside else ""))

@@ -21,7 +21,7 @@ from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION, DNS_LABEL_MAX, DNS_
 from kfgen.profile.diagnostics import translate
 from kfgen.profile.store import LoadedProfile
 from kfgen.prototypes.base import Node, Params, RenderContext, prototypes
-from kfgen.prototypes.params import INT32_MAX, ParamError, QuantityString, described, repeated
+from kfgen.prototypes.params import DEFAULT_LIST, INT32_MAX, ParamError, QuantityString, described, repeated
 from kfgen.render.patches import Patch
 
 NODE_NAME = described(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$",
@@ -102,10 +102,11 @@ def _component_model(name: str, params: type[Params]) -> type[BaseModel]:
         namespace=(Name | None, Field(None, description="Namespace for this instance (default: the profile's).")),
         # default {} is validated like a written one, so missing required params are reported
         params=(params, Field(default_factory=dict, validate_default=True, description=f"Parameters of '{name}'.")),
-        patches=(list[Patch], Field(
-            [], description="Patches on the objects this instance renders (merge: strategic-merge style, or "
-                            "jsonPatch: RFC 6902), applied before validation: the way to set a field kfgen has no "
-                            "param for.")),
+        patches=(list[Patch], Field(  # a factory: a [] default would be deep-copied for every instance
+            default_factory=list, json_schema_extra=DEFAULT_LIST,
+            description="Patches on the objects this instance renders (merge: strategic-merge style, or "
+                        "jsonPatch: RFC 6902), applied before validation: the way to set a field kfgen has no "
+                        "param for.")),
     )
 
 

@@ -43,8 +43,19 @@ def pods(profile: str) -> list[tuple[str, dict[str, Any]]]:
                 continue
             for where, spec in podsecurity.pod_specs(obj):
                 name = re.sub(r"[^a-z0-9-]", "-", f"{obj['metadata']['name']}-{where}".lower()).strip("-")
-                out.append((name, spec))
+                out.append((name, with_claim_volumes(obj, spec)))
     return out
+
+
+def with_claim_volumes(obj: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The pod spec as a StatefulSet's controller creates pod 0: each volumeClaimTemplate becomes a volume of
+    the claim <template>-<statefulset>-0 (without it, the API server refuses a mount of a missing volume)."""
+    templates = obj.get("spec", {}).get("volumeClaimTemplates", []) if obj.get("kind") == "StatefulSet" else []
+    if not templates:
+        return spec
+    claims = [{"name": t["metadata"]["name"], "persistentVolumeClaim": {
+        "claimName": f"{t['metadata']['name']}-{obj['metadata']['name']}-0"}} for t in templates]
+    return {**spec, "volumes": [*spec.get("volumes", []), *claims]}
 
 
 def claimed_level(profile: str) -> str:

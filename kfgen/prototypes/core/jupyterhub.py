@@ -36,6 +36,7 @@ HUB_LABELS = {"app": "tf-hub"}
 NOTEBOOK_LABELS = {"kfgen.io/notebook": "true"}  # KubeSpawner puts them on every notebook pod (extra_labels)
 NOTEBOOK_PORT = 8888  # KubeSpawner's default port of the notebook server
 PROXY_PORT, HUB_API_PORT = 8000, 8081
+HUB_STATE_DIR, HUB_STATE_VOLUME = "/srv/jupyterhub", "hub-db"  # the hub's working directory: its database
 # the proxy-token init container runs one short Python script
 TOKEN_INIT_RESOURCES = k8s.resources(requests={"cpu": "10m", "memory": "32Mi"},
                                      limits={"cpu": "100m", "memory": "64Mi"})
@@ -153,10 +154,11 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
                 ports=[k8s.container_port(8081)],
                 volume_mounts=[k8s.volume_mount("config-volume", HUB_CONFIG_DIR, read_only=True),
                                k8s.volume_mount("proxy-token", PROXY_TOKEN_DIR, read_only=True),
-                               # its working directory: jupyterhub.sqlite and the cookie secret (per pod,
-                               # as in ksonnet: a restarted hub forgets its state, user servers keep running)
-                               k8s.volume_mount("hub-db", "/srv/jupyterhub")],
-                working_dir="/srv/jupyterhub",
+                               # its working directory: jupyterhub.sqlite and the cookie secret, on the
+                               # claim hub-db-tf-hub-0 (persistent hub state) or an emptyDir (as in ksonnet:
+                               # a restarted hub forgets its state, user servers keep running)
+                               k8s.volume_mount(HUB_STATE_VOLUME, HUB_STATE_DIR)],
+                working_dir=HUB_STATE_DIR,
                 readiness_probe=k8s.http_probe("/hub/health", 8081, initial_delay=5, period=10),
                 security_context=hub_user,
                 resources=p.jupyterHubResources.render(),
@@ -176,8 +178,11 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
                                        resources=TOKEN_INIT_RESOURCES)],
         volumes=[k8s.config_map_volume("config-volume", "jupyterhub-config"),
                  k8s.empty_dir_volume("proxy-token", medium="Memory"),
-                 k8s.empty_dir_volume("hub-db")],
+                 *([] if p.hub_state_persistent else [k8s.empty_dir_volume(HUB_STATE_VOLUME)])],
         service_account="jupyter-hub",
+        # the claim's files belong to the hub's group (an emptyDir is writable by anyone)
+        pod_security_context=({"fsGroup": 1000, "fsGroupChangePolicy": "OnRootMismatch"}
+                              if p.hub_state_persistent else None),
         # A changed config rolls the hub pod (a ConfigMap change alone would not).
         annotations={"checksum/jupyterhub-config": hashlib.sha256(config.encode()).hexdigest()},
     )
@@ -188,12 +193,30 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         k8s.service("tf-hub-lb", ns, labels={"app": "tf-hub-lb"}, type=p.jupyterHubServiceType,
                     ports=[k8s.port(80, 8000, name="hub")], selector=hub_labels,
                     external_ips=p.jupyterHubExternalIPs),
-        k8s.stateful_set("tf-hub", ns, service_name="tf-hub-0", template=template),
+        hub_stateful_set(ns, template, p),
         k8s.role("jupyter-role", namespace=ns, rules=spawner_rules(p)),
         k8s.service_account("jupyter-hub", ns, labels={"app": "jupyter-hub"}),
         k8s.binding("jupyter-role", "jupyter-role", [k8s.sa_subject("jupyter-hub", ns)], namespace=ns),
         *(network_policies(ctx, p) if p.networkPolicies else []),
     ]
+
+
+def hub_stateful_set(ns: str, template: dict[str, Any], p: CoreParams) -> dict[str, Any]:
+    """StatefulSet tf-hub; with persistent hub state, its volumeClaimTemplate hub-db (claim hub-db-tf-hub-0,
+    which outlives the StatefulSet: the default retention policy keeps it)."""
+    sts = k8s.stateful_set("tf-hub", ns, service_name="tf-hub-0", template=template)
+    if p.hub_state_persistent:
+        spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"],  # one hub pod
+                                "resources": {"requests": {"storage": p.jupyterHubStateStorageCapacity}}}
+        if p.jupyterHubStateStorageClassName is not None:  # unset: the cluster's default StorageClass
+            spec["storageClassName"] = p.jupyterHubStateStorageClassName
+        spec["volumeMode"] = "Filesystem"
+        # written as the API server stores it (it adds status.phase Pending to a claim template), so that
+        # re-applying the StatefulSet changes nothing
+        sts["spec"]["volumeClaimTemplates"] = [{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                                                "metadata": {"name": HUB_STATE_VOLUME, "labels": dict(HUB_LABELS)},
+                                                "spec": spec, "status": {"phase": "Pending"}}]
+    return sts
 
 
 def spawner_rules(p: CoreParams) -> list[dict[str, Any]]:
@@ -238,7 +261,8 @@ def exposure(p: CoreParams) -> list[str]:
 
 def check_exposure(ctx: RenderContext, p: CoreParams) -> None:
     """Refuse a hub anyone can use: exposed outside the cluster with the dummy authenticator (unless
-    jupyterHubAllowUnauthenticatedExternalAccess says so), or IAP where its header can be forged."""
+    jupyterHubAllowUnauthenticatedExternalAccess says so), exposed with NativeAuthenticator whose accounts
+    a restart would wipe, or IAP where its header can be forged."""
     exposed = exposure(p)
     where = ("components", ctx.instance, "params", "jupyterHubAuthenticator")
     auth = p.jupyterHubAuthenticator or "dummy"
@@ -252,6 +276,16 @@ def check_exposure(ctx: RenderContext, p: CoreParams) -> None:
             hint="set jupyterHubAuthenticator: native with jupyterHubAdminUsers, or keep jupyterHubServiceType: "
             "ClusterIP without jupyterHubExternalIPs (use kubectl port-forward); "
             "jupyterHubAllowUnauthenticatedExternalAccess: true accepts the risk"))
+    if auth == "native" and exposed and not p.hub_state_persistent:
+        problems.append(Problem(
+            f"JupyterHub is reachable from outside the cluster ({'; '.join(exposed)}) with NativeAuthenticator "
+            "and its state in an emptyDir: every restart of the hub pod (each config change rolls it) wipes every "
+            "account, and admins are approved on sign-up, so whoever first signs up as an admin name "
+            f"({', '.join(p.jupyterHubAdminUsers)}) after a restart becomes admin",
+            path=(*where[:-1], "jupyterHubStatePersistent"), found="false",
+            expected="true (the hub's state on a PersistentVolumeClaim)",
+            hint="remove jupyterHubStatePersistent: false (native keeps its state on a claim by default), or keep "
+            "the hub ClusterIP without jupyterHubExternalIPs"))
     if auth == "iap" and (exposed or p.cloud != "gcp"):
         why = [f"the hub is reachable directly ({'; '.join(exposed)})"] if exposed else []
         if p.cloud != "gcp":

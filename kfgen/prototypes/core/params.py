@@ -41,6 +41,7 @@ NOTEBOOK_CPU_CHOICES = ("500m", "1", "2")
 NOTEBOOK_MEMORY_CHOICES = ("1Gi", "2Gi", "4Gi")
 USER_STORAGE_CAPACITY = "10Gi"  # a per-user notebook claim
 SHARED_STORAGE_CAPACITY = "20Gi"  # the shared notebook claim from a StorageClass (nfsCapacity's default too)
+HUB_STATE_CAPACITY = "1Gi"  # the hub's state claim: a SQLite database of users, servers and tokens
 
 # where spartakus reports to (named in the reportUsage description, used by the spartakus module)
 USAGE_DATABASE = "https://stats-collector.kubeflow.org"
@@ -158,6 +159,20 @@ class CoreParams(Params):
     jupyterHubAllowUnauthenticatedExternalAccess: bool = Field(
         False, description="Allow a hub reachable from outside the cluster with the dummy authenticator, i.e. let "
         "anyone who reaches it run code in the cluster. Only for an isolated network you fully control.")
+    jupyterHubStatePersistent: bool | None = Field(
+        None, description="Keep the hub's state — /srv/jupyterhub: jupyterhub.sqlite (users, their servers and "
+        "tokens, NativeAuthenticator's accounts and password hashes) and the cookie secret — on a "
+        "PersistentVolumeClaim (volumeClaimTemplate 'hub-db' of StatefulSet tf-hub: claim 'hub-db-tf-hub-0', "
+        "kept when the StatefulSet is deleted). false: an emptyDir, wiped whenever the hub pod restarts (every "
+        "config change rolls it), as in ksonnet. Unset: persistent with jupyterHubAuthenticator: native (its "
+        "accounts live there), an emptyDir otherwise. native on an exposed hub without it is refused: a restart "
+        "would wipe every account and let the first to sign up as an admin name become admin.")
+    jupyterHubStateStorageCapacity: QuantityString = Field(
+        HUB_STATE_CAPACITY, description="Size of the hub's state claim 'hub-db-tf-hub-0' (persistent hub state "
+        "only). A claim's size cannot shrink later; growing it needs a StorageClass that allows expansion.")
+    jupyterHubStateStorageClassName: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, max_length=253, description="StorageClass of the hub's state claim (persistent "
+        "hub state only; ReadWriteOnce is enough). Unset: the cluster's default StorageClass.")
     jupyterNotebookImages: list[Image] = Field(
         list(NOTEBOOK_IMAGES), min_length=1, description="Images offered on the spawn page (the first is the default). "
         "Users choose among these only, unless jupyterNotebookAllowAnyImage. Defaults: Jupyter's TensorFlow "
@@ -310,7 +325,7 @@ class CoreParams(Params):
                 raise ValueError(f"nfsServer must be an IP address or a DNS name (lower case), got {value!r}") from None
         return value
 
-    @field_validator("nfsCapacity", "jupyterNotebookStorageCapacity")
+    @field_validator("nfsCapacity", "jupyterNotebookStorageCapacity", "jupyterHubStateStorageCapacity")
     @classmethod
     def _capacity(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and k8s.parse_quantity(value) < 2 ** 20:
@@ -330,6 +345,13 @@ class CoreParams(Params):
         default = SHARED_STORAGE_CAPACITY if self.notebook_storage == "shared" else USER_STORAGE_CAPACITY
         return self.jupyterNotebookStorageCapacity or default
 
+    @property
+    def hub_state_persistent(self) -> bool:
+        """Whether /srv/jupyterhub is a claim (see jupyterHubStatePersistent)."""
+        if self.jupyterHubStatePersistent is not None:
+            return self.jupyterHubStatePersistent
+        return self.jupyterHubAuthenticator == "native"
+
     @model_validator(mode="after")
     def _combinations(self) -> CoreParams:
         if not self.tfJobOperator and "tfJobImage" in self.model_fields_set:
@@ -338,6 +360,11 @@ class CoreParams(Params):
         if self.jupyterHubAuthenticator == "native" and not self.jupyterHubAdminUsers:
             raise ValueError("jupyterHubAuthenticator: native needs jupyterHubAdminUsers: the admins who approve "
                              "sign-ups (e.g. jupyterHubAdminUsers: [admin])")
+        dead = [f for f in ("jupyterHubStateStorageCapacity", "jupyterHubStateStorageClassName")
+                if f in self.model_fields_set]
+        if dead and not self.hub_state_persistent:
+            raise ValueError(f"{' and '.join(dead)} only apply to persistent hub state, which is off (set "
+                             f"jupyterHubStatePersistent: true, or remove {' and '.join(dead)})")
         if self.usageId is not None and not self.reportUsage:
             raise ValueError("usageId is set but reportUsage is false: nothing would use it "
                              "(set reportUsage: true, or remove usageId)")

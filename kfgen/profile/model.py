@@ -182,9 +182,10 @@ class Profile:
         return dict(sorted(self.model.components.items()))  # type: ignore[attr-defined]
 
     def context(self, instance: str) -> RenderContext:
-        comp = self.model.components[instance]  # type: ignore[attr-defined]
-        return RenderContext(profile=self.name, instance=instance, namespace=comp.namespace or self.namespace,
-                             kubernetes_version=self.kubernetes_version, nodes=self.nodes)
+        model = self.model
+        return RenderContext(profile=self.name, instance=instance,
+                             namespace=model.components[instance].namespace or model.namespace,  # type: ignore[attr-defined]
+                             kubernetes_version=model.kubernetesVersion, nodes=self.nodes)  # type: ignore[attr-defined]
 
 
 def validate_profile(loaded: LoadedProfile) -> Profile:

@@ -58,11 +58,9 @@ def read_plain(text: str, file: str) -> tuple[Any, dict[Path_, Location]] | None
     """(data, locations) of *text* when it is in the subset (see the module's doc), else None."""
     if _OUTSIDE.search(text) is not None or _MARKER.search(text) is not None:
         return None
-    lines: list[tuple[int, int, str]] = []  # (line number, indent, content) of the lines with content
-    for number, raw in enumerate(text.split("\n"), 1):
-        content = raw.lstrip(" ")
-        if content and content[0] != "#":
-            lines.append((number, len(raw) - len(content), content.rstrip(" ")))
+    # (line number, indent, content) of the lines with content
+    lines = [(number, len(raw) - len(content), content.rstrip(" ")) for number, raw in enumerate(text.split("\n"), 1)
+             if (content := raw.lstrip(" ")) and content[0] != "#"]
     if not lines or lines[0][1] != 0:
         return None
     reader = _Reader(lines, file)
@@ -282,7 +280,10 @@ class _Reader:
 def _copy(value: Any) -> Any:
     """A copy of a value read from a flow collection: new dicts and lists all the way down."""
     if type(value) is dict:
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: _copy(v) if type(v) in _COLLECTIONS else v for k, v in value.items()}
     if type(value) is list:
-        return [_copy(v) for v in value]
+        return [_copy(v) if type(v) in _COLLECTIONS else v for v in value]
     return value
+
+
+_COLLECTIONS = frozenset({dict, list})  # what _copy copies (a scalar is returned as it is, without a call)

@@ -356,9 +356,15 @@ def _json_copy(value: Any) -> Any:
 _SCALARS = frozenset({str, int, float, bool, type(None)})  # what _json_copy returns as it is (exact types: no call)
 
 
+_POD_SECURITY_DICTS = tuple(k for k, v in DEFAULT_POD_SECURITY.items() if type(v) is dict)  # seccompProfile
+
+
 def _default_pod_security() -> dict[str, Any]:
     """A fresh copy of DEFAULT_POD_SECURITY: what _json_copy gives (its values are scalars and flat dicts), cheaper."""
-    return {k: dict(v) if type(v) is dict else v for k, v in DEFAULT_POD_SECURITY.items()}
+    out = DEFAULT_POD_SECURITY.copy()
+    for key in _POD_SECURITY_DICTS:
+        out[key] = out[key].copy()
+    return out
 
 
 def _replica_spec(p: TfJobParams, rtype: TfJobReplicaType, replicas: int) -> dict[str, Any]:

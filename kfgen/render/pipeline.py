@@ -24,7 +24,7 @@ from kfgen.kube import podsecurity
 from kfgen.kube.constants import INSTANCE_LABEL, MANAGED_BY_LABEL, PROFILE_LABEL
 from kfgen.nogc import gc_paused
 from kfgen.profile import Profile
-from kfgen.prototypes.base import prototypes
+from kfgen.prototypes.base import Prototype, prototypes
 from kfgen.render.checks import CHECKS, Check
 from kfgen.render.order import sort_objects
 from kfgen.render.patches import apply_patches
@@ -67,16 +67,21 @@ def instances(profile: Profile) -> tuple[list[_Instance], list[str]]:
     problems: list[Problem] = []
     if not profile.components:
         warnings.append("the profile has no components: its output is empty (add some under components:)")
+    found: dict[str, Prototype] = {}  # the registry's lookup is a Python method: once per prototype
     for name, comp in profile.components.items():
         ctx = profile.context(name)
+        proto = found.get(comp.prototype)
+        if proto is None:
+            proto = found[comp.prototype] = protos[comp.prototype]
         try:
-            out = protos[comp.prototype].render_instance(ctx, comp.params)
+            out = proto.render_instance(ctx, comp.params)
         except KfgenError as exc:  # a prototype's own refusal (e.g. impossible combination)
             path = ("components", name, "params")
             problems.extend(profile.sources.problem(p.path or path, p.message, expected=p.expected,
                                                     found=p.found, hint=p.hint) for p in exc.problems)
             continue
-        warnings.extend(f"{name}: {w}" for w in out.warnings)
+        if out.warnings:
+            warnings.extend(f"{name}: {w}" for w in out.warnings)
         rendered.append(_Instance(name, ctx.namespace, out.objects))
     if problems:
         raise KfgenError(problems)

@@ -44,9 +44,7 @@ class Resources(Spec):
         Quantities are rendered as strings, the form the API server stores, so that a re-apply
         (client- or server-side) sees no change.
         """
-        limits = dict(self.limits)
-        if gpus:
-            limits[gpu_resource] = gpus
+        limits = {**self.limits, gpu_resource: gpus} if gpus else self.limits  # read only: no copy unless added to
         out: dict[str, Any] = {}
         if limits:
             out["limits"] = {k: str(v) for k, v in sorted(limits.items())}

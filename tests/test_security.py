@@ -58,8 +58,14 @@ def hub_config(objects: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytes
     native = types.ModuleType("nativeauthenticator")
     native.__file__ = "/site-packages/nativeauthenticator/__init__.py"
     monkeypatch.setitem(sys.modules, "nativeauthenticator", native)
+    # shared-password reads the user's Secret, mounted in the hub pod: a scratch copy stands in for it
+    passwords = tmp_path / "passwords"
+    passwords.mkdir(exist_ok=True)
+    (passwords / "user-password").write_text("user-pass-1234")
+    text = cm["data"]["jupyterhub_config.py"].replace(
+        "PASSWORD_DIR = '/etc/jupyterhub-passwords'", f"PASSWORD_DIR = {str(passwords)!r}")
     c = FakeConfig()
-    exec(compile(cm["data"]["jupyterhub_config.py"], "jupyterhub_config.py", "exec"), {"c": c})
+    exec(compile(text, "jupyterhub_config.py", "exec"), {"c": c})
     return c
 
 
@@ -146,11 +152,15 @@ def test_notebook_pods_get_cpu_and_memory_requests_and_limits(profile: str, tmp_
         assert set(choice["kubespawner_override"]) <= {"extra_resource_limits", "tolerations", "image"}
 
 
-def test_shipped_gpu_lab_uses_a_real_authenticator() -> None:
+def test_shipped_gpu_lab_uses_a_real_authenticator_without_a_race_for_admin() -> None:
     profile = yaml.safe_load((ROOT / "profiles" / "gpu-lab.yaml").read_text(encoding="utf-8"))
     params = profile["components"]["kubeflow-core"]["params"]
-    assert params["jupyterHubAuthenticator"] == "native" and params["jupyterHubAdminUsers"]
+    # shared-password: the admin's password is in a Secret before the hub starts, nobody signs up for the name
+    assert params["jupyterHubAuthenticator"] == "shared-password" and params["jupyterHubAdminUsers"]
+    assert params["jupyterHubPasswordSecret"] and params["jupyterHubStatePersistent"] is True
     assert not params.get("jupyterHubAllowUnauthenticatedExternalAccess")
+    secrets = {o["metadata"]["name"] for o in out_objects("gpu-lab") if o["kind"] == "Secret"}
+    assert params["jupyterHubPasswordSecret"] not in secrets  # only its name is rendered, never the Secret
 
 
 # --- pods: Pod Security Standards, resources, tokens ------------------------------------------------------

@@ -37,6 +37,7 @@ NOTEBOOK_LABELS = {"kfgen.io/notebook": "true"}  # KubeSpawner puts them on ever
 NOTEBOOK_PORT = 8888  # KubeSpawner's default port of the notebook server
 PROXY_PORT, HUB_API_PORT = 8000, 8081
 HUB_STATE_DIR, HUB_STATE_VOLUME = "/srv/jupyterhub", "hub-db"  # the hub's working directory: its database
+PASSWORD_DIR = "/etc/jupyterhub-passwords"  # jupyterHubPasswordSecret's keys (shared-password)
 # the proxy-token init container runs one short Python script
 TOKEN_INIT_RESOURCES = k8s.resources(requests={"cpu": "10m", "memory": "32Mi"},
                                      limits={"cpu": "100m", "memory": "64Mi"})
@@ -76,6 +77,7 @@ def hub_config(ctx: RenderContext, p: CoreParams) -> str:
         "storage_class": p.jupyterNotebookStorageClassName,
         "capacity": p.notebook_storage_capacity if p.notebook_storage == "per-user" else None,
         "token_file": f"{PROXY_TOKEN_DIR}/token",
+        "password_dir": PASSWORD_DIR if p.jupyterHubPasswordSecret else None,
     }
     return _hub_config_template().substitute({name: repr(value) for name, value in literals.items()})
 
@@ -157,7 +159,9 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
                                # its working directory: jupyterhub.sqlite and the cookie secret, on the
                                # claim hub-db-tf-hub-0 (persistent hub state) or an emptyDir (as in ksonnet:
                                # a restarted hub forgets its state, user servers keep running)
-                               k8s.volume_mount(HUB_STATE_VOLUME, HUB_STATE_DIR)],
+                               k8s.volume_mount(HUB_STATE_VOLUME, HUB_STATE_DIR),
+                               *([k8s.volume_mount("passwords", PASSWORD_DIR, read_only=True)]
+                                 if p.jupyterHubPasswordSecret else [])],
                 working_dir=HUB_STATE_DIR,
                 readiness_probe=k8s.http_probe("/hub/health", 8081, initial_delay=5, period=10),
                 security_context=hub_user,
@@ -178,7 +182,10 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
                                        resources=TOKEN_INIT_RESOURCES)],
         volumes=[k8s.config_map_volume("config-volume", "jupyterhub-config"),
                  k8s.empty_dir_volume("proxy-token", medium="Memory"),
-                 *([] if p.hub_state_persistent else [k8s.empty_dir_volume(HUB_STATE_VOLUME)])],
+                 *([] if p.hub_state_persistent else [k8s.empty_dir_volume(HUB_STATE_VOLUME)]),
+                 # the user-created Secret, by name (no Secret value in the manifests); the hub waits for it
+                 *([k8s.secret_volume("passwords", p.jupyterHubPasswordSecret)] if p.jupyterHubPasswordSecret
+                   else [])],
         service_account="jupyter-hub",
         # the claim's files belong to the hub's group (an emptyDir is writable by anyone)
         pod_security_context=({"fsGroup": 1000, "fsGroupChangePolicy": "OnRootMismatch"}

@@ -1,5 +1,8 @@
 """The ``core`` prototype's parameters: :class:`CoreParams`, its validators and the pinned default images.
 
+Over 400 lines: one pydantic model holds every core param with the description `kfgen params core` prints
+(the profile's interface); splitting it would split that interface.
+
 Every image is a param; the defaults are pinned here. Names fixed by a sub-system live in that
 sub-system's module (:mod:`~kfgen.prototypes.core.operator`, :mod:`~kfgen.prototypes.core.storage` …).
 """
@@ -145,14 +148,25 @@ class CoreParams(Params):
     jupyterHubResources: ContainerResources = _resources_field("the hub container", "200m", "512Mi", "1", "1Gi")
     jupyterHubProxyResources: ContainerResources = _resources_field(
         "the proxy sidecar", "100m", "128Mi", "500m", "512Mi")
-    jupyterHubAuthenticator: Literal["dummy", "native", "iap"] | None = Field(
+    jupyterHubAuthenticator: Literal["dummy", "native", "shared-password", "iap"] | None = Field(
         None, description="How users log in. null or 'dummy': any name and any password — refused when the hub is "
         "reachable from outside the cluster (jupyterHubServiceType LoadBalancer/NodePort or jupyterHubExternalIPs) "
-        "unless jupyterHubAllowUnauthenticatedExternalAccess is true. 'native': JupyterHub's NativeAuthenticator: "
-        "users sign up at /hub/signup with a password and wait until an admin (jupyterHubAdminUsers) approves them "
-        "at /hub/authorize; admins are approved on sign-up, so sign up as each admin before exposing the hub. "
+        "unless jupyterHubAllowUnauthenticatedExternalAccess is true. 'shared-password': JupyterHub's "
+        "SharedPasswordAuthenticator with the passwords of the Secret jupyterHubPasswordSecret (you create it; "
+        "kfgen writes only its name): users log in with any name and the user password, the admins "
+        "(jupyterHubAdminUsers) with the admin password — nothing to sign up, so no race for an admin name; "
+        "anyone with the user password can log in as any non-admin name. 'native': JupyterHub's "
+        "NativeAuthenticator: users sign up at /hub/signup with a password and wait until an admin "
+        "(jupyterHubAdminUsers) approves them at /hub/authorize; admins are approved on sign-up, so sign up as "
+        "each admin before exposing the hub; its accounts need persistent hub state (jupyterHubStatePersistent). "
         "'iap': trust the X-Goog-Authenticated-User-Email header set by Google's Identity-Aware Proxy: only with "
         "cloud: gcp and a ClusterIP hub without external IPs (anyone who reaches the hub directly can forge it).")
+    jupyterHubPasswordSecret: str | None = Field(
+        None, pattern=DNS_SUBDOMAIN, max_length=253, description="Name of the Secret in the component's namespace "
+        "with the passwords of jupyterHubAuthenticator: shared-password (required with it, not used otherwise): "
+        "key 'user-password' (8 characters or more) and, for jupyterHubAdminUsers, 'admin-password' (32 or more, "
+        "different). You create it (kubectl create secret generic …); kfgen renders only its name, mounted "
+        "read-only into the hub, which does not start without it. Restart the hub after changing it.")
     jupyterHubAdminUsers: list[Username] = Field(
         [], description="JupyterHub admins (user names). Required with jupyterHubAuthenticator: native: they "
         "approve sign-ups.")
@@ -365,6 +379,13 @@ class CoreParams(Params):
         if dead and not self.hub_state_persistent:
             raise ValueError(f"{' and '.join(dead)} only apply to persistent hub state, which is off (set "
                              f"jupyterHubStatePersistent: true, or remove {' and '.join(dead)})")
+        shared = self.jupyterHubAuthenticator == "shared-password"
+        if shared and self.jupyterHubPasswordSecret is None:
+            raise ValueError("jupyterHubAuthenticator: shared-password needs jupyterHubPasswordSecret: the name of "
+                             "the Secret you create with keys user-password and admin-password")
+        if not shared and self.jupyterHubPasswordSecret is not None:
+            raise ValueError("jupyterHubPasswordSecret only matters with jupyterHubAuthenticator: shared-password "
+                             "(set it, or remove jupyterHubPasswordSecret)")
         if self.usageId is not None and not self.reportUsage:
             raise ValueError("usageId is set but reportUsage is false: nothing would use it "
                              "(set reportUsage: true, or remove usageId)")

@@ -3,6 +3,7 @@ error unless its opt-in param is set (then a warning), and the NetworkPolicies f
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +96,21 @@ def test_ambassador_admits_the_namespace_only_unless_exposed(service_type: str) 
     assert _sources(gateway["ambassador"], 80) == (SAME_NAMESPACE if service_type == "ClusterIP" else None)
     # the dashboard stays reachable from Ambassador only while its own Service is ClusterIP
     assert _sources(gateway["tf-job-dashboard"], 8080) == [{"podSelector": {"matchLabels": {"service": "ambassador"}}}]
+
+
+def test_kubernetes_dashboard_route_is_on_for_parity_and_can_be_dropped() -> None:
+    def k8s_dashboard(**params: Any) -> list[dict[str, Any]]:
+        return [o for o in render(**params) if o["metadata"]["name"] == "k8s-dashboard"]
+
+    (svc,) = k8s_dashboard()  # ksonnet's: an annotation carrier whose selector matches no pod here
+    assert "kubernetes-dashboard.kube-system" in svc["metadata"]["annotations"]["getambassador.io/config"]
+    assert k8s_dashboard(ambassadorKubernetesDashboardRoute=False) == []
+    with pytest.raises(KfgenError) as err:
+        render(tfAmbassadorServiceType="NodePort", ambassadorKubernetesDashboardRoute=False)
+    assert "/k8s/ui/" not in err.value.problems[0].message and "/tfjobs/" in err.value.problems[0].message
+
+
+@pytest.mark.parametrize("profile", ["cpu-laptop", "gpu-lab"])
+def test_shipped_profiles_route_nowhere_dead(profile: str) -> None:
+    out = Path(__file__).resolve().parents[1] / "out" / profile
+    assert not list(out.glob("*-service-k8s-dashboard.yaml"))

@@ -17,8 +17,8 @@ What it renders (same object names, ports, selectors and container names as kson
   own namespace and its RBAC is a Role; the webhook configuration is cluster-scoped either way.
   Only one operator fits in a cluster: a second core instance sets ``tfJobOperator: false``.
 * The TFJob dashboard ``tf-job-dashboard`` (read-only RBAC), Ambassador (``ambassador``,
-  ``ambassador-admin``), the ``k8s-dashboard`` route, and — only with ``reportUsage`` — the
-  spartakus usage reporter.
+  ``ambassador-admin``), the ``k8s-dashboard`` route (``ambassadorKubernetesDashboardRoute``), and — only
+  with ``reportUsage`` — the spartakus usage reporter.
 * Notebook storage at ``jupyterNotebookPVCMount``: per-user claims (KubeSpawner creates them), or one
   shared claim for everyone (``jupyterNotebookStorage: shared``): with ``nfsServer`` a PersistentVolume
   ``<namespace>-notebooks-nfs`` and the claim ``notebooks-nfs`` bound to it, otherwise the ReadWriteMany

@@ -26,10 +26,11 @@ class Door(NamedTuple):
 
 def _doors(p: CoreParams) -> list[Door]:
     scope = "in this namespace" if p.tfJobNamespaced else "in every namespace (tfJobNamespaced: false)"
+    k8s_ui = " and the Kubernetes dashboard route /k8s/ui/" if p.ambassadorKubernetesDashboardRoute else ""
     return [
         Door("tfAmbassadorServiceType", "tfAmbassadorAllowUnauthenticatedExternalAccess", "ambassador",
              f"every Ambassador route of the namespace without logging in: the TFJob dashboard at /tfjobs/ "
-             f"(TFJobs, pods and their logs {scope}), served models at /models/… and /k8s/ui/"),
+             f"(TFJobs, pods and their logs {scope}), served models at /models/…{k8s_ui}"),
         Door("tfJobUiServiceType", "tfJobUiAllowUnauthenticatedExternalAccess", "tf-job-dashboard",
              f"the TFJob dashboard without logging in: TFJobs, pods and their logs {scope}"),
     ]

@@ -35,7 +35,8 @@ _STATSD_ROOT = k8s.security_context(run_as_non_root=False)
 
 
 def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
-    """Ambassador's objects, and the Service carrying the /k8s/ui/ route to the Kubernetes dashboard."""
+    """Ambassador's objects, and (ambassadorKubernetesDashboardRoute) the Service carrying the /k8s/ui/ route to
+    the Kubernetes dashboard."""
     ns = ctx.namespace
     labels = AMBASSADOR_LABELS
     template = k8s.pod_template(labels, [
@@ -69,8 +70,11 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
         k8s.service_account("ambassador", ns),
         k8s.binding("ambassador", "ambassador", [k8s.sa_subject("ambassador", ns)], namespace=ns),
         k8s.deployment("ambassador", ns, template=template, replicas=p.ambassadorReplicas),
-        k8s.service("k8s-dashboard", ns, annotations=ambassador.annotations(k8s_dashboard),
-                    ports=[k8s.port(443, 8443)], selector={"k8s-app": "kubernetes-dashboard"}),
+        # ksonnet's route to the Kubernetes dashboard in kube-system: this Service only carries the annotation
+        # (its selector, ksonnet's, matches no pod here); ambassadorKubernetesDashboardRoute: false drops it
+        *([k8s.service("k8s-dashboard", ns, annotations=ambassador.annotations(k8s_dashboard),
+                       ports=[k8s.port(443, 8443)], selector={"k8s-app": "kubernetes-dashboard"})]
+          if p.ambassadorKubernetesDashboardRoute else []),
         # the gateway: from anywhere only when its Service is exposed (which needs the opt-in param), else
         # from the pods of the namespace (kubectl port-forward is not subject to NetworkPolicies)
         *([netpol.policy("ambassador", ns, labels, [netpol.allow(

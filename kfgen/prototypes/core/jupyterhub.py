@@ -195,6 +195,9 @@ def objects(ctx: RenderContext, p: CoreParams) -> list[dict[str, Any]]:
     )
     return [
         k8s.config_map("jupyterhub-config", ns, {"jupyterhub_config.py": config}),
+        # headless: notebooks resolve tf-hub-0.<namespace>.svc to the hub pod and call its API on 8081 (no
+        # Service port is involved). The declared port stays ksonnet's 8000 "hub" (the proxy) for parity
+        # with ksonnet's output (tests/test_parity.py); declaring 8081 needs a parity entry there first.
         k8s.service("tf-hub-0", ns, labels=hub_labels, cluster_ip="None", type=None,
                     ports=[k8s.port(8000, name="hub")], selector=hub_labels),
         k8s.service("tf-hub-lb", ns, labels={"app": "tf-hub-lb"}, type=p.jupyterHubServiceType,

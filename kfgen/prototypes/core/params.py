@@ -246,6 +246,11 @@ class CoreParams(Params):
         AMBASSADOR_IMAGE, description="Ambassador image. 0.30.1 is ksonnet's: the route annotations rendered here "
         "(apiVersion ambassador/v0) and its Role are written for that line. Newer Emissary-ingress (2.x/3.x) needs "
         "CRDs, Listener resources and other RBAC, so changing only the image will not work.")
+    ambassadorKubernetesDashboardRoute: bool = Field(
+        True, description="Render Service 'k8s-dashboard', which only carries Ambassador's /k8s/ui/ route to "
+        "kubernetes-dashboard.kube-system (ksonnet's; its selector matches no pod of this namespace). Current "
+        "Kubernetes Dashboard installs (Helm chart v7+) run in namespace kubernetes-dashboard behind Kong, so the "
+        "route leads nowhere there: set false. On by default for parity with ksonnet's output.")
     ambassadorStatsdImage: Image = Field(STATSD_IMAGE, description="Image of Ambassador's statsd sidecar.")
     ambassadorResources: ContainerResources = _resources_field(
         "the Ambassador container", "200m", "100Mi", "1", "400Mi")

@@ -109,11 +109,11 @@ class _Reader:
         lines, n, locations, file = self.lines, len(self.lines), self.locations, self.file
         keys, values = self.keys, self.values
         out: dict[str, Any] = {}
+        number = lines[i][0]
         while True:
             key, rest = keys.get(content) or self.key(content)
             if key in out:
                 raise _Outside
-            number = lines[i][0]
             sub = path + (key,)
             at = locations[sub] = (file, number)
             if not rest or rest[0] == "#":
@@ -133,7 +133,7 @@ class _Reader:
                 i += 1
             if i >= n:
                 return out, i
-            _, ind, content = lines[i]
+            number, ind, content = lines[i]
             if ind < indent:
                 return out, i
             if ind > indent or content == "-" or content.startswith("- "):

@@ -71,7 +71,7 @@ def test_passwords_come_from_the_named_secret_and_never_reach_the_output(tmp_pat
     c = run_config(objects, {"user-password": USER_PASSWORD + "\n", "admin-password": ADMIN_PASSWORD}, tmp_path,
                    monkeypatch)
     assert c.JupyterHub.authenticator_class == "jupyterhub.authenticators.shared.SharedPasswordAuthenticator"
-    assert c.SharedPasswordAuthenticator.global_password == USER_PASSWORD  # a file's trailing newline is not part
+    assert c.SharedPasswordAuthenticator.user_password == USER_PASSWORD  # a file's trailing newline is not part
     assert c.SharedPasswordAuthenticator.admin_password == ADMIN_PASSWORD
     assert c.Authenticator.admin_users == {"admin"}
     assert "NativeAuthenticator" not in vars(c)  # nothing to sign up for: no race for an admin name
@@ -84,7 +84,7 @@ def test_without_the_user_password_the_hub_does_not_start(tmp_path: Path, monkey
 
 def test_without_the_admin_password_no_admin_password_is_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     c = run_config(render(**SHARED), {"user-password": USER_PASSWORD}, tmp_path, monkeypatch)
-    assert c.SharedPasswordAuthenticator.global_password == USER_PASSWORD
+    assert c.SharedPasswordAuthenticator.user_password == USER_PASSWORD
     assert not hasattr(c.SharedPasswordAuthenticator, "admin_password")  # admins cannot log in at all
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -235,7 +236,8 @@ def _corruptions(data: bytes) -> list[bytes]:
         head + b"\n" + bytes(flipped),  # one bit
         b"not json\n" + body,
         head.replace(b'"format": 1', b'"format": 0') + b"\n" + body,
-        head + b"\n" + body.replace(b'"objects":43', b'"objects":44'),  # valid JSON, wrong checksum
+        head + b"\n" + re.sub(rb'"objects":(\d+)', lambda m: b'"objects":%d' % (int(m[1]) + 1), body, count=1),
+        # valid JSON, wrong checksum
     ]
 
 

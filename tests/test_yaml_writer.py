@@ -100,6 +100,7 @@ def big_profile(rng: random.Random, index: int) -> str:
         "kubeflow-core": {"prototype": "core", "params": {
             "jupyterHubServiceType": rng.choice(["ClusterIP", "NodePort", "LoadBalancer"]),
             "tfJobUiServiceType": rng.choice(["ClusterIP", "NodePort"]),
+            "tfJobUiAllowUnauthenticatedExternalAccess": True,  # a NodePort dashboard needs its opt-in
             "tfJobNamespaced": rng.random() < 0.5, "reportUsage": rng.random() < 0.5,
             "jupyterHubExternalIPs": ["192.0.2.10"] if rng.random() < 0.5 else [],
             "nfsServer": "192.0.2.10" if index % 2 else None, "jupyterNotebookPVCMount": "/home/jovyan/work",

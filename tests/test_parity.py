@@ -142,7 +142,8 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
     (CORE, "StatefulSet", "tf-hub", ("container tf-hub volumeMounts", "pod volumes", "container tf-hub workingDir")):
         "the config is mounted read-only; the proxy's API token is shared through an in-memory emptyDir "
         "(generated in the pod, no Secret); the hub's working directory /srv/jupyterhub (jupyterhub.sqlite, "
-        "cookie secret) is an emptyDir: per pod, as in ksonnet, a restarted hub forgets its state",
+        "cookie secret) is an emptyDir with the default params, as in ksonnet (a restarted hub forgets its state); "
+        "jupyterHubStatePersistent (on by default with the native authenticator) puts it on a claim template",
     (CORE, "StatefulSet", "tf-hub", "container tf-hub image"):
         "ksonnet's gcr.io/kubeflow/jupyterhub-k8s:1.0.1 no longer exists; kfgen runs the current JupyterHub "
         "hub image (quay.io/jupyterhub/k8s-hub, param jupyterHubImage)",
@@ -155,8 +156,8 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
         "ksonnet defect fixed: its serviceName was empty; kfgen names the headless Service tf-hub-0 that "
         "ksonnet rendered for the hub as the StatefulSet's governing Service",
     (CORE, "Role", "jupyter-role", "rules"):
-        "changed: what KubeSpawner needs (pods and PVCs create/get/list/watch/delete, events read) instead "
-        "of '*' on '*'",
+        "changed: what KubeSpawner needs (pods create/get/list/watch/delete, events read; PVC verbs only with "
+        "per-user notebook storage) instead of '*' on '*'",
 
     # --- core: Ambassador, spartakus -----------------------------------------------------------------
     (CORE, "Deployment", "ambassador", "pod metadata"):
@@ -189,8 +190,9 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
         "added: NetworkPolicy (tf-serving param networkPolicies, default on): the namespace's pods may reach the "
         "serving ports",
     (CORE, "Role", "ambassador", "rules"):
-        "least privilege: Ambassador 0.30 reads only its TLS Secrets, by name (get on ambassador-certs and "
-        "ambassador-cacert), not every Secret of the namespace (was get/list/watch on secrets)",
+        "least privilege: Ambassador 0.30 only reads (kubewatch.py): its TLS Secrets by name (get on "
+        "ambassador-certs and ambassador-cacert, was get/list/watch on every Secret), ConfigMaps list and get "
+        "on ambassador-config (was create/update/patch on any), Services list/watch",
     (TFJOBS, "TFJob", "*", "*: pod securityContext"):
         "Pod Security Standard restricted for training pods: runAsNonRoot with uid/gid 1000 (the tensorflow images "
         "run as root by default) and seccomp RuntimeDefault",

@@ -222,6 +222,31 @@ def test_extends_null_removes_an_inherited_component(tmp_path: Path) -> None:
     assert load_profile(tmp_path, "child").data == {"components": {"a": {"prototype": "core"}}}
 
 
+def test_extends_with_another_prototype_replaces_the_instance(tmp_path: Path) -> None:
+    write(tmp_path, "base", "components:\n  serve:\n    prototype: tf-serving\n    params:\n"
+                            "      modelPath: gs://m/x\n      numGpus: 1\n  keep: {prototype: core}\n")
+    write(tmp_path, "child", "extends: base\ncomponents:\n  serve:\n    prototype: tf-job\n    params:\n"
+                             "      image: docker.io/tensorflow/tensorflow:2.18.0\n")
+    loaded = load_profile(tmp_path, "child")
+    assert loaded.data["components"] == {
+        "serve": {"prototype": "tf-job", "params": {"image": "docker.io/tensorflow/tensorflow:2.18.0"}},
+        "keep": {"prototype": "core"}}
+    assert all(at[0].endswith("child.yaml") for path, at in loaded.sources.locations.items()
+               if path[:2] == ("components", "serve"))
+    file, line = loaded.sources.locate(("components", "serve", "params", "numGpus"))
+    assert file.endswith("child.yaml") and line == 5  # the child's params: nothing of the parent's is left
+    file, _ = loaded.sources.locate(("components", "keep"))
+    assert file.endswith("base.yaml")
+
+
+def test_extends_same_prototype_still_merges(tmp_path: Path) -> None:
+    write(tmp_path, "base", "components:\n  serve:\n    prototype: tf-serving\n    params: {modelPath: gs://m/x}\n")
+    write(tmp_path, "child", "extends: base\ncomponents:\n  serve:\n    prototype: tf-serving\n"
+                             "    params: {numGpus: 1}\n")
+    assert load_profile(tmp_path, "child").data["components"]["serve"]["params"] == {
+        "modelPath": "gs://m/x", "numGpus": 1}
+
+
 def test_extends_cycle_is_an_error_naming_the_chain(tmp_path: Path) -> None:
     write(tmp_path, "a", "extends: b\n")
     write(tmp_path, "b", "namespace: x\nextends: c\n")

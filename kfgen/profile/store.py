@@ -2,7 +2,8 @@
 
 ``extends:`` is resolved here: the parent is loaded first and the child deep-merged on top
 (mappings merge, everything else is replaced, ``null`` deletes a key, as in Helm values), so later
-stages see one merged document whose every path still points at the file and line that set it.
+stages see one merged document whose every path still points at the file and line that set it. A component
+instance the child gives another ``prototype`` is replaced whole: the parent's params belong to the other one.
 
 Profile names (command line and ``extends:``) are DNS labels (:data:`DNS_LABEL_PATTERN`, at most
 :data:`DNS_LABEL_MAX` characters): a name becomes a label value and a directory name.
@@ -193,9 +194,30 @@ def _load(profiles_dir: Path, name: str, seen: tuple[str, ...]) -> LoadedProfile
                             expected="one of: " + (", ".join(known) or "(no other profiles)"),
                             found=repr(parent), hint=did_you_mean(parent, known))
     base = _load(profiles_dir, parent, seen + (name,))
-    merged = deep_merge(base.data, data)
-    return LoadedProfile(name, merged, _overlay_sources(base.sources, sources, data), (name,) + base.chain,
+    base_data, base_sources = _without_replaced_instances(base.data, base.sources, data)
+    merged = deep_merge(base_data, data)
+    return LoadedProfile(name, merged, _overlay_sources(base_sources, sources, data), (name,) + base.chain,
                          profiles_dir)
+
+
+def _without_replaced_instances(base: dict[str, Any], sources: SourceMap, over: dict[str, Any]
+                                ) -> tuple[dict[str, Any], SourceMap]:
+    """*base* (and its locations) without the component instances *over* gives another prototype: such an
+    instance is replaced, not merged, since the parent's params belong to the other prototype (and errors
+    about it then point at the child's lines only)."""
+    base_components, over_components = base.get("components"), over.get("components")
+    if not isinstance(base_components, dict) or not isinstance(over_components, dict):
+        return base, sources
+    replaced = {n for n, inst in over_components.items()
+                if isinstance(inst, dict) and isinstance(inst.get("prototype"), str)
+                and isinstance(base_components.get(n), dict)
+                and base_components[n].get("prototype") != inst["prototype"]}
+    if not replaced:
+        return base, sources
+    kept = {n: inst for n, inst in base_components.items() if n not in replaced}
+    locations = {path: at for path, at in sources.locations.items()
+                 if not (len(path) >= 2 and path[0] == "components" and path[1] in replaced)}
+    return {**base, "components": kept}, SourceMap(locations, sources.default_file)
 
 
 def sources_error(sources: SourceMap, path: Path_, message: str, **kw: Any) -> KfgenError:

@@ -624,3 +624,39 @@ def test_bench_validate_measures_objects_per_second() -> None:
     objects = bench.bench_corpus(90)
     assert validate_objects(objects, V) == []
     assert bench.bench_validate(objects, rounds=1) > 50
+
+
+# --- hints for the wrong kind of input -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("api_version", "kind", "hint"), [
+    ("cert-manager.io/v1", "Certificate", "a custom resource of cert-manager.io"),  # not 'PodCertificateRequest'
+    ("v1", "Servic", "did you mean 'Service'?"),
+    ("apps/v1", "Deploymnet", "did you mean 'Deployment'?"),
+    ("example.k8s.io/v1", "Widget", None),  # Kubernetes' own groups get no custom-resource hint
+])
+def test_a_kind_without_schema_gets_the_hint_that_helps(api_version: str, kind: str, hint: str | None) -> None:
+    [p] = validate_objects([{"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}], "1.37")
+    assert p.pointer == "/kind" and f"no schema for kind {kind}" in p.message
+    if hint is None:
+        assert p.hint is None or "custom resource" not in p.hint
+    else:
+        assert p.hint is not None and p.hint.startswith(hint)
+
+
+def test_a_profile_given_as_a_manifest_is_pointed_at_validate_p() -> None:
+    problems = validate_objects([{"namespace": "kubeflow", "components": {"core": {"prototype": "core"}}}], "1.37")
+    assert [p.pointer for p in problems] == ["/apiVersion", "/kind"]
+    assert all(p.hint is not None and "kfgen validate -p NAME" in p.hint for p in problems)
+    [plain] = validate_objects([{"kind": "Service", "metadata": {"name": "x"}}], "1.37")
+    assert plain.pointer == "/apiVersion" and plain.hint is None  # a manifest missing a field: no profile hint
+
+
+def test_a_profile_with_nothing_committed_says_so(tmp_path: Path) -> None:
+    from kfgen.actions import Workspace
+
+    ws = Workspace(Path(__file__).resolve().parent.parent / "profiles", tmp_path / "out")
+    report = validate_profile(ws, "cpu-laptop")
+    assert report.ok and not report.committed and report.files == 0
+    assert "nothing committed in its out/ directory yet: the fresh render was validated" in report.summary()
+    assert "committed files checked" not in report.summary()

@@ -72,7 +72,8 @@ def test_strict_kinds_makes_an_unknown_kind_an_error() -> None:
         "(apiVersion cert-manager.io/v1) in Kubernetes 1.37 or kfgen's CRDs\n"
         "  expected: a kind with a schema (Kubernetes built-in kinds, TFJob kubeflow.org/v1)\n"
         "  found:    cert-manager.io/v1 Certificate\n"
-        "  hint:     did you mean 'PodCertificateRequest'?\n")
+        "  hint:     a custom resource of cert-manager.io: kfgen has schemas for Kubernetes' own kinds and TFJob "
+        "only; check it with kubeconform and that CRD's schema (kubeconform -schema-location)\n")
 
 
 @pytest.mark.parametrize("kubeconform", ["--no-kubeconform",

@@ -203,21 +203,34 @@ def _problem(message: str, **fields: Any) -> Problem:
     return Problem(message, source="schema", **fields)
 
 
+def _foreign_crd_hint(api_version: str) -> str | None:
+    """For a kind of another operator's API group (``cert-manager.io/v1``: a dotted group outside
+    Kubernetes' own ``*.k8s.io``): where its schema lives, instead of a look-alike built-in kind."""
+    group = api_version.rpartition("/")[0]
+    if "." not in group or group == "k8s.io" or group.endswith(".k8s.io") or group == TFJOB_API_VERSION.split("/")[0]:
+        return None
+    return (f"a custom resource of {group}: kfgen has schemas for Kubernetes' own kinds and TFJob only; check it "
+            "with kubeconform and that CRD's schema (kubeconform -schema-location)")
+
+
 def _validate_one(obj: Any, version: str, plain: bool) -> list[Problem]:
     ident = object_ident(obj)
     if not isinstance(obj, dict):
         return [_problem("a manifest must be a mapping (a Kubernetes object)", found=describe(obj))]
     missing = [k for k in ("apiVersion", "kind") if not isinstance(obj.get(k), str) or not obj.get(k)]
     if missing:
+        profile_like = "components" in obj or "extends" in obj  # a kfgen profile given as a manifest
+        hint = ("this looks like a kfgen profile, not a manifest: validate it with 'kfgen validate -p NAME' "
+                "(NAME: the file's name without .yaml)") if profile_like else None
         return [_problem(f"'{k}' is missing or not a string", pointer=f"/{k}", expected="a non-empty string",
-                         found=describe(obj.get(k)), **ident) for k in missing]
+                         found=describe(obj.get(k)), hint=hint, **ident) for k in missing]
     api_version, kind = obj["apiVersion"], obj["kind"]
     if not has_validation_schema(api_version, kind, version):
         known = {k for _, k in k8s_schemas.kinds(version)} | {TFJOB_KIND}
         same_kind = sorted(av for av, k in k8s_schemas.kinds(version) if k == kind) or (
             [TFJOB_API_VERSION] if kind == TFJOB_KIND else [])
         hint = (f"{kind} exists as apiVersion {', '.join(same_kind)}" if same_kind
-                else did_you_mean(kind, known))
+                else _foreign_crd_hint(api_version) or did_you_mean(kind, known))
         return [_problem(f"no schema for kind {kind} (apiVersion {api_version}) in Kubernetes {version} "
                          "or kfgen's CRDs", pointer="/kind",
                          expected="a kind with a schema (Kubernetes built-in kinds, TFJob kubeflow.org/v1)",

@@ -41,6 +41,7 @@ class Report:
     drift: list[Drift] = field(default_factory=list)
     objects: int = 0  # objects of the fresh render
     files: int = 0  # committed files validated on disk
+    committed: bool = True  # out/<profile>/ exists (False: only the fresh render was validated)
     kubeconform: KubeconformResult | None = None
 
     @property
@@ -53,7 +54,9 @@ class Report:
         return any(f.source in ("profile", "render") for f in self.findings)
 
     def summary(self) -> str:
-        parts = [f"{self.objects} objects rendered", f"{self.files} committed files checked"]
+        parts = [f"{self.objects} objects rendered",
+                 f"{self.files} committed files checked" if self.committed
+                 else "nothing committed in its out/ directory yet: the fresh render was validated"]
         if self.kubeconform is not None:
             kc = self.kubeconform
             parts.append(f"kubeconform: {kc.valid} valid, {kc.invalid} invalid, {kc.errors} errors, "
@@ -81,7 +84,7 @@ def validate_profile(ws: Workspace, name: str, *, kubeconform_bin: Path | str | 
     profile, result, files, sources = _render(ws, name, report)
     version_ok = _check_version(report, sources)
     target = ws.target(name)
-    on_disk = target.is_dir()
+    on_disk = report.committed = target.is_dir()
     known_valid: dict[str, int] = {}
     if profile is not None and result is not None:
         report.objects = len(result.objects)

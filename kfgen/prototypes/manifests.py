@@ -6,6 +6,9 @@
 rendering stays pure. Either way the objects are labelled like every other object and validated strictly
 against their kind's schema (unknown fields, wrong types and unknown kinds are errors at the object's line in
 the profile, or the file's name). A namespaced object without ``metadata.namespace`` gets the instance's.
+They meet the checks kfgen's own objects meet (:mod:`kfgen.render.safety`): no Secret values in clear (unless
+``allowSecretValues``), no RBAC wildcards (unless ``allowRbacWildcards``), every container with an image and CPU
+and memory requests and limits.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ class ManifestsParams(Params):
     objects: list[dict[str, Any]] = Field([], description="Kubernetes objects, inline (apiVersion, kind, metadata …).")
     files: list[str] = Field(
         [], description="YAML files of objects, relative to the profiles directory (read when the profile loads).")
+    allowSecretValues: bool = Field(
+        False, description="Allow Secrets with data/stringData among the objects (their values land in out/ in "
+                           "clear); off: refused, create them with kubectl, a SealedSecret or an ExternalSecret.")
+    allowRbacWildcards: bool = Field(
+        False, description="Allow '*' in the verbs, resources or apiGroups of the Roles and ClusterRoles among the "
+                           "objects; off: refused, name what the role needs.")
     _loaded: list[dict[str, Any]] = PrivateAttr(default_factory=list)  # the objects read from files
 
     @field_validator("files", mode="after")
@@ -96,6 +105,7 @@ def _read_file(path: Path, name: str) -> list[dict[str, Any]]:
 
 
 def render(ctx: RenderContext, p: ManifestsParams) -> Rendered:
+    from kfgen.render.safety import OPT_INS, allowed, findings
     from kfgen.validate.objects import validate_objects
 
     objects = []
@@ -110,11 +120,16 @@ def render(ctx: RenderContext, p: ManifestsParams) -> Rendered:
             origins.append(("components", ctx.instance, "params", "objects", i) if where == "objects"
                            else ("components", ctx.instance, "params", "files"))
     problems = []
+    opt_ins = [rule for rule, name in OPT_INS.items() if getattr(p, name)]
     for obj, origin in zip(objects, origins, strict=True):
-        for problem in validate_objects([obj], ctx.kubernetes_version):
+        invalid = validate_objects([obj], ctx.kubernetes_version)
+        for problem in invalid:
             at = f" {problem.pointer}" if problem.pointer else ""
             problems.append(Problem(f"{object_ref(obj)}{at}: {problem.message}", path=origin,
                                     expected=problem.expected, found=problem.found, hint=problem.hint))
+        if not invalid:  # the checks kfgen's own output meets (kfgen.render.safety)
+            problems.extend(Problem(f.message, path=origin, pointer=f.pointer, expected=f.expected, found=f.found,
+                                    hint=f.hint) for f in allowed(findings(obj), opt_ins))
     if problems:
         raise KfgenError(problems)
     return Rendered(objects)

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kfgen.errors import KfgenError, Problem, object_ref
+from kfgen.render.safety import OPT_INS, allowed, findings
 
 Json = dict[str, Any]
 _CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
@@ -87,6 +88,16 @@ class Patch(BaseModel):
         None, description="Strategic-merge-style patch: mappings merge, null deletes, lists of named items merge by "
                           "name (volumeMounts by mountPath), other lists are replaced.")
     jsonPatch: list[JsonPatchOp] | None = Field(None, description="JSON Patch (RFC 6902) operations, in order.")
+    allowSecretValues: bool = Field(
+        False, description="Let this patch put values in a Secret's data/stringData (they land in out/ in clear); "
+                           "off: refused, create the Secret with kubectl, a SealedSecret or an ExternalSecret.")
+    allowRbacWildcards: bool = Field(
+        False, description="Let this patch put '*' in an RBAC rule's verbs, resources or apiGroups; off: refused.")
+
+    @property
+    def opt_ins(self) -> tuple[str, ...]:
+        """The :mod:`kfgen.render.safety` rules this patch opts out of."""
+        return tuple(rule for rule, name in OPT_INS.items() if getattr(self, name))
 
     @model_validator(mode="after")
     def _one(self) -> Patch:
@@ -273,7 +284,10 @@ def apply_patches(objects: list[Json], patches: list[Patch], *, kubernetes_versi
     """*objects* with *patches* applied in order (new objects; the given ones are not changed).
 
     *where(i, extra_path)* turns a problem with patch *i* into a :class:`Problem` (the profile's file, line
-    and path). Every patched object is validated strictly (:mod:`kfgen.validate.objects`) after its patch.
+    and path). Every patched object is validated strictly (:mod:`kfgen.validate.objects`) after its patch, and
+    what the patch makes wrong by :mod:`kfgen.render.safety` (a Secret's values, an RBAC wildcard, a container
+    without image or resources) is an error at the patch, unless the patch opts in (allowSecretValues,
+    allowRbacWildcards).
     """
     from kfgen.validate.objects import validate_objects
 
@@ -302,7 +316,18 @@ def apply_patches(objects: list[Json], patches: list[Patch], *, kubernetes_versi
             problems.extend(where(i, (), f"patch {i} makes {object_ref(out[n])} invalid: "
                                   f"{p.pointer + ': ' if p.pointer else ''}{p.message}",
                                   expected=p.expected, found=p.found, hint=p.hint) for p in invalid)
+            if not invalid:
+                problems.extend(_unsafe(i, patch, out[n], patched, where))
             out[n] = patched
     if problems:
         raise KfgenError(problems)
     return out
+
+
+def _unsafe(i: int, patch: Patch, before: Json, after: Json, where: Any) -> list[Problem]:
+    """What patch *i* makes wrong (:func:`kfgen.render.safety.findings` of *after* that *before* has not, minus
+    what the patch opts in to), as problems at the patch."""
+    had = {(f.rule, f.pointer, f.message) for f in findings(before)}
+    return [where(i, (), f"patch {i}: {f.message}", pointer=f.pointer, expected=f.expected, found=f.found,
+                  hint=f.hint)
+            for f in allowed(findings(after), patch.opt_ins) if (f.rule, f.pointer, f.message) not in had]

@@ -8,6 +8,9 @@ The pipeline is a fixed sequence of named steps, each a small function:
                        they were);
    :func:`patched`     each instance's ``patches:`` applied to its objects, which are then validated
                        strictly (:mod:`kfgen.render.patches`);
+   :func:`secured`     every object meets :mod:`kfgen.render.safety` (Secret values, RBAC wildcards, images,
+                       resources), apart from the instance's opt-ins; objects outside the profile's namespace
+                       get a warning (whole-profile apply cannot prune them);
 3. :func:`collisions`  two instances rendering the same object refused;
 4. :func:`namespaces`  the Namespaces the profile uses, unless a component renders them;
 5. checks              whole-profile checks (:mod:`kfgen.render.checks`: GPU budget, node fit);
@@ -28,6 +31,7 @@ from kfgen.prototypes.base import Prototype, prototypes
 from kfgen.render.checks import CHECKS, Check
 from kfgen.render.order import sort_objects
 from kfgen.render.patches import apply_patches
+from kfgen.render.safety import OPT_INS, allowed, findings
 
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
@@ -78,7 +82,8 @@ def instances(profile: Profile) -> tuple[list[_Instance], list[str]]:
         except KfgenError as exc:  # a prototype's own refusal (e.g. impossible combination)
             path = ("components", name, "params")
             problems.extend(profile.sources.problem(p.path or path, p.message, expected=p.expected,
-                                                    found=p.found, hint=p.hint) for p in exc.problems)
+                                                    found=p.found, hint=p.hint, pointer=p.pointer)
+                            for p in exc.problems)
             continue
         if out.warnings:
             warnings.extend(f"{name}: {w}" for w in out.warnings)
@@ -127,6 +132,42 @@ def patched(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
     if problems:
         raise KfgenError(problems)
     return out
+
+
+def secured(profile: Profile, rendered: list[_Instance]) -> list[str]:
+    """Step 2c: every object meets :mod:`kfgen.render.safety`, apart from what its instance opts in to (a
+    ``manifests`` instance's allowSecretValues / allowRbacWildcards, or the same on one of its patches); what
+    the patches and ``manifests`` objects add was refused where it was written, so what is left here comes
+    from a prototype. Missing requests and limits are not refused here: tf-job and tf-cnn leave a container
+    without them when their resources param is unset (they have no defaults yet); what patches and
+    ``manifests`` objects leave out is refused. Returns a warning for each instance that puts objects outside
+    the profile's namespace."""
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    components = profile.components
+    for inst in rendered:
+        comp = components[inst.name]
+        opt_ins = {rule for rule, name in OPT_INS.items()
+                   if getattr(comp.params, name, False) or any(getattr(p, name) for p in comp.patches)}
+        elsewhere: set[str] = set()
+        for obj in inst.objects:
+            for f in allowed(findings(obj), opt_ins):
+                if f.rule == "resources":  # a prototype's resources param left unset (tf-job): see the doc
+                    continue
+                problems.append(profile.sources.problem(
+                    ("components", inst.name), f"instance '{inst.name}': {f.message}", pointer=f.pointer,
+                    expected=f.expected, found=f.found, hint=f.hint))
+            ns = obj.get("metadata", {}).get("namespace")
+            if ns and ns != profile.namespace:
+                elsewhere.add(ns)
+        if elsewhere:
+            warnings.append(
+                f"{inst.name}: objects in namespace {', '.join(sorted(elsewhere))}, not the profile's "
+                f"'{profile.namespace}': a whole-profile `kfgen apply -p {profile.name}` (ApplySet pruning) "
+                f"refuses them; apply this instance with `kfgen apply -p {profile.name} -c {inst.name}`")
+    if problems:
+        raise KfgenError(problems)
+    return warnings
 
 
 def collisions(profile: Profile, rendered: list[_Instance]) -> dict[Key, str]:
@@ -183,6 +224,7 @@ def render_profile(profile: Profile, checks: tuple[Check, ...] = CHECKS) -> Rend
     rendered, warnings = instances(profile)
     rendered = labels(profile, rendered)
     rendered = patched(profile, rendered)
+    warnings.extend(secured(profile, rendered))
     owner = collisions(profile, rendered)
     instance_of: dict[int, str] = {}
     objects: list[Json] = []

@@ -1,0 +1,259 @@
+"""The checks every rendered object meets (kfgen.render.safety), whoever wrote it: Secrets without values in
+clear, RBAC without wildcards, containers with an image and CPU and memory requests and limits. Through the
+CLI: a ``manifests`` object or a patch that breaks one is an error at its line in the profile (exit 2, nothing
+written) unless an opt-in names it; an object outside the profile's namespace is a warning."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kfgen.cli import app
+from kfgen.render.safety import findings, pod_templates
+
+RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}}
+
+
+def run(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, Path]:
+    (tmp_path / "profiles").mkdir(exist_ok=True)
+    (tmp_path / "profiles" / "p.yaml").write_text(textwrap.dedent(text))
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["render", "-p", "p", "--profiles-dir", "profiles", "--out-dir", "out"])
+    return res.exit_code, res.output + (res.stderr if res.stderr_bytes is not None else ""), tmp_path / "out"
+
+
+# --- the rules, on objects --------------------------------------------------------------------------
+
+
+def deployment(*containers: dict, init: tuple[dict, ...] = ()) -> dict:
+    spec: dict = {"containers": list(containers)}
+    if init:
+        spec["initContainers"] = list(init)
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+            "spec": {"template": {"spec": spec}}}
+
+
+def test_a_secret_with_values_is_found_an_empty_one_is_not() -> None:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}}
+    assert findings(secret) == []
+    assert findings({**secret, "data": {}}) == []
+    [f] = findings({**secret, "stringData": {"password": "hunter2"}})
+    assert f.rule == "secretValues" and f.pointer == "/stringData" and "password" in f.message
+    assert "hunter2" not in f.message + (f.found or "")  # the value itself is never repeated
+    assert "SealedSecret" in (f.hint or "") and "allowSecretValues" in (f.hint or "")
+
+
+@pytest.mark.parametrize("field", ["verbs", "resources", "apiGroups"])
+def test_an_rbac_wildcard_is_found_in_each_field(field: str) -> None:
+    rule = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"},
+            "rules": [rule, {**rule, field: ["*"]}]}
+    [f] = findings(role)
+    assert (f.rule, f.pointer) == ("rbacWildcards", f"/rules/1/{field}")
+    assert findings({**role, "rules": [rule]}) == []
+
+
+def test_a_container_without_image_names_the_one_meant() -> None:
+    ok = {"name": "serve", "image": "i:1", "resources": RESOURCES}
+    [f] = findings(deployment(ok, {"name": "serv", "resources": RESOURCES}))
+    assert f.rule == "image" and f.pointer == "/spec/template/spec/containers/1"
+    assert "did you mean 'serve'?" in (f.hint or "")
+    assert findings(deployment(ok)) == []
+
+
+def test_missing_requests_and_limits_are_found_in_init_containers_too() -> None:
+    ok = {"name": "a", "image": "i:1", "resources": RESOURCES}
+    [f] = findings(deployment(ok, init=({"name": "setup", "image": "i:1",
+                                         "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}},)))
+    assert f.rule == "resources" and f.pointer == "/spec/template/spec/initContainers/0/resources"
+    assert "requests.cpu, requests.memory" in f.message and "limits" not in f.message
+
+
+@pytest.mark.parametrize("obj, pointer", [
+    ({"kind": "Pod", "spec": {"containers": []}}, "/spec"),
+    ({"kind": "Job", "spec": {"template": {"spec": {"containers": []}}}}, "/spec/template/spec"),
+    ({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}}}},
+     "/spec/jobTemplate/spec/template/spec"),
+    ({"kind": "TFJob", "spec": {"tfReplicaSpecs": {"Worker": {"template": {"spec": {"containers": []}}}}}},
+     "/spec/tfReplicaSpecs/Worker/template/spec"),
+])
+def test_every_kind_of_pod_template_is_checked(obj: dict, pointer: str) -> None:
+    [(at, spec)] = pod_templates(obj)
+    assert at == pointer
+    spec["containers"].append({"name": "c", "image": "i:1"})
+    assert [f.rule for f in findings(obj)] == ["resources"]
+
+
+# --- manifests --------------------------------------------------------------------------------------
+
+
+MANIFESTS = """\
+namespace: team-a
+components:
+  extra:
+    prototype: manifests
+    params:
+{params}
+      objects:
+{objects}
+"""
+
+
+def manifests(params: str, objects: str) -> str:
+    return MANIFESTS.format(params=textwrap.indent(textwrap.dedent(params), "      "),
+                            objects=textwrap.indent(textwrap.dedent(objects), "        "))
+
+
+SECRET = """\
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: db}
+  stringData: {password: hunter2}
+"""
+
+
+def test_a_manifests_secret_with_values_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, out = run(tmp_path, manifests("", SECRET), monkeypatch)
+    assert code == 2, text
+    assert "profiles/p.yaml:8: components.extra.params.objects[0] /stringData: Secret team-a/db holds values" in text
+    assert "hint:" in text and "SealedSecret" in text and "hunter2" not in text
+    assert not (out / "p").exists()
+
+
+def test_allow_secret_values_lets_it_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, out = run(tmp_path, manifests("allowSecretValues: true", SECRET), monkeypatch)
+    assert code == 0, text
+    assert (out / "p" / "07-secret-db.yaml").is_file()
+
+
+ROLE = """\
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: Role
+  metadata: {name: all}
+  rules: [{apiGroups: [""], resources: [pods], verbs: ["*"]}]
+"""
+
+
+def test_a_manifests_rbac_wildcard_is_refused_unless_allowed(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, manifests("", ROLE), monkeypatch)
+    assert code == 2 and "/rules/0/verbs: Role team-a/all rule 0 grants '*' verbs" in text, text
+    assert "allowRbacWildcards: true" in text
+    code, text, _ = run(tmp_path, manifests("allowRbacWildcards: true", ROLE), monkeypatch)
+    assert code == 0, text
+
+
+def test_a_manifests_workload_needs_requests_and_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    job = """\
+    - apiVersion: batch/v1
+      kind: CronJob
+      metadata: {name: nightly}
+      spec:
+        schedule: "0 3 * * *"
+        jobTemplate:
+          spec:
+            template:
+              spec:
+                restartPolicy: Never
+                containers: [{name: run, image: "registry.example/run:1", resources: {limits: {cpu: "1"}}}]
+    """
+    code, text, _ = run(tmp_path, manifests("", job), monkeypatch)
+    assert code == 2, text
+    assert ("/spec/jobTemplate/spec/template/spec/containers/0/resources: CronJob team-a/nightly: container 'run' "
+            "has no requests.cpu, requests.memory, limits.memory") in text
+    assert "expected: CPU and memory requests and limits on every container" in text
+    fixed = job.replace('resources: {limits: {cpu: "1"}}',
+                        'resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: "1", memory: 64Mi}}')
+    code, text, _ = run(tmp_path, manifests("", fixed), monkeypatch)
+    assert code == 0, text
+
+
+# --- patches ---------------------------------------------------------------------------------------
+
+
+SERVING = """\
+namespace: team-a
+components:
+  serve:
+    prototype: tf-serving
+    params: {{modelPath: /models/m}}
+    patches:
+{patches}
+"""
+
+
+def serving(patches: str) -> str:
+    return SERVING.format(patches=textwrap.indent(textwrap.dedent(patches), "      "))
+
+
+def test_a_patch_with_a_container_name_typo_is_refused_with_did_you_mean(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, out = run(tmp_path, serving("""\
+        - target: {kind: Deployment, name: serve}
+          merge:
+            spec: {template: {spec: {containers: [{name: serv, env: [{name: X, value: "1"}]}]}}}
+        """), monkeypatch)
+    assert code == 2, text
+    assert ("profiles/p.yaml:7: components.serve.patches[0] /spec/template/spec/containers/1: patch 0: "
+            "Deployment team-a/serve: container 'serv' has no image") in text
+    assert "did you mean 'serve'?" in text
+    assert "has no requests" not in text  # the empty container's missing resources follow from the typo
+    assert not (out / "p").exists()
+
+
+def test_a_correct_container_patch_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, serving("""\
+        - target: {kind: Deployment, name: serve}
+          merge:
+            spec: {template: {spec: {containers: [{name: serve, env: [{name: X, value: "1"}]}]}}}
+        """), monkeypatch)
+    assert code == 0, text
+
+
+def test_a_patch_removing_limits_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, serving("""\
+        - target: {kind: Deployment, name: serve}
+          jsonPatch:
+            - {op: remove, path: /spec/template/spec/containers/0/resources/limits}
+        """), monkeypatch)
+    assert code == 2, text
+    assert "container 'serve' has no limits.cpu, limits.memory" in text
+
+
+CORE_SECRET_PATCH = """\
+namespace: team-a
+components:
+  core:
+    prototype: core
+    params: {{reportUsage: false}}
+    patches:
+      - target: {{kind: Secret, name: tf-job-operator-webhook-cert}}
+        merge: {{stringData: {{tls.key: secret}}}}
+{extra}
+"""
+
+
+def test_a_patch_adding_secret_values_needs_its_own_opt_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, CORE_SECRET_PATCH.format(extra=""), monkeypatch)
+    assert code == 2, text
+    assert "components.core.patches[0] /stringData: patch 0: Secret team-a/tf-job-operator-webhook-cert" in text
+    code, text, _ = run(tmp_path, CORE_SECRET_PATCH.format(extra="        allowSecretValues: true"), monkeypatch)
+    assert code == 0, text
+
+
+def test_an_object_outside_the_profile_namespace_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, """\
+        namespace: team-a
+        components:
+          extra:
+            prototype: manifests
+            namespace: team-b
+            params:
+              objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: b}}]
+        """, monkeypatch)
+    assert code == 0, text
+    assert ("extra: objects in namespace team-b, not the profile's 'team-a': a whole-profile `kfgen apply -p p` "
+            "(ApplySet pruning) refuses them; apply this instance with `kfgen apply -p p -c extra`") in text

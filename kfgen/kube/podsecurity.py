@@ -34,6 +34,12 @@ _SAFE_SYSCTLS = frozenset({
 _RESTRICTED_VOLUMES = frozenset({
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected",
     "secret"})
+#: SELinux types baseline allows (``""`` too); any user or role is refused.
+_SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
+#: AppArmor profile types baseline allows (securityContext.appArmorProfile.type); Unconfined is refused.
+_APPARMOR_TYPES = frozenset({"RuntimeDefault", "Localhost"})
+#: The legacy per-container AppArmor annotation (pod metadata) and the values baseline allows.
+APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
 _WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"})
 
 
@@ -55,11 +61,44 @@ def restricted_violations(spec: Json) -> list[str]:
     return violations(spec)[1]
 
 
-def violations(spec: Json) -> tuple[list[str], list[str]]:
-    """(:func:`baseline_violations`, :func:`restricted_violations`) of the pod spec, in one pass over it (the render
-    labels every Namespace from the pods of 1,000s of objects)."""
+def _selinux(who: str, sc: Json, base: list[str]) -> None:
+    options = sc.get("seLinuxOptions")
+    if not options:
+        return
+    if options.get("type", "") not in _SELINUX_TYPES:
+        base.append(f"{who}seLinuxOptions type {options['type']}")
+    for field in ("user", "role"):
+        if options.get(field):
+            base.append(f"{who}seLinuxOptions {field} {options[field]}")
+
+
+def _baseline_context(who: str, sc: Json, base: list[str]) -> None:
+    """The baseline checks a pod's and a container's securityContext share: hostProcess, SELinux, AppArmor,
+    seccomp Unconfined (*who*: 'pod ' for the pod's, 'container NAME: ' for a container's)."""
+    if (sc.get("windowsOptions") or {}).get("hostProcess"):
+        base.append(f"{who}windowsOptions.hostProcess: true")
+    _selinux(who, sc, base)
+    apparmor = (sc.get("appArmorProfile") or {}).get("type")
+    if apparmor is not None and apparmor not in _APPARMOR_TYPES:
+        base.append(f"{who}appArmorProfile {apparmor}")
+    if (sc.get("seccompProfile") or {}).get("type") == "Unconfined":
+        base.append(f"{who}seccompProfile Unconfined")
+
+
+def violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], list[str]]:
+    """(:func:`baseline_violations`, :func:`restricted_violations`) of the pod spec (and its template's
+    *annotations*: the legacy AppArmor ones), in one pass over it (the render labels every Namespace from the
+    pods of 1,000s of objects). Every control of the Pod Security Standards is checked: baseline's
+    hostProcess, host namespaces, privileged, capabilities, hostPath, host ports, AppArmor (field and
+    annotation), SELinux, /proc mount, seccomp and sysctls; restricted's volume types, privilege escalation,
+    runAsNonRoot, runAsUser 0, seccomp and capabilities."""
     base: list[str] = []
     restricted: list[str] = []
+    if annotations:
+        for key, value in sorted(annotations.items()):
+            if key.startswith(APPARMOR_ANNOTATION) and not (
+                    value in ("", "runtime/default") or str(value).startswith("localhost/")):
+                base.append(f"container {key[len(APPARMOR_ANNOTATION):]}: AppArmor annotation {value}")
     if spec.get("hostNetwork"):
         base.append("hostNetwork: true")
     if spec.get("hostPID"):
@@ -79,9 +118,8 @@ def violations(spec: Json) -> tuple[list[str], list[str]]:
         for sysctl in pod_sc.get("sysctls") or []:
             if sysctl.get("name") not in _SAFE_SYSCTLS:
                 base.append(f"sysctl {sysctl.get('name')}")
+        _baseline_context("pod ", pod_sc, base)
     pod_seccomp = (pod_sc.get("seccompProfile") or {}).get("type")
-    if pod_seccomp == "Unconfined":
-        base.append("pod seccompProfile Unconfined")
     if pod_sc.get("runAsUser") == 0:
         restricted.append("pod runAsUser: 0")
     pod_non_root = pod_sc.get("runAsNonRoot")
@@ -99,8 +137,8 @@ def violations(spec: Json) -> tuple[list[str], list[str]]:
         ports = c.get("ports")
         if ports and any(p.get("hostPort") for p in ports):
             base.append(f"container {name}: hostPort")
-        if seccomp.get("type") == "Unconfined":
-            base.append(f"container {name}: seccompProfile Unconfined")
+        if sc:
+            _baseline_context(f"container {name}: ", sc, base)
         if sc.get("procMount") not in (None, "Default"):
             base.append(f"container {name}: procMount {sc['procMount']}")
         # restricted
@@ -120,9 +158,10 @@ def violations(spec: Json) -> tuple[list[str], list[str]]:
     return base, restricted
 
 
-def pod_level(spec: Json) -> tuple[Level, list[str]]:
-    """The strictest Pod Security Standard level *spec* meets, and why it misses the next stricter one."""
-    base, restricted = violations(spec)
+def pod_level(spec: Json, annotations: Json | None = None) -> tuple[Level, list[str]]:
+    """The strictest Pod Security Standard level *spec* (with its template's *annotations*) meets, and why it
+    misses the next stricter one."""
+    base, restricted = violations(spec, annotations)
     if base:
         return "privileged", base
     return ("baseline", restricted) if restricted else ("restricted", [])
@@ -131,6 +170,28 @@ def pod_level(spec: Json) -> tuple[Level, list[str]]:
 def lowest(levels: Iterable[Level]) -> Level:
     """The weakest of *levels* (``restricted`` when there are none: no pod needs more)."""
     return min(levels, key=LEVELS.index, default="restricted")
+
+
+def pod_templates(obj: Json) -> list[tuple[str, Json, Json]]:
+    """(where, annotations, pod spec) for every pod template in *obj* (:func:`pod_specs` with the template's
+    annotations, which :func:`pod_level` reads for the legacy AppArmor ones)."""
+    kind, spec = obj.get("kind"), obj.get("spec") or {}
+    if kind == "Pod":
+        return [("", (obj.get("metadata") or {}).get("annotations") or {}, spec)]
+    if kind in _WORKLOAD_KINDS:
+        template = spec.get("template") or {}
+    elif kind == "CronJob":
+        template = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+    elif kind == "TFJob":
+        replicas = spec.get("tfReplicaSpecs") or {}
+        out = []
+        for rtype in sorted(replicas):
+            template = replicas[rtype].get("template") or {}
+            out.append((rtype, (template.get("metadata") or {}).get("annotations") or {}, template.get("spec") or {}))
+        return out
+    else:
+        return []
+    return [("", (template.get("metadata") or {}).get("annotations") or {}, template.get("spec") or {})]
 
 
 def pod_specs(obj: Json) -> list[tuple[str, Json]]:

@@ -198,15 +198,15 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
     templates needs (:mod:`kfgen.kube.podsecurity`)."""
     rank = {level: i for i, level in enumerate(podsecurity.LEVELS)}  # weakest first
     lowest: dict[str, int] = {}  # namespace -> rank of the lowest level of its pods so far (podsecurity.lowest)
-    pod_level, pod_specs = podsecurity.pod_level, podsecurity.pod_specs
+    pod_level, pod_templates = podsecurity.pod_level, podsecurity.pod_templates
     for inst in rendered:
         for obj in inst.objects:
-            specs = pod_specs(obj)
-            if specs:
+            templates = pod_templates(obj)
+            if templates:
                 ns = obj.get("metadata", {}).get("namespace") or inst.namespace
                 low = lowest.get(ns, len(rank) - 1)
-                for _, spec in specs:
-                    low = min(low, rank[pod_level(spec)[0]])
+                for _, annotations, spec in templates:
+                    low = min(low, rank[pod_level(spec, annotations)[0]])
                 lowest[ns] = low
     out = []
     for ns in sorted({inst.namespace for inst in rendered} - SYSTEM_NAMESPACES):

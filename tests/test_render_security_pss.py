@@ -1,0 +1,148 @@
+"""kfgen's Pod Security Standards evaluator (kfgen.kube.podsecurity), control by control: every baseline and
+restricted control of https://kubernetes.io/docs/concepts/security/pod-security-standards/ has a case that
+breaks it (and, where the standard allows some values, one that does not). The apiserver test creates each
+case as a Pod (server dry run) in namespaces enforcing baseline and restricted: the real PodSecurity admission
+agrees with the evaluator on every case."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from kfgen.kube import podsecurity
+
+Json = dict[str, Any]
+
+RESTRICTED_CONTAINER: Json = {
+    "name": "c", "image": "registry.example/app:1",
+    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"}}}
+
+
+def pod(change: Any = None) -> tuple[Json, Json]:
+    """(annotations, spec) of a restricted pod, changed by *change(annotations, spec, container)*."""
+    spec: Json = {"containers": [copy.deepcopy(RESTRICTED_CONTAINER)]}
+    annotations: Json = {}
+    if change is not None:
+        change(annotations, spec, spec["containers"][0])
+    return annotations, spec
+
+
+def ctx(c: Json) -> Json:
+    return c["securityContext"]
+
+
+def pod_ctx(spec: Json) -> Json:
+    return spec.setdefault("securityContext", {})
+
+
+# (id, change, level, a fragment of the reason)
+CASES: list[tuple[str, Any, str, str]] = [
+    ("restricted", None, "restricted", ""),
+    # --- baseline controls
+    ("hostProcess-pod", lambda a, s, c: pod_ctx(s).update(windowsOptions={"hostProcess": True}),
+     "privileged", "pod windowsOptions.hostProcess"),
+    ("hostProcess-container", lambda a, s, c: ctx(c).update(windowsOptions={"hostProcess": True}),
+     "privileged", "container c: windowsOptions.hostProcess"),
+    ("hostNetwork", lambda a, s, c: s.update(hostNetwork=True), "privileged", "hostNetwork"),
+    ("hostPID", lambda a, s, c: s.update(hostPID=True), "privileged", "hostPID"),
+    ("hostIPC", lambda a, s, c: s.update(hostIPC=True), "privileged", "hostIPC"),
+    ("privileged", lambda a, s, c: ctx(c).update(privileged=True), "privileged", "container c: privileged"),
+    ("capability-outside-baseline", lambda a, s, c: ctx(c)["capabilities"].update(add=["SYS_ADMIN"]),
+     "privileged", "adds capabilities SYS_ADMIN"),
+    ("capability-in-baseline", lambda a, s, c: ctx(c)["capabilities"].update(add=["CHOWN"]),
+     "baseline", "adds capabilities CHOWN"),
+    ("hostPath", lambda a, s, c: s.update(volumes=[{"name": "h", "hostPath": {"path": "/tmp"}}]),
+     "privileged", "hostPath volume"),
+    ("hostPort", lambda a, s, c: c.update(ports=[{"containerPort": 80, "hostPort": 80}]),
+     "privileged", "container c: hostPort"),
+    ("apparmor-unconfined-pod", lambda a, s, c: pod_ctx(s).update(appArmorProfile={"type": "Unconfined"}),
+     "privileged", "pod appArmorProfile Unconfined"),
+    ("apparmor-unconfined-container", lambda a, s, c: ctx(c).update(appArmorProfile={"type": "Unconfined"}),
+     "privileged", "container c: appArmorProfile Unconfined"),
+    ("apparmor-runtime-default", lambda a, s, c: ctx(c).update(appArmorProfile={"type": "RuntimeDefault"}),
+     "restricted", ""),
+    ("apparmor-annotation-unconfined",
+     lambda a, s, c: a.update({"container.apparmor.security.beta.kubernetes.io/c": "unconfined"}),
+     "privileged", "container c: AppArmor annotation unconfined"),
+    ("apparmor-annotation-runtime-default",
+     lambda a, s, c: a.update({"container.apparmor.security.beta.kubernetes.io/c": "runtime/default"}),
+     "restricted", ""),
+    ("selinux-type", lambda a, s, c: ctx(c).update(seLinuxOptions={"type": "spc_t"}),
+     "privileged", "container c: seLinuxOptions type spc_t"),
+    ("selinux-allowed-type", lambda a, s, c: pod_ctx(s).update(seLinuxOptions={"type": "container_init_t"}),
+     "restricted", ""),
+    ("selinux-user", lambda a, s, c: pod_ctx(s).update(seLinuxOptions={"user": "system_u"}),
+     "privileged", "pod seLinuxOptions user system_u"),
+    ("selinux-role", lambda a, s, c: ctx(c).update(seLinuxOptions={"role": "system_r"}),
+     "privileged", "container c: seLinuxOptions role system_r"),
+    ("procMount", lambda a, s, c: ctx(c).update(procMount="Unmasked"), "privileged", "procMount Unmasked"),
+    ("seccomp-unconfined-pod", lambda a, s, c: pod_ctx(s).update(seccompProfile={"type": "Unconfined"}),
+     "privileged", "pod seccompProfile Unconfined"),
+    ("seccomp-unconfined-container", lambda a, s, c: ctx(c).update(seccompProfile={"type": "Unconfined"}),
+     "privileged", "container c: seccompProfile Unconfined"),
+    ("sysctl-unsafe", lambda a, s, c: pod_ctx(s).update(sysctls=[{"name": "kernel.msgmax", "value": "1"}]),
+     "privileged", "sysctl kernel.msgmax"),
+    ("sysctl-safe", lambda a, s, c: pod_ctx(s).update(sysctls=[{"name": "net.ipv4.tcp_syncookies", "value": "1"}]),
+     "restricted", ""),
+    # --- restricted controls
+    ("volume-type", lambda a, s, c: s.update(volumes=[{"name": "n", "nfs": {"server": "nfs", "path": "/"}}]),
+     "baseline", "volume n: nfs"),
+    ("privilege-escalation", lambda a, s, c: ctx(c).pop("allowPrivilegeEscalation"),
+     "baseline", "allowPrivilegeEscalation is not false"),
+    ("runAsNonRoot", lambda a, s, c: ctx(c).pop("runAsNonRoot"), "baseline", "runAsNonRoot is not true"),
+    ("runAsNonRoot-from-pod", lambda a, s, c: (ctx(c).pop("runAsNonRoot"), pod_ctx(s).update(runAsNonRoot=True)),
+     "restricted", ""),
+    ("runAsUser-0-pod", lambda a, s, c: pod_ctx(s).update(runAsUser=0), "baseline", "pod runAsUser: 0"),
+    ("runAsUser-0-container", lambda a, s, c: ctx(c).update(runAsUser=0), "baseline", "container c: runAsUser: 0"),
+    ("seccomp-unset", lambda a, s, c: ctx(c).pop("seccompProfile"), "baseline", "seccompProfile is not"),
+    ("capabilities-not-dropped", lambda a, s, c: ctx(c).pop("capabilities"), "baseline", "do not drop ALL"),
+    ("capability-net-bind", lambda a, s, c: ctx(c)["capabilities"].update(add=["NET_BIND_SERVICE"]),
+     "restricted", ""),
+]
+
+
+@pytest.mark.parametrize("change, level, reason", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_control(change: Any, level: str, reason: str) -> None:
+    annotations, spec = pod(change)
+    found, why = podsecurity.pod_level(spec, annotations)
+    assert found == level, why
+    if reason:
+        assert any(reason in w for w in why), why
+    else:
+        assert why == []
+
+
+def test_pod_templates_carry_the_template_annotations() -> None:
+    annotations = {"container.apparmor.security.beta.kubernetes.io/c": "unconfined"}
+    dep = {"kind": "Deployment", "spec": {"template": {"metadata": {"annotations": annotations},
+                                                       "spec": {"containers": []}}}}
+    assert podsecurity.pod_templates(dep) == [("", annotations, {"containers": []})]
+    job = {"kind": "TFJob", "spec": {"tfReplicaSpecs": {"Worker": {"template": {"spec": {"containers": []}}}}}}
+    assert podsecurity.pod_templates(job) == [("Worker", {}, {"containers": []})]
+
+
+@pytest.mark.apiserver
+def test_the_api_server_agrees_on_every_case(control_plane: Any) -> None:
+    for level in ("baseline", "restricted"):
+        control_plane.kubectl("create", "-f", "-", input=json.dumps({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": f"pss-controls-{level}", "labels": {podsecurity.ENFORCE_LABEL: level}}}))
+        control_plane.kubectl("create", "serviceaccount", "default", "-n", f"pss-controls-{level}")
+    disagreements = []
+    for name, change, _, _ in CASES:
+        annotations, spec = pod(change)
+        ours = podsecurity.pod_level(spec, annotations)[0]
+        for level in ("baseline", "restricted"):
+            obj = {"apiVersion": "v1", "kind": "Pod", "spec": spec, "metadata": {
+                "name": name.lower(), "namespace": f"pss-controls-{level}", "annotations": annotations}}
+            proc = control_plane.kubectl("create", "--dry-run=server", "-f", "-", input=json.dumps(obj), check=False)
+            admitted = proc.returncode == 0
+            expected = podsecurity.LEVELS.index(ours) >= podsecurity.LEVELS.index(level)
+            if admitted != expected:
+                disagreements.append(f"{name} under {level}: server {'admits' if admitted else 'refuses'} "
+                                     f"({proc.stderr.strip()}); kfgen says {ours}")
+    assert not disagreements, "\n".join(disagreements)

@@ -127,9 +127,9 @@ components:
 """
 
 
-def render(tmp_path: Path, patches: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, Path]:
+def render(tmp_path: Path, patches: str, monkeypatch: pytest.MonkeyPatch, head: str = "") -> tuple[int, str, Path]:
     (tmp_path / "profiles").mkdir(exist_ok=True)
-    (tmp_path / "profiles" / "p.yaml").write_text(PROFILE.format(patches=patches))
+    (tmp_path / "profiles" / "p.yaml").write_text(head + PROFILE.format(patches=patches))
     out = tmp_path / "out"
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(app, ["render", "-p", "p", "--profiles-dir", "profiles", "--out-dir", "out"])
@@ -156,7 +156,7 @@ def test_merge_and_json_patch_applied(tmp_path: Path, monkeypatch: pytest.Monkey
           - {op: test, path: /spec/tfReplicaSpecs/Worker/replicas, value: 2}
           - {op: replace, path: /spec/tfReplicaSpecs/Worker/replicas, value: 3}
           - {op: add, path: /spec/tfReplicaSpecs/Chief/template/spec/containers/0/args, value: [--steps=10]}
-""", monkeypatch)
+""", monkeypatch, head="podSecurity: {team-a: privileged}  # hostIPC\n")
     assert code == 0, text
     job = yaml.safe_load((out / "p" / "99-tfjob-train.yaml").read_text())
     worker = job["spec"]["tfReplicaSpecs"]["Worker"]
@@ -165,6 +165,19 @@ def test_merge_and_json_patch_applied(tmp_path: Path, monkeypatch: pytest.Monkey
     assert worker["template"]["spec"]["containers"][0]["image"] == "registry.example/train:1.0"
     assert job["spec"]["tfReplicaSpecs"]["Chief"]["template"]["spec"]["containers"][0]["args"] == ["--steps=10"]
     assert job["metadata"]["labels"]["kfgen.io/instance"] == "train"
+
+
+def test_a_patch_lowering_a_pod_below_its_namespace_level_is_refused(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, out = render(tmp_path, """\
+      - target: {kind: TFJob, name: train}
+        merge: {spec: {tfReplicaSpecs: {Worker: {template: {spec: {hostIPC: true}}}}}}
+""", monkeypatch)
+    assert code == 2, text
+    assert ("instance 'train': TFJob team-a/train replica Worker meets only the Pod Security Standard 'privileged', "
+            "below namespace team-a's 'restricted'") in text
+    assert "found:    privileged: hostIPC: true" in text and "add `podSecurity: {team-a: privileged}`" in text
+    assert not (out / "p").exists()
 
 
 @pytest.mark.parametrize("patches, line, fragments", [

@@ -166,7 +166,9 @@ def test_a_manifests_workload_needs_requests_and_limits(tmp_path: Path, monkeypa
             "has no requests.cpu, requests.memory, limits.memory") in text
     assert "expected: CPU and memory requests and limits on every container" in text
     fixed = job.replace('resources: {limits: {cpu: "1"}}',
-                        'resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: "1", memory: 64Mi}}')
+                        'resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: "1", memory: 64Mi}}, '
+                        'securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, '
+                        'runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}')
     code, text, _ = run(tmp_path, manifests("", fixed), monkeypatch)
     assert code == 0, text
 
@@ -225,6 +227,7 @@ def test_a_patch_removing_limits_is_refused(tmp_path: Path, monkeypatch: pytest.
 
 CORE_SECRET_PATCH = """\
 namespace: team-a
+podSecurity: {{team-a: baseline}}
 components:
   core:
     prototype: core

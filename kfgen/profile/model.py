@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from kfgen.errors import KfgenError
 from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION, DNS_LABEL_MAX, DNS_LABEL_PATTERN
+from kfgen.kube.podsecurity import Level
 from kfgen.profile.diagnostics import translate
 from kfgen.profile.store import LoadedProfile
 from kfgen.prototypes.base import Node, Params, RenderContext, prototypes
@@ -143,6 +144,11 @@ def profile_model(names: frozenset[str] | None = None) -> type[BaseModel]:
             DEFAULT_KUBERNETES_VERSION, description="Minor version of the target cluster, e.g. '1.37'. "
                                                     "Selects the schemas output is validated against.")),
         cluster=(ClusterSpec, Field(default_factory=ClusterSpec, description="Facts about the cluster.")),
+        podSecurity=(dict[Name, Level], Field(
+            {}, description="Namespaces whose pods may run below the Pod Security Standard 'restricted', with the "
+                            "level allowed (baseline or privileged; restricted is the default), e.g. {kubeflow: "
+                            "baseline}. A pod below its namespace's level is a render error. Each Namespace kfgen "
+                            "renders enforces, audits and warns at its level.")),
         components=(dict[Name, Component], Field(
             {}, description="Component instances: instance name -> prototype and params.")),
     )
@@ -164,6 +170,12 @@ class Profile:
     @property
     def kubernetes_version(self) -> str:
         return self.model.kubernetesVersion  # type: ignore[attr-defined]
+
+    @property
+    def pod_security(self) -> dict[str, str]:
+        """Namespace -> the Pod Security Standard level its pods may meet, for the namespaces lowered below
+        ``restricted`` (every other namespace is restricted)."""
+        return self.model.podSecurity  # type: ignore[attr-defined, no-any-return]
 
     @property
     def cluster(self) -> ClusterSpec:

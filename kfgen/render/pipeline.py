@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfgen.errors import KfgenError, Problem, object_ref
+from kfgen.errors import KfgenError, Problem, did_you_mean, object_ref
 from kfgen.kube import podsecurity
 from kfgen.kube.constants import INSTANCE_LABEL, MANAGED_BY_LABEL, PROFILE_LABEL
 from kfgen.nogc import gc_paused
@@ -194,29 +194,69 @@ def collisions(profile: Profile, rendered: list[_Instance]) -> dict[Key, str]:
 def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str]) -> list[Json]:
     """Step 4: a Namespace for each namespace the instances use (not the system ones), unless an
     instance renders it itself. Each is labelled for the PodSecurity admission plugin (enforce, audit
-    and warn) with the Pod Security Standard level its pods meet: the lowest level any of its pod
-    templates needs (:mod:`kfgen.kube.podsecurity`)."""
+    and warn) with its Pod Security Standard level: ``restricted``, unless the profile's ``podSecurity``
+    lowers it. A pod below its namespace's level is an error naming the pod, the level it needs, why, and
+    the ``podSecurity`` line that would allow it (:mod:`kfgen.kube.podsecurity`): one pod never lowers the
+    level of the others silently. kfgen leaves the system namespaces (kube-system …) alone."""
     rank = {level: i for i, level in enumerate(podsecurity.LEVELS)}  # weakest first
-    lowest: dict[str, int] = {}  # namespace -> rank of the lowest level of its pods so far (podsecurity.lowest)
+    allowed = profile.pod_security
+    used = {inst.namespace for inst in rendered}
+    problems: list[Problem] = [_unknown_namespace(profile, ns, used) for ns in allowed if ns not in used
+                               or ns in SYSTEM_NAMESPACES]
     pod_level, pod_templates = podsecurity.pod_level, podsecurity.pod_templates
     for inst in rendered:
         for obj in inst.objects:
             templates = pod_templates(obj)
-            if templates:
-                ns = obj.get("metadata", {}).get("namespace") or inst.namespace
-                low = lowest.get(ns, len(rank) - 1)
-                for _, annotations, spec in templates:
-                    low = min(low, rank[pod_level(spec, annotations)[0]])
-                lowest[ns] = low
+            if not templates:
+                continue
+            ns = obj.get("metadata", {}).get("namespace") or inst.namespace
+            if ns in SYSTEM_NAMESPACES:
+                continue
+            level = allowed.get(ns, "restricted")
+            for where, notes, spec in templates:
+                needs, why = pod_level(spec, notes)
+                if rank[needs] < rank[level]:
+                    problems.append(_below(profile, inst.name, obj, where, ns, level, needs, why))
+    if problems:
+        raise KfgenError(problems)
     out = []
-    for ns in sorted({inst.namespace for inst in rendered} - SYSTEM_NAMESPACES):
-        level = podsecurity.LEVELS[lowest.get(ns, len(rank) - 1)]
+    for ns in sorted(used - SYSTEM_NAMESPACES):
+        level = allowed.get(ns, "restricted")
         pss = {key: level for key in (podsecurity.ENFORCE_LABEL, podsecurity.AUDIT_LABEL, podsecurity.WARN_LABEL)}
         ns_obj = {"apiVersion": "v1", "kind": "Namespace",
                   "metadata": {"name": ns, "labels": {MANAGED_BY_LABEL: "kfgen", PROFILE_LABEL: profile.name, **pss}}}
         if object_key(ns_obj) not in owner:
             out.append(ns_obj)
     return out
+
+
+def _below(profile: Profile, instance: str, obj: Json, where: str, ns: str, level: str, needs: str,
+           why: list[str]) -> Problem:
+    """A pod below its namespace's Pod Security Standard level: the pod, the level it needs, why, the fix."""
+    what = object_ref(obj) + (f" replica {where}" if where else "")
+    line = f"{ns}: {needs}"
+    hint = (f"add `{line}` under podSecurity: in the profile" if profile.pod_security
+            else f"add `podSecurity: {{{line}}}` at the top level of the profile")
+    return profile.sources.problem(
+        ("components", instance),
+        f"instance '{instance}': {what} meets only the Pod Security Standard '{needs}', below namespace {ns}'s "
+        f"'{level}'", expected=f"pods that meet '{level}' in namespace {ns}", found=f"{needs}: {'; '.join(why)}",
+        hint=f"make the pod meet '{level}' (a patch can set its securityContext), or, if it must run so, {hint} "
+             f"(every pod of {ns} may then run at '{needs}')")
+
+
+def _unknown_namespace(profile: Profile, ns: str, used: set[str]) -> Problem:
+    choices = sorted(used - SYSTEM_NAMESPACES)
+    if ns in SYSTEM_NAMESPACES:
+        return profile.sources.problem(("podSecurity", ns), f"podSecurity names system namespace {ns}: kfgen "
+                                       "neither labels it nor checks its pods", expected="one of: "
+                                       + (", ".join(choices) or "(no namespace of the profile)"), found=ns,
+                                       hint=f"remove the line; the cluster's admin sets {ns}'s Pod Security labels")
+    guess = did_you_mean(ns, choices)
+    return profile.sources.problem(
+        ("podSecurity", ns), f"podSecurity names namespace {ns}, which no instance of the profile uses",
+        expected="one of: " + (", ".join(choices) or "(no namespace of the profile)"), found=ns,
+        hint=guess or "remove the line, or fix the namespace's name")
 
 
 @gc_paused

@@ -1,0 +1,104 @@
+"""The profile's podSecurity: every namespace is 'restricted' unless the profile lowers it, a pod below its
+namespace's level is a render error (the pod, the level it needs, why, the line to add), and each Namespace kfgen
+renders is labelled with its level, so one pod never lowers the level of the others silently."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from kfgen.cli import app
+from kfgen.kube import podsecurity
+
+HOST_PATH_JOB = """\
+  train:
+    prototype: tf-job
+    params:
+      image: registry.example/train:1.0
+      allowHostPath: true
+      volumes: [{name: data, hostPath: {path: /data}, mountPath: /data}]
+"""
+NOTEBOOK_JOB = """\
+  plain:
+    prototype: tf-job
+    namespace: team-b
+    params: {image: "registry.example/train:1.0"}
+"""
+
+
+def run(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, Path]:
+    (tmp_path / "profiles").mkdir(exist_ok=True)
+    (tmp_path / "profiles" / "p.yaml").write_text(textwrap.dedent(text))
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["render", "-p", "p", "--profiles-dir", "profiles", "--out-dir", "out"])
+    return res.exit_code, res.output + (res.stderr if res.stderr_bytes is not None else ""), tmp_path / "out"
+
+
+def levels(out: Path) -> dict[str, str]:
+    found = {}
+    for path in (out / "p").glob("00-namespace-*.yaml"):
+        ns = yaml.safe_load(path.read_text())
+        labels = ns["metadata"]["labels"]
+        assert labels[podsecurity.ENFORCE_LABEL] == labels[podsecurity.AUDIT_LABEL] == labels[podsecurity.WARN_LABEL]
+        found[ns["metadata"]["name"]] = labels[podsecurity.ENFORCE_LABEL]
+    return found
+
+
+def test_a_pod_below_restricted_is_an_error_with_the_line_to_add(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, out = run(tmp_path, "namespace: team-a\ncomponents:\n" + HOST_PATH_JOB, monkeypatch)
+    assert code == 2, text
+    assert ("profiles/p.yaml:3: components.train: instance 'train': TFJob team-a/train replica Chief meets only the "
+            "Pod Security Standard 'privileged', below namespace team-a's 'restricted'") in text
+    assert "found:    privileged: hostPath volume" in text
+    assert "add `podSecurity: {team-a: privileged}` at the top level of the profile" in text
+    assert not (out / "p").exists()
+
+
+def test_the_lowered_namespace_only_is_lowered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, out = run(tmp_path, "namespace: team-a\npodSecurity: {team-a: privileged}\ncomponents:\n"
+                          + HOST_PATH_JOB + NOTEBOOK_JOB, monkeypatch)
+    assert code == 0, text
+    assert levels(out) == {"team-a": "privileged", "team-b": "restricted"}
+
+
+def test_a_namespace_is_labelled_with_the_declared_level(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a declared level holds for the pods created later (notebooks, users' TFJobs), whatever kfgen renders there
+    code, text, out = run(tmp_path, "namespace: team-b\npodSecurity: {team-b: baseline}\ncomponents:\n"
+                          + NOTEBOOK_JOB, monkeypatch)
+    assert code == 0, text
+    assert levels(out) == {"team-b": "baseline"}
+
+
+def test_lowered_too_little_is_still_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, "namespace: team-a\npodSecurity: {team-a: baseline}\ncomponents:\n"
+                        + HOST_PATH_JOB, monkeypatch)
+    assert code == 2, text
+    assert "below namespace team-a's 'baseline'" in text and "add `team-a: privileged` under podSecurity:" in text
+
+
+def test_an_unknown_namespace_in_pod_security_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, "namespace: team-b\npodSecurity: {team-c: baseline}\ncomponents:\n"
+                        + NOTEBOOK_JOB, monkeypatch)
+    assert code == 2, text
+    assert "profiles/p.yaml:2: podSecurity.team-c: podSecurity names namespace team-c, which no instance" in text
+    assert "did you mean 'team-b'?" in text
+
+
+def test_a_bad_level_is_refused_by_the_profile_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, "namespace: team-b\npodSecurity: {team-b: basline}\ncomponents:\n"
+                        + NOTEBOOK_JOB, monkeypatch)
+    assert code == 2 and "did you mean 'baseline'?" in text, text
+
+
+def test_system_namespaces_are_left_to_the_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plugin = "  plugin:\n    prototype: nvidia-device-plugin\n    namespace: kube-system\n"
+    code, text, _ = run(tmp_path, "namespace: team-a\ncomponents:\n" + plugin, monkeypatch)
+    assert code == 0, text
+    code, text, _ = run(tmp_path, "namespace: team-a\ncomponents:\n" + plugin.replace("kube-system", "team-a"),
+                        monkeypatch)
+    assert code == 2 and "DaemonSet team-a/nvidia-device-plugin-daemonset meets only" in text, text

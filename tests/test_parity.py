@@ -216,6 +216,9 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
         "--rest_api_port=8000: without httpProxyImage the model server's own REST API serves the proxy port",
     (SERVING, "Deployment", "inception", "container inception readinessProbe"):
         "added: TCP 9000 opens once the model is loaded",
+    (SERVING, "Deployment", "inception", "pod tolerations"):
+        "numGpus > 0: the nvidia.com/gpu NoSchedule toleration, as tf-job's GPU replicas (GPU nodes carry the "
+        "taint: without it the server never schedules on one)",
     (C, "Service", "inception", ("ports removed", "mappings removed")):
         "proxy port and mappings only with deployHttpProxy: ksonnet put port 8000 and the Ambassador "
         "mappings on every Service, routing to a port nothing listened on unless the proxy was deployed",

@@ -276,11 +276,38 @@ def test_s3_and_gcp_together() -> None:
     pytest.param({"modelPath": MODEL_PATH, "resources": {"limits": {"memory": "512Mi"}}},
                  "requests.memory (1Gi) is more than limits.memory (512Mi)", id="limit-below-default-request"),
     pytest.param({"modelPath": MODEL_PATH, "modelServerImage": "Not An Image"}, "pattern", id="bad-image"),
+    pytest.param({"modelPath": MODEL_PATH, "nodeSelector": {"bad key!": "x"}}, "pattern", id="bad-node-label"),
+    pytest.param({"modelPath": MODEL_PATH, "tolerations": [{"key": "gpu", "operator": "Exists", "value": "x"}]},
+                 "operator Exists takes no value", id="bad-toleration"),
 ])
 def test_invalid_tf_serving_params(params: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValidationError) as info:
         tf_serving.TfServingParams.model_validate(params)
     assert fragment in str(info.value)
+
+
+GPU_TOLERATION = {"key": GPU, "operator": "Exists", "effect": "NoSchedule"}
+
+
+@pytest.mark.parametrize("params, tolerations", [
+    pytest.param({}, None, id="cpu-none"),
+    pytest.param({"numGpus": 1}, [GPU_TOLERATION], id="gpu-tolerates-the-gpu-taint"),
+    pytest.param({"numGpus": 1, "tolerations": []}, None, id="gpu-none-when-empty"),
+    pytest.param({"numGpus": 1, "tolerations": [{"key": "pool", "operator": "Equal", "value": "ml",
+                                                 "effect": "NoSchedule"}]},
+                 [{"key": "pool", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}], id="given-replace"),
+    pytest.param({"tolerations": [{"operator": "Exists"}]}, [{"operator": "Exists"}], id="cpu-given"),
+])
+def test_tolerations(params: dict[str, Any], tolerations: list[dict[str, Any]] | None) -> None:
+    _, dep = split(render({"modelPath": MODEL_PATH, **params}).objects)
+    assert dep["spec"]["template"]["spec"].get("tolerations") == tolerations
+
+
+def test_node_selector() -> None:
+    _, dep = split(render({"modelPath": MODEL_PATH, "nodeSelector": {"pool": "gpu", "example.com/zone": "a"}}).objects)
+    assert dep["spec"]["template"]["spec"]["nodeSelector"] == {"example.com/zone": "a", "pool": "gpu"}
+    _, dep = split(render({"modelPath": MODEL_PATH}).objects)
+    assert "nodeSelector" not in dep["spec"]["template"]["spec"]
 
 
 def test_registered_and_documented() -> None:

@@ -24,6 +24,9 @@ Decisions, and what changed from ksonnet:
 * GCP (``cloud: gcp``): mounts secret ``gcpCredentialSecretName`` at ``/secret/gcp-credentials`` and
   points ``GOOGLE_APPLICATION_CREDENTIALS`` at its key. kfgen references secrets, never writes them.
 * Neither S3 nor GCP adds the HTTP proxy (ksonnet did, comparing a string with a number).
+* GPUs (``numGpus`` > 0): the ``nvidia.com/gpu`` limit and, unless ``tolerations`` is given, the toleration of
+  the ``nvidia.com/gpu`` NoSchedule taint GPU nodes carry (as tf-job's replicas and the notebooks);
+  ``nodeSelector`` and ``tolerations`` place the pods.
 * A readiness probe (TCP 9000: the server opens its gRPC port once the model is loaded).
 * Pod Security Standard ``restricted`` (uid 1000, every capability dropped, seccomp RuntimeDefault), CPU
   and memory requests and limits on every container, and no service-account token (the server never
@@ -43,7 +46,18 @@ from kfgen.kube import objects as k8s
 from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes import ambassador
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered, ServiceType
-from kfgen.prototypes.params import DNS_SUBDOMAIN, IMAGE, INT32_MAX, ResourceMap, Resources, described
+from kfgen.prototypes.params import (
+    DEFAULT_MAP,
+    DNS_SUBDOMAIN,
+    GPU_TOLERATION,
+    IMAGE,
+    INT32_MAX,
+    LabelKey,
+    ResourceMap,
+    Resources,
+    Toleration,
+    described,
+)
 
 SERVING_VERSION = "2.18.0"
 DEFAULT_IMAGE = f"tensorflow/serving:{SERVING_VERSION}"
@@ -102,6 +116,12 @@ class TfServingParams(Params):
     numGpus: int = Field(
         0, ge=0, le=INT32_MAX, description=f"{GPU_RESOURCE} limit of the model server; > 0 selects the GPU image.")
     replicas: int = Field(1, ge=0, le=INT32_MAX, description="Model server replicas.")
+    nodeSelector: dict[LabelKey, str] = Field(
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Node labels the model server pods must match.")
+    tolerations: list[Toleration] | None = Field(
+        None, description=f"Tolerations of the model server pods. Unset: with numGpus > 0 they tolerate the "
+                          f"{GPU_RESOURCE} NoSchedule taint (GPU nodes carry it); [] : none.")
     serviceType: ServiceType = Field("ClusterIP", description="Type of the Service.")
     resources: ServingResources = Field(
         default_factory=ServingResources, description="Model server requests/limits (default 1 CPU/1Gi requested, "
@@ -226,6 +246,11 @@ def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
                if gcp and p.gcpCredentialSecretName else [])
     template = k8s.pod_template(labels, containers, volumes=volumes, automount_service_account_token=False,
                                 pod_security_context={"fsGroup": UID, "runAsUser": UID})
+    if p.nodeSelector:
+        template["spec"]["nodeSelector"] = dict(sorted(p.nodeSelector.items()))
+    tolerations = p.tolerations if p.tolerations is not None else [GPU_TOLERATION] if p.numGpus else []
+    if tolerations:
+        template["spec"]["tolerations"] = [t.render() for t in tolerations]
 
     ports = [k8s.port(GRPC_PORT, GRPC_PORT, name="tf-serving")]
     if p.deployHttpProxy:

@@ -46,6 +46,7 @@ from kfgen.prototypes.params.patterns import (
 )
 from kfgen.prototypes.params.scheduling import (
     GPU_TOLERATION,
+    LabelKey,
     Resources,
     Toleration,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "INT32_MAX",
     "KeyRef",
     "KeyToPath",
+    "LabelKey",
     "ObjectRef",
     "PATTERN_HELP",
     "PORT_NAME",

@@ -1,15 +1,18 @@
-"""Where and with what a pod runs: compute :class:`Resources` (requests, limits, GPUs) and node taints'
-:class:`Toleration`."""
+"""Where and with what a pod runs: compute :class:`Resources` (requests, limits, GPUs), node taints'
+:class:`Toleration` and node label keys (:data:`LabelKey`, for nodeSelectors)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes.params.patterns import INT32_MAX, QUALIFIED_NAME, ResourceMap, quantity_value
 from kfgen.prototypes.params.spec import DEFAULT_MAP, Spec
+
+#: A node label key (nodeSelector) or taint key: a qualified name such as gpu or example.com/pool.
+LabelKey = Annotated[str, Field(pattern=QUALIFIED_NAME)]
 
 
 class Resources(Spec):

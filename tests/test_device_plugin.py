@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from kfgen.prototypes.base import Node, RenderContext, Rendered, prototypes
 from kfgen.prototypes.nvidia_device_plugin import DEFAULT_IMAGE
+from kfgen.render.safety import findings
 from kfgen.validate.objects import validate_objects
 
 NODES = (Node("gpu-b", 2, "8", "32Gi"), Node("cpu-a", 0, "4", "8Gi"), Node("gpu-a", 1, "8", "32Gi"))
@@ -48,3 +52,20 @@ def test_no_gpu_nodes_runs_everywhere_with_a_warning() -> None:
     out = render({}, nodes=(Node("cpu-a", 0, "4", "8Gi"),))
     assert "affinity" not in out.objects[0]["spec"]["template"]["spec"]
     assert out.warnings and "no node with gpus > 0" in out.warnings[0]
+
+
+def test_cpu_and_memory_requests_and_limits_by_default() -> None:
+    (ds,) = render({}).objects
+    (c,) = ds["spec"]["template"]["spec"]["containers"]
+    assert c["resources"] == {"requests": {"cpu": "10m", "memory": "32Mi"},
+                              "limits": {"cpu": "100m", "memory": "128Mi"}}
+    assert findings(ds) == []
+
+
+def test_resources_must_stay_bounded() -> None:
+    proto = prototypes()["nvidia-device-plugin"]
+    with pytest.raises(ValidationError, match="set requests.cpu, requests.memory, limits.cpu"):
+        proto.params.model_validate({"resources": {"limits": {"memory": "256Mi"}}})
+    (ds,) = render({"resources": {"requests": {"cpu": "20m", "memory": "64Mi"},
+                                  "limits": {"cpu": "200m", "memory": "256Mi"}}}).objects
+    assert ds["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "200m", "memory": "256Mi"}

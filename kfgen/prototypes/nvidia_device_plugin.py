@@ -9,6 +9,7 @@ static DaemonSet (``nvidia-device-plugin.yml`` of NVIDIA/k8s-device-plugin) with
   for labelled pools); without GPU nodes in the profile it runs on every node (the plugin idles where there is
   no GPU, ``FAIL_ON_INIT_ERROR=false``) and kfgen says so;
 * the ``nvidia.com/gpu`` NoSchedule toleration (GPU pools are tainted) and ``CriticalAddonsOnly``;
+* CPU and memory requests and limits (``resources``; default 10m/32Mi requested, 100m/128Mi limit);
 * least privilege: the one hostPath it needs (``/var/lib/kubelet/device-plugins``, where it registers with the
   kubelet), not privileged, no privilege escalation, every capability dropped, the runtime's seccomp profile;
   it runs as root (the kubelet's socket directory is root's), ``priorityClassName: system-node-critical``.
@@ -25,11 +26,13 @@ from pydantic import Field
 from kfgen.kube import objects as k8s
 from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
-from kfgen.prototypes.params import IMAGE, QUALIFIED_NAME, Resources
+from kfgen.prototypes.params import IMAGE, QUALIFIED_NAME, BoundedResources
 
 DEFAULT_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.0"
 PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
 NAME = "nvidia-device-plugin-daemonset"
+# the default resources (copied per instance)
+_REQUESTS, _LIMITS = {"cpu": "10m", "memory": "32Mi"}, {"cpu": "100m", "memory": "128Mi"}
 
 
 class DevicePluginParams(Params):
@@ -39,9 +42,12 @@ class DevicePluginParams(Params):
     nodeSelector: dict[Annotated[str, Field(pattern=QUALIFIED_NAME)], str] | None = Field(
         None, description="Node labels to run on instead of the profile's GPU nodes, e.g. "
                           "{nvidia.com/gpu.present: 'true'}.")
-    resources: Resources = Field(
-        default_factory=lambda: Resources(requests={"cpu": "10m", "memory": "32Mi"}, limits={"memory": "128Mi"}),
-        description="Resources of the plugin container.")
+    resources: BoundedResources = Field(
+        default_factory=lambda: BoundedResources(requests=dict(_REQUESTS), limits=dict(_LIMITS)),
+        json_schema_extra={"default": {"requests": _REQUESTS, "limits": _LIMITS}},
+        description="Resources of the plugin container: CPU and memory requests and limits (default 10m/32Mi "
+                    "requested, 100m/128Mi limit; the plugin idles between device health checks). Setting requests "
+                    "or limits replaces that whole map.")
     failOnInitError: bool = Field(
         False, description="Exit when no GPU/driver is found (false: idle, so it may run on every node).")
 

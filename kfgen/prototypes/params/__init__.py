@@ -46,6 +46,7 @@ from kfgen.prototypes.params.patterns import (
 )
 from kfgen.prototypes.params.scheduling import (
     GPU_TOLERATION,
+    BoundedResources,
     LabelKey,
     Resources,
     Toleration,
@@ -69,6 +70,7 @@ from kfgen.prototypes.params.volumes import (
 )
 
 __all__ = [
+    "BoundedResources",
     "DEFAULT_LIST",
     "DEFAULT_MAP",
     "ABSOLUTE_PATH",

@@ -56,6 +56,19 @@ class Resources(Spec):
         return out
 
 
+class BoundedResources(Resources):
+    """:class:`Resources` that must name CPU and memory in both requests and limits (every container kfgen
+    renders has them)."""
+
+    @model_validator(mode="after")
+    def _bounded(self) -> BoundedResources:
+        missing = [f"{part}.{name}" for part, values in (("requests", self.requests), ("limits", self.limits))
+                   for name in ("cpu", "memory") if name not in values]
+        if missing:
+            raise ValueError(f"every container has CPU and memory requests and limits: set {', '.join(missing)}")
+        return self
+
+
 class Toleration(Spec):
     """A toleration of node taints (core/v1 Toleration)."""
 

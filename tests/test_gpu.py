@@ -138,3 +138,39 @@ def test_node_selector_matching_no_node_warns(tmp_path: Path) -> None:
     assert result.warnings == [f"TFJob kubeflow/j replica {r}: nodeSelector pool=tpu matches none of the "
                                "profile's nodes (declare the label under cluster.nodes[].labels)"
                                for r in ("Chief", "Worker")]
+
+
+def test_node_quantities_are_int_or_string_as_in_kubernetes(tmp_path: Path) -> None:
+    # cpu: 4 (a YAML number) is what `kubectl get node -o yaml` shows for allocatable cpu; it means "4"
+    numbers = SMALL_NODES.replace('cpu: "2"', "cpu: 2").replace('cpu: "8"', "cpu: 8")
+    render(tmp_path, numbers + "components:\n" + sized_job("j", "8", "32Gi"))
+    with pytest.raises(KfgenError) as info:
+        render(tmp_path, numbers + "components:\n" + sized_job("j", "8500m", "1Gi"))
+    assert info.value.problems[0].expected == "at most cpu 8, memory 32Gi (node big)"
+    bytes_ = SMALL_NODES.replace("memory: 32Gi", f"memory: {32 * 2 ** 30}")
+    render(tmp_path, bytes_ + "components:\n" + sized_job("j", "1", "32Gi"))
+
+
+@pytest.mark.parametrize("value, found, hint", [
+    ("0.5", "number 0.5", "quote it"),                     # a fraction must be a string, as in tf-job's resources
+    ('"20GB"', "string '20GB'", None),                     # refused by the pattern: expected and found
+    ('"9e99999999"', "string '9e99999999'", None),        # refused by the parser: expected and found too
+])
+def test_node_quantity_errors_carry_expected_and_found(tmp_path: Path, value: str, found: str,
+                                                       hint: str | None) -> None:
+    with pytest.raises(KfgenError) as info:
+        render(tmp_path, f"cluster:\n  nodes:\n    - {{name: n, memory: {value}}}\ncomponents: {{}}\n")
+    (p,) = info.value.problems
+    assert p.path == ("cluster", "nodes", 0, "memory") and p.expected and p.found == found, p.format()
+    assert hint is None or hint in (p.hint or "")
+
+
+def test_quantity_slips_get_the_quantity_meant() -> None:
+    from kfgen.prototypes.params.patterns import QUANTITY_EXPECTED, quantity_error
+
+    for value, hint in (("20GB", "did you mean '20Gi' (binary) or '20G' (decimal)?"),
+                        ("20gi", "did you mean '20Gi' (binary) or '20G' (decimal)?"),
+                        ("1K", "did you mean '1Ki' (binary) or '1k' (decimal)?"),
+                        ("3 G", "did you mean '3G'?"), ("abc", None)):
+        error = quantity_error(value, ValueError("no"))
+        assert (error.hint, error.expected) == (hint, QUANTITY_EXPECTED), value

@@ -133,7 +133,7 @@ CASES = [
     pytest.param("requests: {cpu: 500m}", "requests: {cpu: 2 cores}", 20, CPU, "wrong format",
                  "a Kubernetes quantity such as 500m, 2 or 20Gi", "string '2 cores'", None, id="regex-quantity"),
     pytest.param("      gpus: 1", "      gpus: 1\n      cpu: 0.5", 7, ("cluster", "nodes", 0, "cpu"), "invalid value",
-                 "a Kubernetes quantity such as 500m, 2 or 20Gi", "number 0.5",
+                 "integer or a quantity string such as '500m'", "number 0.5",
                  "quote it (YAML read the number 0.5; write it as a string, e.g. '0.5')", id="node-cpu-number"),
     pytest.param('limits: {cpu: "1", memory: 2Gi}', 'limits: {cpu: "1", memry: 2Gi}', 21, LIMITS + ("memry",),
                  "invalid name 'memry'", "a resource name: cpu, memory, ephemeral-storage", "string 'memry'",

@@ -28,7 +28,7 @@ from typing import Any
 # still use them (kfgen/render/checks.py, kfgen/prototypes/core/params.py, tests/test_core.py).
 from kfgen.kube.quantity import NON_NEGATIVE_QUANTITY_PATTERN as NON_NEGATIVE_QUANTITY_PATTERN
 from kfgen.kube.quantity import QUANTITY_PATTERN as QUANTITY_PATTERN
-from kfgen.kube.quantity import parse_quantity as parse_quantity
+from kfgen.kube.quantity import parse_quantity as _parse_quantity
 
 Json = dict[str, Any]
 
@@ -57,6 +57,18 @@ def prune(value: Any) -> Any:
     if isinstance(value, list):
         return [v if type(v) in _LEAVES else prune(v) for v in value]
     return value
+
+
+def parse_quantity(text: str) -> Any:
+    """:func:`kfgen.kube.quantity.parse_quantity` for profile validators (core's params): a refusal is a
+    ``ParamError`` (a ValueError) with what a quantity looks like and, for 20GB or 20gi, the quantity meant, so the
+    profile error has its expected and hint lines."""
+    try:
+        return _parse_quantity(text)
+    except ValueError as exc:
+        from kfgen.prototypes.params.patterns import quantity_error  # lazily: that module imports this one
+
+        raise quantity_error(text, exc) from None
 
 
 # --- metadata and generic objects ---------------------------------------------------------------

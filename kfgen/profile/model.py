@@ -22,7 +22,7 @@ from kfgen.kube.podsecurity import Level
 from kfgen.profile.diagnostics import translate
 from kfgen.profile.store import LoadedProfile
 from kfgen.prototypes.base import Node, Params, RenderContext, prototypes
-from kfgen.prototypes.params import DEFAULT_LIST, INT32_MAX, ParamError, QuantityString, described, repeated
+from kfgen.prototypes.params import DEFAULT_LIST, INT32_MAX, ParamError, Quantity, described, repeated
 from kfgen.render.patches import Patch
 
 NODE_NAME = described(r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$",
@@ -68,8 +68,10 @@ class NodeSpec(Strict):
     """One machine of the cluster, as far as scheduling is concerned."""
 
     name: str = Field(description="Node name (kubernetes.io/hostname).", pattern=NODE_NAME, max_length=253)
-    cpu: QuantityString = Field("1", description="Allocatable CPU, as a Kubernetes quantity (e.g. '4', '3500m').")
-    memory: QuantityString = Field("1Gi", description="Allocatable memory, as a Kubernetes quantity (e.g. '16Gi').")
+    cpu: Quantity = Field("1", description="Allocatable CPU, as a Kubernetes quantity: a whole number or a string "
+                                           "(e.g. 4, '3500m').")
+    memory: Quantity = Field("1Gi", description="Allocatable memory, as a Kubernetes quantity: a whole number of "
+                                                "bytes or a string (e.g. '16Gi').")
     gpus: int = Field(0, ge=0, le=INT32_MAX, description="nvidia.com/gpu devices on this node.")
     gpuModel: str | None = Field(None, description="GPU model, for people (e.g. 'GTX 1060 3GB').")
     labels: dict[str, str] = Field({}, description="Node labels, for nodeSelectors.")
@@ -186,7 +188,7 @@ class Profile:
     def nodes(self) -> tuple[Node, ...]:
         """The cluster's nodes as the prototypes and checks see them (computed once: the model is frozen and
         every instance's render context holds them)."""
-        return tuple(Node(n.name, n.gpus, n.cpu, n.memory, tuple(sorted(n.labels.items())))
+        return tuple(Node(n.name, n.gpus, str(n.cpu), str(n.memory), tuple(sorted(n.labels.items())))
                      for n in self.cluster.nodes)
 
     @property

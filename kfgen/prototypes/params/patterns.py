@@ -3,6 +3,7 @@ instead of the regex), the ``Annotated`` aliases built on them, and :class:`Para
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -46,8 +47,33 @@ class ParamError(ValueError):
         self.hint = hint
 
 
+#: What a quantity looks like, for the 'expected:' line of every quantity error.
+QUANTITY_EXPECTED = ("a Kubernetes quantity: a number with an optional suffix, binary (Ki, Mi, Gi, Ti, Pi, Ei) or "
+                     "decimal (m, k, M, G, T, P, E), e.g. 500m, 2, 20Gi, 1.5G")
+_BYTES_UNIT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?)\s*([kKMGTPEgtpe])(i?)[bB]?\s*$")
+
+
+def quantity_error(value: object, exc: ValueError) -> ParamError:
+    """A quantity refused by :func:`parse_quantity` as a :class:`ParamError`: its reason, what a quantity looks
+    like, and for the usual slips (20GB, 20gi, 1 Gi) the quantity that was probably meant."""
+    hint = None
+    m = _BYTES_UNIT.match(value) if isinstance(value, str) else None
+    if m:
+        number, prefix, binary = m.group(1), m.group(2), m.group(3)
+        binary_form = f"{number}{'K' if prefix in 'kK' else prefix.upper()}i"
+        decimal_form = f"{number}{'k' if prefix in 'kK' else prefix.upper()}"
+        if binary or value.strip()[-1] in "bB" or prefix == "K":  # 20GB, 20gi, 1K: either may be meant
+            hint = f"did you mean '{binary_form}' (binary) or '{decimal_form}' (decimal)?"
+        elif value != decimal_form:  # 20g, 3 G
+            hint = f"did you mean '{decimal_form}'?"
+    return ParamError(str(exc), expected=QUANTITY_EXPECTED, hint=hint)
+
+
 def _quantity(value: str) -> str:
-    parse_quantity(value)  # the pattern admits 1e1.5 and 1e99999999; the parser refuses them, with a reason
+    try:
+        parse_quantity(value)  # the pattern admits 1e1.5 and 1e99999999; the parser refuses them, with a reason
+    except ValueError as exc:
+        raise quantity_error(value, exc) from None
     return value
 
 

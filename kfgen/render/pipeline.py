@@ -31,7 +31,7 @@ from kfgen.prototypes.base import Prototype, prototypes
 from kfgen.render.checks import CHECKS, Check
 from kfgen.render.order import sort_objects
 from kfgen.render.patches import apply_patches
-from kfgen.render.safety import OPT_INS, allowed, findings
+from kfgen.render.safety import OPT_INS, findings
 
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
@@ -134,6 +134,9 @@ def patched(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
     return out
 
 
+_NOT_HERE = frozenset({"resources"})
+
+
 def secured(profile: Profile, rendered: list[_Instance]) -> list[str]:
     """Step 2c: every object meets :mod:`kfgen.render.safety`, apart from what its instance opts in to (a
     ``manifests`` instance's allowSecretValues / allowRbacWildcards, or the same on one of its patches); what
@@ -147,13 +150,13 @@ def secured(profile: Profile, rendered: list[_Instance]) -> list[str]:
     components = profile.components
     for inst in rendered:
         comp = components[inst.name]
-        opt_ins = {rule for rule, name in OPT_INS.items()
-                   if getattr(comp.params, name, False) or any(getattr(p, name) for p in comp.patches)}
+        params, patches = vars(comp.params), comp.patches  # a params model's fields are in its __dict__
+        # resources: a prototype's param left unset (tf-job): see the doc
+        skip = _NOT_HERE | {rule for rule, name in OPT_INS.items()
+                            if params.get(name) or (patches and any(getattr(p, name) for p in patches))}
         elsewhere: set[str] = set()
         for obj in inst.objects:
-            for f in allowed(findings(obj), opt_ins):
-                if f.rule == "resources":  # a prototype's resources param left unset (tf-job): see the doc
-                    continue
+            for f in findings(obj, skip):
                 problems.append(profile.sources.problem(
                     ("components", inst.name), f"instance '{inst.name}': {f.message}", pointer=f.pointer,
                     expected=f.expected, found=f.found, hint=f.hint))

@@ -74,17 +74,18 @@ def pod_templates(obj: Json) -> list[tuple[str, Json]]:
     return []
 
 
-def findings(obj: Json) -> list[Finding]:
-    """Everything :mod:`kfgen.render.safety` refuses in *obj* (empty: nothing)."""
+def findings(obj: Json, skip: frozenset[str] = frozenset()) -> list[Finding]:
+    """Everything :mod:`kfgen.render.safety` refuses in *obj* (empty: nothing), apart from the rules in *skip*
+    (not even looked at: the render skips what it does not refuse, for 1,000s of objects)."""
     kind = obj.get("kind")
-    ref = object_ref(obj)
     if kind == "Secret":
-        return _secret(obj, ref)
+        return [] if "secretValues" in skip or not (obj.get("data") or obj.get("stringData")) else _secret(obj)
     if kind in ("Role", "ClusterRole"):
-        return _rbac(obj, ref)
+        return [] if "rbacWildcards" in skip else _rbac(obj)
     out: list[Finding] = []
+    resources = "resources" not in skip
     for at, pod in pod_templates(obj):
-        out.extend(_containers(ref, at, pod))
+        out.extend(_containers(obj, at, pod, resources))
     return out
 
 
@@ -94,7 +95,8 @@ def allowed(found: Iterable[Finding], opt_ins: Iterable[str]) -> list[Finding]:
     return [f for f in found if f.rule not in allow]
 
 
-def _secret(obj: Json, ref: str) -> list[Finding]:
+def _secret(obj: Json) -> list[Finding]:
+    ref = object_ref(obj)
     out = []
     for field in ("data", "stringData"):
         values = obj.get(field)
@@ -109,7 +111,7 @@ def _secret(obj: Json, ref: str) -> list[Finding]:
     return out
 
 
-def _rbac(obj: Json, ref: str) -> list[Finding]:
+def _rbac(obj: Json) -> list[Finding]:
     out = []
     rules = obj.get("rules")
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
@@ -120,42 +122,30 @@ def _rbac(obj: Json, ref: str) -> list[Finding]:
             if isinstance(values, list) and "*" in values:
                 out.append(Finding(
                     "rbacWildcards", f"/rules/{i}/{field}",
-                    f"{ref} rule {i} grants '*' {field}: every one there is, including those added later",
+                    f"{object_ref(obj)} rule {i} grants '*' {field}: every one there is, including those added later",
                     expected=f"the {field} the role needs, by name", found=f"{field}: {values}",
                     hint="name each one (kubectl api-resources lists resources and their groups); if the role "
                          "really needs all of them, set allowRbacWildcards: true"))
     return out
 
 
-def _containers(ref: str, at: str, pod: Json) -> list[Finding]:
-    out = []
+def _containers(obj: Json, at: str, pod: Json, resources: bool) -> list[Finding]:
+    out: list[Finding] = []
     for field in ("initContainers", "containers"):
         containers = pod.get(field)
         if not isinstance(containers, list):
             continue
-        named = [c.get("name") for c in containers if isinstance(c, dict) and c.get("image")]
         for i, c in enumerate(containers):
             if not isinstance(c, dict):
                 continue
-            name = c.get("name")
-            where = f"{at}/{field}/{i}"
             if not c.get("image"):
-                others = [str(n) for n in named if n != name]
-                guess = did_you_mean(str(name), others) if others else None
-                out.append(Finding(
-                    "image", where, f"{ref}: {field[:-1]} '{name}' has no image",
-                    expected="an image on every container" + (f" (the containers: {', '.join(others)})"
-                                                               if others else ""),
-                    found=f"{field[:-1]} '{name}' without image",
-                    hint=(f"{guess} a patch merges containers by name, so a name that matches none adds a new, "
-                          "empty container" if guess else "set image, or fix the container's name if a patch "
-                          "meant to change an existing container")))
+                out.append(_no_image(obj, at, field, i, c, containers))
                 continue  # its missing resources follow from the same mistake: one problem, not two
-            missing = _missing_resources(c.get("resources"))
+            missing = _missing_resources(c.get("resources")) if resources else None
             if missing:
                 out.append(Finding(
-                    "resources", f"{where}/resources", f"{ref}: {field[:-1]} '{name}' has no "
-                    f"{', '.join(missing)}",
+                    "resources", f"{at}/{field}/{i}/resources", f"{object_ref(obj)}: {field[:-1]} '{c.get('name')}' "
+                    f"has no {', '.join(missing)}",
                     expected="CPU and memory requests and limits on every container",
                     found="missing: " + ", ".join(missing),
                     hint="set resources.requests and resources.limits (cpu and memory): a container without them "
@@ -163,7 +153,26 @@ def _containers(ref: str, at: str, pod: Json) -> list[Finding]:
     return out
 
 
-def _missing_resources(resources: Any) -> list[str]:
+def _no_image(obj: Json, at: str, field: str, i: int, c: Json, containers: list[Any]) -> Finding:
+    name = c.get("name")
+    others = [str(o.get("name")) for o in containers
+              if isinstance(o, dict) and o.get("image") and o.get("name") != name]
+    guess = did_you_mean(str(name), others) if others else None
+    return Finding(
+        "image", f"{at}/{field}/{i}", f"{object_ref(obj)}: {field[:-1]} '{name}' has no image",
+        expected="an image on every container" + (f" (the containers: {', '.join(others)})" if others else ""),
+        found=f"{field[:-1]} '{name}' without image",
+        hint=(f"{guess} a patch merges containers by name, so a name that matches none adds a new, empty container"
+              if guess else "set image, or fix the container's name if a patch meant to change an existing "
+                            "container"))
+
+
+def _missing_resources(resources: Any) -> list[str] | None:
+    if type(resources) is dict:
+        requests, limits = resources.get("requests"), resources.get("limits")
+        if (type(requests) is dict and type(limits) is dict and "cpu" in requests and "memory" in requests
+                and "cpu" in limits and "memory" in limits):
+            return None  # the usual case, without building a list
     res = resources if isinstance(resources, dict) else {}
     missing = []
     for part in ("requests", "limits"):

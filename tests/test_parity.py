@@ -198,6 +198,11 @@ DELIBERATE: dict[tuple[Any, ...], str] = {
         "run as root by default) and seccomp RuntimeDefault",
     (TFJOBS, "TFJob", "*", "*: pod automountServiceAccountToken"):
         "training pods never call the Kubernetes API: no service-account token",
+    (TFJOBS, "TFJob", "*", "*: container tensorflow resources"):
+        "every container has CPU and memory requests and limits: ksonnet's TFJobs had none (an unbounded training "
+        "pod can starve its node); tf-job and tf-cnn fill what resources.<type> leaves unset from their defaults, "
+        "requests cpu 1 / memory 1Gi, limits cpu 2 / memory 4Gi (GPUs still from num_gpus, compared: aspect "
+        "'<type>: container tensorflow gpu')",
     (TFJOBS, "TFJob", "*", "*: container tensorflow securityContext"):
         "kfgen.kube.objects.container()'s restricted defaults: no privilege escalation, every capability dropped, "
         "seccomp RuntimeDefault, runAsNonRoot",

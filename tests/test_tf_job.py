@@ -22,7 +22,9 @@ from kfgen.kube.tfjob import TFJob, tfjob_to_dict, tfjob_validation_schema
 from kfgen.kube.tfjob import model as tfjob_model
 from kfgen.prototypes import tf_cnn, tf_job
 from kfgen.prototypes.base import RenderContext, Rendered, prototypes
+from kfgen.prototypes.params import Resources
 from kfgen.render.checks import pod_groups
+from kfgen.render.safety import findings
 
 NS = "kubeflow"
 GPU = "nvidia.com/gpu"
@@ -107,6 +109,13 @@ def gpu_limit(job: dict[str, Any], rtype: str) -> int | None:
 
 
 BASE = {"image": "registry.example/train:1.0"}
+#: The resources of a replica whose profile sets none (tf_job.DEFAULT_REQUESTS / DEFAULT_LIMITS, rendered).
+DEFAULT_RESOURCES = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
+
+
+def with_limits(**limits: str) -> dict[str, Any]:
+    """DEFAULT_RESOURCES with *limits* added (e.g. a replica's GPUs)."""
+    return {**DEFAULT_RESOURCES, "limits": {**DEFAULT_RESOURCES["limits"], **limits}}
 
 
 # --- upstream's CRD ----------------------------------------------------------------------------
@@ -255,14 +264,82 @@ def test_resources_per_replica_type() -> None:
         "Chief": {"limits": {GPU: 1}}}})
     assert container(job, "Worker")["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"},
                                                      "limits": {"cpu": "2", "memory": "4Gi", GPU: "1"}}
-    assert container(job, "PS")["resources"] == {"limits": {"cpu": "500m", "memory": "1Gi"}}
-    assert container(job, "Chief")["resources"] == {"limits": {GPU: "1"}}
+    # limits only: the requests are filled in, at most the limits given (the default 1 CPU is above 500m)
+    assert container(job, "PS")["resources"] == {"limits": {"cpu": "500m", "memory": "1Gi"},
+                                                 "requests": {"cpu": "500m", "memory": "1Gi"}}
+    assert container(job, "Chief")["resources"] == with_limits(**{GPU: "1"})
     assert {g.part: g.gpus for g in pod_groups(job)} == {"replica Chief": 1, "replica PS": 0, "replica Worker": 1}
 
 
-def test_no_resources_without_settings() -> None:
-    job = render_job({**BASE, "num_workers": 1})
-    assert "resources" not in container(job, "Worker") and "resources" not in container(job, "Chief")
+def test_default_resources_on_every_replica_type() -> None:
+    job = render_job({**BASE, "num_ps": 2, "num_workers": 3, "num_evaluators": 1})
+    assert list(replicas(job)) == ["Chief", "PS", "Worker", "Evaluator"]
+    for rtype in replicas(job):
+        assert container(job, rtype)["resources"] == DEFAULT_RESOURCES, rtype
+    assert findings(job) == []  # what kfgen.render.safety requires of every container
+    # each container has its own dicts: a patch of one replica changes no other
+    assert container(job, "PS")["resources"] is not container(job, "Worker")["resources"]
+    assert container(job, "PS")["resources"]["limits"] is not container(job, "Worker")["resources"]["limits"]
+
+
+@pytest.mark.parametrize("num_gpus, gpu_resource", [(1, GPU), (4, GPU), (2, "amd.com/gpu")])
+def test_default_resources_keep_gpus_from_num_gpus(num_gpus: int, gpu_resource: str) -> None:
+    job = render_job({**BASE, "num_workers": 2, "num_gpus": num_gpus, "gpuResource": gpu_resource})
+    assert container(job, "Worker")["resources"] == with_limits(**{gpu_resource: str(num_gpus)})
+    assert container(job, "Chief")["resources"] == DEFAULT_RESOURCES  # GPUs go to workers only
+    assert pod(job, "Worker")["tolerations"] == [{"key": gpu_resource, "operator": "Exists", "effect": "NoSchedule"}]
+    assert "tolerations" not in pod(job, "Chief")
+
+
+@pytest.mark.parametrize("given, expected", [
+    pytest.param({"requests": {"cpu": "250m"}}, {"requests": {"cpu": "250m", "memory": "1Gi"},
+                                                 "limits": {"cpu": "2", "memory": "4Gi"}}, id="one-request"),
+    pytest.param({"requests": {"cpu": "4"}}, {"requests": {"cpu": "4", "memory": "1Gi"},
+                                              "limits": {"cpu": "4", "memory": "4Gi"}},
+                 id="request-above-the-default-limit"),
+    pytest.param({"requests": {"memory": "8Gi"}}, {"requests": {"cpu": "1", "memory": "8Gi"},
+                                                   "limits": {"cpu": "2", "memory": "8Gi"}}, id="memory-request"),
+    pytest.param({"limits": {"cpu": "500m"}}, {"requests": {"cpu": "500m", "memory": "1Gi"},
+                                               "limits": {"cpu": "500m", "memory": "4Gi"}},
+                 id="limit-below-the-default-request"),
+    pytest.param({"limits": {"memory": "16Gi"}}, {"requests": {"cpu": "1", "memory": "1Gi"},
+                                                  "limits": {"cpu": "2", "memory": "16Gi"}}, id="one-limit"),
+    pytest.param({"requests": {"cpu": 3}, "limits": {"memory": "512Mi", "ephemeral-storage": "10Gi"}},
+                 {"requests": {"cpu": "3", "memory": "512Mi"},
+                  "limits": {"cpu": "3", "ephemeral-storage": "10Gi", "memory": "512Mi"}}, id="mixed"),
+    pytest.param({"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "8", "memory": "32Gi"}},
+                 {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "8", "memory": "32Gi"}},
+                 id="complete-kept"),
+    pytest.param({}, DEFAULT_RESOURCES, id="empty"),
+])
+def test_partial_resources_are_completed_from_the_defaults(given: dict[str, Any], expected: dict[str, Any]) -> None:
+    """The values given are kept as written; only what is missing comes from the defaults, and never makes a
+    request larger than its limit."""
+    by_resources = render_job({**BASE, "num_ps": 1, "resources": {"PS": given}})
+    by_replica_spec = render_job({**BASE, "num_ps": 1, "replicaSpecs": {"PS": {"resources": given}}})
+    for job in (by_resources, by_replica_spec):
+        assert container(job, "PS")["resources"] == expected
+        assert container(job, "Chief")["resources"] == DEFAULT_RESOURCES
+        assert findings(job) == []
+
+
+def test_completed_returns_the_resources_when_nothing_is_missing() -> None:
+    full = Resources(requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "2", "memory": "2Gi"})
+    assert full.completed(tf_job.DEFAULT_REQUESTS, tf_job.DEFAULT_LIMITS) is full
+    partial = Resources(requests={"cpu": "1"})
+    assert partial.completed(tf_job.DEFAULT_REQUESTS, tf_job.DEFAULT_LIMITS) == Resources(
+        requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "2", "memory": "4Gi"})
+    assert partial.requests == {"cpu": "1"}  # the params are not changed
+
+
+def test_default_resources_are_documented_in_the_params() -> None:
+    text = tf_job.DEFAULT_RESOURCES_TEXT
+    assert text == "requests cpu 1 / memory 1Gi, limits cpu 2 / memory 4Gi"
+    assert tf_job.DEFAULT_REQUESTS == {"cpu": "1", "memory": "1Gi"}
+    assert tf_job.DEFAULT_LIMITS == {"cpu": "2", "memory": "4Gi"}
+    for field in (tf_job.TfJobParams.model_fields["resources"], tf_job.ReplicaSettings.model_fields["resources"],
+                  tf_cnn.TfCnnParams.model_fields["resources"]):
+        assert field.description is not None and text in field.description
 
 
 RICH = {**BASE, "image_gpu": "registry.example/train-gpu:1.0", "args": "--epochs=3", "num_ps": 1, "num_workers": 2,
@@ -431,6 +508,25 @@ def test_tf_cnn_reuses_tf_job_building() -> None:
     assert render_job({"num_gpus": 2, "num_workers": 3}, "tf-cnn") == tf_job.tfjob(ctx(), tf_cnn.job_params(p))
 
 
+@pytest.mark.parametrize("num_gpus", [0, 2])
+def test_tf_cnn_default_resources(num_gpus: int) -> None:
+    job = render_job({"num_gpus": num_gpus, "num_ps": 2, "num_workers": 2}, "tf-cnn")
+    assert container(job, "PS")["resources"] == DEFAULT_RESOURCES
+    assert container(job, "Worker")["resources"] == (with_limits(**{GPU: str(num_gpus)}) if num_gpus
+                                                     else DEFAULT_RESOURCES)
+    assert findings(job) == []
+
+
+def test_tf_cnn_resources_per_replica_type() -> None:
+    job = render_job({"num_gpus": 1, "resources": {
+        "Worker": {"requests": {"cpu": "4", "memory": "8Gi"}, "limits": {"cpu": "8", "memory": "16Gi"}},
+        "PS": {"limits": {"memory": "2Gi"}}}}, "tf-cnn")
+    assert container(job, "Worker")["resources"] == {"requests": {"cpu": "4", "memory": "8Gi"},
+                                                     "limits": {"cpu": "8", "memory": "16Gi", GPU: "1"}}
+    assert container(job, "PS")["resources"] == {"requests": {"cpu": "1", "memory": "1Gi"},
+                                                 "limits": {"cpu": "2", "memory": "2Gi"}}
+
+
 @pytest.mark.parametrize("params, fragment", [
     pytest.param({"num_ps": 0}, "greater than or equal to 1", id="no-ps"),
     pytest.param({"num_workers": 0}, "greater than or equal to 1", id="no-workers"),
@@ -443,6 +539,11 @@ def test_tf_cnn_reuses_tf_job_building() -> None:
     pytest.param({"num_gpus": "1"}, "valid integer", id="gpus-as-string"),
     pytest.param({"image": "null image"}, "pattern", id="bad-image"),
     pytest.param({"num_masters": 1}, "Extra inputs are not permitted", id="unknown-param"),
+    pytest.param({"resources": {"Chief": {}}}, "'PS' or 'Worker'", id="resources-of-a-type-tf-cnn-has-not"),
+    pytest.param({"num_gpus": 1, "resources": {"Worker": {"limits": {GPU: 1}}}}, "set Worker GPUs with num_gpus",
+                 id="worker-gpus-in-resources"),
+    pytest.param({"resources": {"PS": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}}, "more than limits.cpu",
+                 id="request-above-limit"),
 ])
 def test_invalid_tf_cnn_params(params: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValidationError) as info:
@@ -524,7 +625,7 @@ def test_per_replica_settings_override_the_job_wide_ones() -> None:
     assert "ports" not in container(job, "PS")
     assert container(job, "Worker")["ports"] == [{"containerPort": 2223, "name": "w", "protocol": "TCP"}]
     assert container(job, "Chief")["ports"] == [{"containerPort": 6006, "name": "tensorboard", "protocol": "TCP"}]
-    assert container(job, "Worker")["resources"] == {"limits": {"cpu": "2"}}
+    assert container(job, "Worker")["resources"] == DEFAULT_RESOURCES  # limits.cpu 2 given, the rest default
     assert container(job, "Worker")["args"] == ["--job"] and replicas(job)["Worker"]["restartPolicy"] == "OnFailure"
 
 
@@ -642,7 +743,7 @@ def test_gpu_resource_and_toleration(tolerations: list[dict[str, Any]] | None, e
     if tolerations is not None:
         params["tolerations"] = tolerations
     job = render_strict(params)
-    assert container(job, "Worker")["resources"] == {"limits": {"amd.com/gpu": "2"}}
+    assert container(job, "Worker")["resources"] == with_limits(**{"amd.com/gpu": "2"})
     assert pod(job, "Worker").get("tolerations") == expected
     assert {g.part: g.gpus for g in pod_groups(job)} == {"replica Chief": 0, "replica Worker": 2}
 

@@ -5,7 +5,8 @@ param exists). These tests render each profile through kfgen, validate the objec
 fields that make the deployment what the example deploys: replica types and counts, images, commands and
 arguments, restart and clean-up policies, volumes and their mounts, PersistentVolume and claim specs, ports.
 kfgen's own additions (its labels, the restricted securityContext, no service-account token, the GPU
-toleration, the Namespace object) are checked where they are part of the expectation, not ignored.
+toleration, the Namespace object, CPU and memory requests and limits on every container: tf-job's defaults,
+as none of the examples sets resources) are checked where they are part of the expectation, not ignored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from kfgen.validate.objects import validate_objects
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "examples"
 Json = dict[str, Any]
+#: tf-job's default resources (kfgen.prototypes.tf_job.DEFAULT_REQUESTS / DEFAULT_LIMITS): the examples set none.
+DEFAULT_REQUESTS = {"cpu": "1", "memory": "1Gi"}
+DEFAULT_LIMITS = {"cpu": "2", "memory": "4Gi"}
 
 
 def render(tmp_path: Path, name: str) -> dict[tuple[str, str], Json]:
@@ -50,8 +54,9 @@ def only_container(job: Json, rtype: str) -> Json:
     return container
 
 
-def check_training_pod(job: Json, rtype: str) -> None:
-    """What kfgen adds to every training pod (and the example does not have)."""
+def check_training_pod(job: Json, rtype: str, gpus: int = 0) -> None:
+    """What kfgen adds to every training pod (and the example does not have); *gpus*: the example's own GPU
+    limit, the one resource any of them sets."""
     spec = pod(job, rtype)
     assert spec["automountServiceAccountToken"] is False
     assert spec["securityContext"]["runAsNonRoot"] is True
@@ -60,6 +65,8 @@ def check_training_pod(job: Json, rtype: str) -> None:
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert "ports" not in container  # none of the examples opens a port
+    limits = {**DEFAULT_LIMITS, GPU_RESOURCE: str(gpus)} if gpus else DEFAULT_LIMITS
+    assert container["resources"] == {"requests": DEFAULT_REQUESTS, "limits": limits}
 
 
 def claim_mount(job: Json, rtype: str) -> tuple[str, str]:
@@ -85,7 +92,7 @@ def test_simple(tmp_path: Path) -> None:
     container = only_container(job, "Worker")
     assert container["image"] == "kubeflow/tf-mnist-with-summaries:latest"
     assert container["command"] == ["python", "/var/tf_mnist/mnist_with_summaries.py"]
-    assert "args" not in container and "resources" not in container and "volumeMounts" not in container
+    assert "args" not in container and "volumeMounts" not in container
     assert "volumes" not in pod(job, "Worker") and "tolerations" not in pod(job, "Worker")
     check_training_pod(job, "Worker")
     labels = objects["Namespace", "kubeflow"]["metadata"]["labels"]
@@ -103,8 +110,8 @@ def test_dist_mnist(tmp_path: Path) -> None:
         assert job["spec"]["tfReplicaSpecs"][rtype]["restartPolicy"] == "Never"
         container = only_container(job, rtype)
         assert container["image"] == "kubeflow/tf-dist-mnist-test:latest"
-        # the image's own entrypoint runs: no command, no args, nothing mounted
-        assert not {"command", "args", "resources", "volumeMounts", "env"} & set(container)
+        # the image's own entrypoint runs: no command, no args, nothing mounted (resources: kfgen's, checked below)
+        assert not {"command", "args", "volumeMounts", "env"} & set(container)
         assert "volumes" not in pod(job, rtype)
         check_training_pod(job, rtype)
     assert "runPolicy" not in job["spec"]
@@ -121,10 +128,10 @@ def test_distribution_strategy(tmp_path: Path) -> None:
     container = only_container(job, "Worker")
     assert container["image"] == "kubeflow/tf-multi-worker-strategy:latest"
     assert "command" not in container and "args" not in container
-    assert container["resources"] == {"limits": {GPU_RESOURCE: "1"}}  # one GPU per worker, nothing else
+    assert container["resources"]["limits"][GPU_RESOURCE] == "1"  # one GPU per worker (the rest: kfgen's defaults)
     assert pod(job, "Worker")["tolerations"] == [{"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
     assert claim_mount(job, "Worker") == ("strategy-volume", "/train")
-    check_training_pod(job, "Worker")
+    check_training_pod(job, "Worker", gpus=1)
 
     claim = objects["PersistentVolumeClaim", "strategy-volume"]
     assert claim["metadata"]["namespace"] == "default"
@@ -148,7 +155,7 @@ def test_mnist_with_summaries(tmp_path: Path) -> None:
     assert container["image"] == "kubeflow/tf-mnist-with-summaries:latest"
     assert container["command"][:2] == ["python", "/var/tf_mnist/mnist_with_summaries.py"]
     assert container["command"][2:] == ["--log_dir=/train/logs", "--learning_rate=0.01", "--batch_size=150"]
-    assert "args" not in container and "resources" not in container
+    assert "args" not in container
     assert "tolerations" not in pod(job, "Worker")
     assert claim_mount(job, "Worker") == ("tfevent-volume", "/train")
     check_training_pod(job, "Worker")

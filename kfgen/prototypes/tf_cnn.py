@@ -10,7 +10,9 @@ Without GPUs the benchmark still gets ``--num_gpus=1`` (tf_cnn_benchmarks sizes 
 benchmark's defaults, which are these values). ``num_ps`` and ``num_workers`` are at least 1, as
 ksonnet required.
 
-The job itself is built by tf-job's code (:func:`kfgen.prototypes.tf_job.tfjob`).
+The job itself is built by tf-job's code (:func:`kfgen.prototypes.tf_job.tfjob`), so every replica has CPU and
+memory requests and limits: ``resources.<PS|Worker>`` as tf-job's, what it leaves unset from tf-job's defaults
+(requests 1 CPU / 1Gi, limits 2 CPUs / 4Gi). ksonnet rendered none.
 
 Images: the defaults are the builds ksonnet used, from Docker Hub (``docker.io/kubeflow/...``; the
 ``gcr.io/kubeflow`` copies are gone). No newer published image ships tf_cnn_benchmarks at this path;
@@ -21,11 +23,14 @@ github.com/tensorflow/benchmarks for current GPUs.
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
 
+from pydantic import Field, model_validator
+
+from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes.base import Params, Prototype, RenderContext
-from kfgen.prototypes.params import IMAGE, INT32_MAX, described
-from kfgen.prototypes.tf_job import TfJobParams, tfjob
+from kfgen.prototypes.params import DEFAULT_MAP, IMAGE, INT32_MAX, Resources, described
+from kfgen.prototypes.tf_job import DEFAULT_RESOURCES_TEXT, TfJobParams, tfjob
 
 WORKING_DIR = "/opt/tf-benchmarks/scripts/tf_cnn_benchmarks"
 DEFAULT_IMAGE = "docker.io/kubeflow/tf-benchmarks-cpu:v20171202-bdab599-dirty-284af3"
@@ -53,6 +58,18 @@ class TfCnnParams(Params):
         1, ge=1, le=INT32_MAX,
         description="Parameter-server replicas (--variable_update=parameter_server needs at least one).")
     num_workers: int = Field(1, ge=1, le=INT32_MAX, description="Worker replicas (worker 0 is the chief).")
+    resources: dict[Literal["PS", "Worker"], Resources] = Field(
+        default_factory=dict, json_schema_extra=DEFAULT_MAP,
+        description="Resources of the PS and Worker containers, as tf-job's: unset CPU and memory come from the "
+                    f"defaults ({DEFAULT_RESOURCES_TEXT}), each value on its own, yours kept. Worker GPUs come from "
+                    "num_gpus.")
+
+    @model_validator(mode="after")
+    def _worker_gpus(self) -> TfCnnParams:
+        worker = self.resources.get("Worker")
+        if worker is not None and GPU_RESOURCE in worker.limits:
+            raise ValueError(f"Worker {GPU_RESOURCE}: set Worker GPUs with num_gpus")
+        return self
 
 
 def benchmark_args(p: TfCnnParams) -> list[str]:
@@ -74,7 +91,8 @@ def job_params(p: TfCnnParams) -> TfJobParams:
     """The tf-job parameters this benchmark amounts to."""
     return TfJobParams(image=p.image, image_gpu=p.image_gpu if p.num_gpus else None,
                        args=benchmark_args(p), workingDir=WORKING_DIR,
-                       num_masters=0, num_ps=p.num_ps, num_workers=p.num_workers, num_gpus=p.num_gpus)
+                       num_masters=0, num_ps=p.num_ps, num_workers=p.num_workers, num_gpus=p.num_gpus,
+                       resources=p.resources)
 
 
 def render(ctx: RenderContext, params: TfCnnParams) -> list[dict]:

@@ -30,6 +30,12 @@ Decisions, and what changed from ksonnet:
   ``tolerations``, ``workingDir``, ``command`` and the pod-template settings apply to every replica type;
   ``replicaSpecs.<type>`` overrides image, command, args, env (merged by name), resources, restartPolicy and
   ports per replica type (``Chief``, ``PS``, ``Worker``, ``Evaluator``).
+* Every replica's container has CPU and memory requests and limits: what ``resources.<type>`` (or
+  ``replicaSpecs.<type>.resources``) leaves unset comes from :data:`DEFAULT_REQUESTS` / :data:`DEFAULT_LIMITS`
+  (requests 1 CPU / 1Gi, limits 2 CPUs / 4Gi), value by value, the user's values kept
+  (:meth:`kfgen.prototypes.params.Resources.completed`: a filled request never exceeds the limit given, a
+  filled limit is never below the request given). GPUs are not defaulted: Worker GPUs come from ``num_gpus``.
+  ksonnet rendered no resources: an unbounded training pod can starve its node.
 * Training pods get ``automountServiceAccountToken: false`` unless ``serviceAccountName`` is set, and a pod
   ``securityContext`` of ``runAsNonRoot: true`` + ``seccompProfile: RuntimeDefault`` (``securityContext`` is merged
   over it: an image that runs as root needs ``runAsUser``).
@@ -82,6 +88,17 @@ from kfgen.prototypes.params import (
 )
 
 CONTAINER = "tensorflow"  # the container name the training operator looks for
+
+#: CPU and memory of every replica's container where the profile sets none (filled value by value, see
+#: Resources.completed). A training replica is CPU-bound without a GPU and feeds the GPU with one: a whole CPU
+#: reserved. The memory request is 1Gi, what a cluster node declared without sizes holds (kfgen.profile's
+#: NodeSpec defaults to cpu 1 / memory 1Gi, and the node-fit check refuses a pod no node can hold), so a profile
+#: that lists its nodes only for their GPUs still renders its default jobs; the limits (2 CPUs, 4Gi) leave room
+#: for TensorFlow's start-up and a small model's batches. A chief, a PS and a worker together reserve 3 CPUs and
+#: 3Gi: they fit a 4-CPU laptop. Real jobs size their replicas with resources.<type>.
+DEFAULT_REQUESTS: dict[str, str] = {"cpu": "1", "memory": "1Gi"}
+DEFAULT_LIMITS: dict[str, str] = {"cpu": "2", "memory": "4Gi"}
+DEFAULT_RESOURCES_TEXT = "requests cpu 1 / memory 1Gi, limits cpu 2 / memory 4Gi"
 
 #: The replica types tf-job renders, a subset of TFJOB_REPLICA_TYPES: masters render as Chief (Master is
 #: the v1 API's backwards-compatible alias). Rendered in the order of TFJOB_REPLICA_TYPES.
@@ -163,7 +180,9 @@ class ReplicaSettings(Spec):
     args: Args | None = Field(None, description="Arguments (over the job's args), a comma-separated string or a list.")
     env: dict[EnvName, EnvValue] | None = Field(
         None, description="Environment merged over the job's env (a name set here wins).")
-    resources: Resources | None = Field(None, description="Resources (instead of resources.<type>).")
+    resources: Resources | None = Field(
+        None, description="Resources (instead of resources.<type>); CPU and memory left unset are filled in from "
+                          f"the defaults ({DEFAULT_RESOURCES_TEXT}), as for resources.<type>.")
     restartPolicy: api.ReplicaRestartPolicy | None = Field(None, description="Restart policy (over the job's).")
     ports: list[ContainerPort] | None = Field(None, description="Container ports (instead of the job's ports).")
 
@@ -210,8 +229,11 @@ class TfJobParams(Params):
                                   "gpu.intel.com/i915; also the key of the default GPU toleration.")
     resources: dict[TfJobReplicaType, Resources] = Field(
         default_factory=dict, json_schema_extra=DEFAULT_MAP,
-        description="Resources per replica type (Chief, PS, Worker, Evaluator). Worker GPUs come from "
-                    "num_gpus; other types may set limits.<gpuResource> here.")
+        description="Resources per replica type (Chief, PS, Worker, Evaluator). Every replica's container gets CPU "
+                    "and memory requests and limits: unset ones come from the defaults "
+                    f"({DEFAULT_RESOURCES_TEXT}), each value on its own, yours kept (a filled request is at most "
+                    "your limit, a filled limit at least your request). Worker GPUs come from num_gpus; other "
+                    "types may set limits.<gpuResource> here.")
     restartPolicy: api.ReplicaRestartPolicy = Field(
         "OnFailure",
         description="Restart policy of every replica; ExitCode restarts on retryable exit codes only.")
@@ -314,13 +336,22 @@ class TfJobParams(Params):
                 "Evaluator": self.num_evaluators}
 
     def replica_resources(self, rtype: TfJobReplicaType) -> Resources:
+        """The resources the profile sets for *rtype* (replicaSpecs.<type>.resources, else resources.<type>),
+        as written: :meth:`container_resources` has what the container gets."""
         spec = self.replicaSpecs.get(rtype)
         if spec is not None and spec.resources is not None:
             return spec.resources
         return self.resources.get(rtype) or _NO_RESOURCES
 
+    def container_resources(self, rtype: TfJobReplicaType) -> Resources:
+        """What the container of *rtype* gets (GPUs of num_gpus apart): :meth:`replica_resources` with the CPU and
+        memory it leaves unset filled in from DEFAULT_REQUESTS / DEFAULT_LIMITS."""
+        own = self.replica_resources(rtype)
+        return _DEFAULT_RESOURCES if own is _NO_RESOURCES else own.completed(DEFAULT_REQUESTS, DEFAULT_LIMITS)
+
 
 _NO_RESOURCES, _NO_SETTINGS = Resources(), ReplicaSettings()  # frozen "nothing set", not built per replica
+_DEFAULT_RESOURCES = _NO_RESOURCES.completed(DEFAULT_REQUESTS, DEFAULT_LIMITS)  # rendered fresh per container
 
 
 # Rendering ------------------------------------------------------------------------------------
@@ -335,7 +366,7 @@ def _container(p: TfJobParams, rtype: TfJobReplicaType, own: ReplicaSettings, gp
     container = k8s.container(
         CONTAINER, image, command=own.command or p.command, args=args or None, working_dir=p.workingDir,
         env=render_env(env) if env else (), ports=[port.render() for port in ports], volume_mounts=mounts,
-        resources=p.replica_resources(rtype).render(gpus, p.gpuResource) or None)
+        resources=p.container_resources(rtype).render(gpus, p.gpuResource))
     if p.envFrom:
         container["envFrom"] = [e.render() for e in p.envFrom]
     if p.imagePullPolicy:

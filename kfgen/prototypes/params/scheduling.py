@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from kfgen.kube.constants import GPU_RESOURCE
-from kfgen.prototypes.params.patterns import INT32_MAX, QUALIFIED_NAME, ResourceMap, quantity_value
+from kfgen.prototypes.params.patterns import INT32_MAX, QUALIFIED_NAME, Quantity, ResourceMap, quantity_value
 from kfgen.prototypes.params.spec import DEFAULT_MAP, Spec
 
 #: A node label key (nodeSelector) or taint key: a qualified name such as gpu or example.com/pool.
@@ -40,6 +41,29 @@ class Resources(Spec):
                 raise ValueError(f"requests.{name} ({req}) is more than limits.{name} ({lim}); "
                                  "Kubernetes refuses a request above its limit")
         return self
+
+    def completed(self, requests: Mapping[str, Quantity], limits: Mapping[str, Quantity]) -> Resources:
+        """These resources with what they leave unset filled in from *requests* and *limits* (the defaults), one
+        value at a time: every value set is kept as written; a filled request is the default, or the limit set
+        for that resource when it is lower (as Kubernetes defaults a missing request to the limit); a filled
+        limit is the default, or the request set when it is higher. The result is as consistent as the
+        values set (a request never above its limit). *self* when nothing is missing."""
+        req, lim = self.requests, self.limits
+        if all(name in req for name in requests) and all(name in lim for name in limits):
+            return self
+        filled_req, filled_lim = dict(req), dict(lim)
+        for name, default in requests.items():
+            if name not in req:
+                given = lim.get(name)
+                filled_req[name] = (given if given is not None and quantity_value(given) < quantity_value(default)
+                                    else default)
+        for name, default in limits.items():
+            if name not in lim:
+                given = req.get(name)
+                filled_lim[name] = (given if given is not None and quantity_value(given) > quantity_value(default)
+                                    else default)
+        # the values are validated ones (self's) and the defaults: no second validation
+        return type(self).model_construct(requests=filled_req, limits=filled_lim)
 
     def render(self, gpus: int = 0, gpu_resource: str = GPU_RESOURCE) -> dict[str, Any]:
         """The container's ``resources`` (empty when nothing is set), plus *gpus* limits of *gpu_resource*.

@@ -1,7 +1,9 @@
 """The checks every rendered object meets (kfgen.render.safety), whoever wrote it: Secrets without values in
 clear, RBAC without wildcards, containers with an image and CPU and memory requests and limits. Through the
 CLI: a ``manifests`` object or a patch that breaks one is an error at its line in the profile (exit 2, nothing
-written) unless an opt-in names it; an object outside the profile's namespace is a warning."""
+written) unless an opt-in names it; an object outside the profile's namespace is a warning. What prototypes
+render is checked too: every prototype meets the rules with its defaults (tf-job and tf-cnn default their
+training containers' resources), and a container without them would be refused at its instance."""
 
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from kfgen.cli import app
+from kfgen.prototypes import tf_cnn, tf_job
+from kfgen.prototypes.base import RenderContext, prototypes
 from kfgen.render.safety import findings, pod_templates
 
 RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}}
@@ -260,3 +265,84 @@ def test_an_object_outside_the_profile_namespace_warns(tmp_path: Path, monkeypat
     assert code == 0, text
     assert ("extra: objects in namespace team-b, not the profile's 'team-a': a whole-profile `kfgen apply -p p` "
             "(ApplySet pruning) refuses them; apply this instance with `kfgen apply -p p -c extra`") in text
+
+
+# --- prototypes -------------------------------------------------------------------------------------
+
+#: Param sets of every prototype (a new prototype needs its entry): the defaults, and the variants that add or
+#: change containers. Each must render objects kfgen.render.safety finds nothing wrong with.
+PROTOTYPE_PARAMS: dict[str, list[dict]] = {
+    "core": [{}, {"reportUsage": True}],
+    "manifests": [{"objects": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}]}],
+    "nvidia-device-plugin": [{}],
+    "tf-cnn": [{}, {"num_gpus": 2, "num_ps": 2, "num_workers": 3}],
+    "tf-job": [{"image": "registry.example/train:1"},
+               {"image": "registry.example/train:1", "num_ps": 1, "num_workers": 2, "num_evaluators": 1,
+                "num_gpus": 1, "resources": {"PS": {"requests": {"cpu": "250m"}}},
+                "replicaSpecs": {"Worker": {"resources": {"limits": {"memory": "8Gi"}}}}}],
+    "tf-serving": [{"modelPath": "/models/m"}, {"modelPath": "/models/m", "numGpus": 1},
+                   {"modelPath": "/models/m", "deployHttpProxy": True, "httpProxyImage": "registry.example/proxy:1"}],
+    "volume": [{"storage": "1Gi"}],
+}
+
+
+def test_every_prototype_is_covered() -> None:
+    assert set(PROTOTYPE_PARAMS) == set(prototypes())
+
+
+@pytest.mark.parametrize("name, params", [(name, params) for name, cases in sorted(PROTOTYPE_PARAMS.items())
+                                          for params in cases])
+def test_what_prototypes_render_meets_every_rule(name: str, params: dict) -> None:
+    proto = prototypes()[name]
+    ctx = RenderContext(profile="p", instance="x", namespace="team-a", kubernetes_version="1.37")
+    objects = proto.render_instance(ctx, proto.params.model_validate(params)).objects
+    assert objects
+    assert [(o["kind"], f) for o in objects for f in findings(o)] == []
+
+
+TRAINING = """\
+namespace: team-a
+components:
+  job:
+    prototype: tf-job
+    params: {image: "registry.example/train:1", num_workers: 1, resources: {Worker: {requests: {cpu: 250m}}}}
+  cnn:
+    prototype: tf-cnn
+"""
+
+
+def test_training_jobs_without_resources_render_with_the_defaults(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, out = run(tmp_path, TRAINING, monkeypatch)
+    assert code == 0, text
+    defaults = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
+    for name, expected in (("job", {"Chief": defaults, "Worker": {**defaults, "requests": {
+            "cpu": "250m", "memory": "1Gi"}}}), ("cnn", {"PS": defaults, "Worker": defaults})):
+        job = yaml.safe_load((out / "p" / f"99-tfjob-{name}.yaml").read_text())
+        assert {rtype: spec["template"]["spec"]["containers"][0]["resources"]
+                for rtype, spec in job["spec"]["tfReplicaSpecs"].items()} == expected, name
+
+
+def test_a_prototype_container_without_resources_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The render's safety step holds prototype output to the rule too: were tf-job to render a container
+    without requests and limits (a kfgen bug), the render refuses it at the instance and writes nothing."""
+    original = tf_job.tfjob
+
+    def without_resources(ctx: RenderContext, p: tf_job.TfJobParams) -> dict:
+        job = original(ctx, p)
+        for spec in job["spec"]["tfReplicaSpecs"].values():
+            for container in spec["template"]["spec"]["containers"]:
+                del container["resources"]
+        return job
+
+    monkeypatch.setattr(tf_job, "tfjob", without_resources)
+    monkeypatch.setattr(tf_cnn, "tfjob", without_resources)
+    code, text, out = run(tmp_path, TRAINING, monkeypatch)
+    assert code == 2, text
+    assert ("profiles/p.yaml:3: components.job /spec/tfReplicaSpecs/Chief/template/spec/containers/0/resources: "
+            "instance 'job': TFJob team-a/job: container 'tensorflow' has no requests.cpu, requests.memory, "
+            "limits.cpu, limits.memory") in text
+    assert ("components.cnn /spec/tfReplicaSpecs/PS/template/spec/containers/0/resources: instance 'cnn': TFJob "
+            "team-a/cnn: container 'tensorflow' has no requests.cpu") in text
+    assert "4 problems; nothing was written." in text  # Chief and Worker of job, PS and Worker of cnn
+    assert not (out / "p").exists()

@@ -134,26 +134,21 @@ def patched(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
     return out
 
 
-_NOT_HERE = frozenset({"resources"})
-
-
 def secured(profile: Profile, rendered: list[_Instance]) -> list[str]:
     """Step 2c: every object meets :mod:`kfgen.render.safety`, apart from what its instance opts in to (a
     ``manifests`` instance's allowSecretValues / allowRbacWildcards, or the same on one of its patches); what
     the patches and ``manifests`` objects add was refused where it was written, so what is left here comes
-    from a prototype. Missing requests and limits are not refused here: tf-job and tf-cnn leave a container
-    without them when their resources param is unset (they have no defaults yet); what patches and
-    ``manifests`` objects leave out is refused. Returns a warning for each instance that puts objects outside
-    the profile's namespace."""
+    from a prototype (every prototype's containers have requests and limits: a finding here is a kfgen bug,
+    reported rather than written). Returns a warning for each instance that puts objects outside the
+    profile's namespace."""
     problems: list[Problem] = []
     warnings: list[str] = []
     components = profile.components
     for inst in rendered:
         comp = components[inst.name]
         params, patches = vars(comp.params), comp.patches  # a params model's fields are in its __dict__
-        # resources: a prototype's param left unset (tf-job): see the doc
-        skip = _NOT_HERE | {rule for rule, name in OPT_INS.items()
-                            if params.get(name) or (patches and any(getattr(p, name) for p in patches))}
+        skip = frozenset(rule for rule, name in OPT_INS.items()
+                         if params.get(name) or (patches and any(getattr(p, name) for p in patches)))
         elsewhere: set[str] = set()
         for obj in inst.objects:
             for f in findings(obj, skip):

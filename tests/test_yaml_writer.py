@@ -131,7 +131,8 @@ def big_profile(rng: random.Random, index: int) -> str:
             "deployHttpProxy": rng.random() < 0.5, **({"s3Enable": True, "s3SecretName": "creds"} if s3 else {})}}
     profile = {"description": f"generated {index}", "namespace": f"gen-{index}", "kubernetesVersion": "1.37",
                "cluster": {"nodes": [{"name": "n1", "cpu": "64", "memory": "256Gi", "gpus": 8}]},
-               "components": components}
+               # Ambassador 0.30.1 runs as root (baseline), as in the shipped profiles
+               "podSecurity": {f"gen-{index}": "baseline"}, "components": components}
     return yaml.safe_dump(profile, sort_keys=False)
 
 

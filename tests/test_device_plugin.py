@@ -25,7 +25,7 @@ def render(params: dict[str, Any], nodes: tuple[Node, ...] = NODES) -> Rendered:
 
 def test_daemon_set_on_the_gpu_nodes_least_privilege() -> None:
     out = render({})
-    (ds,) = out.objects
+    ds, _ = out.objects
     assert out.warnings == []
     assert ds["kind"] == "DaemonSet" and ds["metadata"]["namespace"] == "kube-system"
     pod = ds["spec"]["template"]["spec"]
@@ -55,7 +55,7 @@ def test_no_gpu_nodes_runs_everywhere_with_a_warning() -> None:
 
 
 def test_cpu_and_memory_requests_and_limits_by_default() -> None:
-    (ds,) = render({}).objects
+    ds, _ = render({}).objects
     (c,) = ds["spec"]["template"]["spec"]["containers"]
     assert c["resources"] == {"requests": {"cpu": "10m", "memory": "32Mi"},
                               "limits": {"cpu": "100m", "memory": "128Mi"}}
@@ -66,6 +66,15 @@ def test_resources_must_stay_bounded() -> None:
     proto = prototypes()["nvidia-device-plugin"]
     with pytest.raises(ValidationError, match="set requests.cpu, requests.memory, limits.cpu"):
         proto.params.model_validate({"resources": {"limits": {"memory": "256Mi"}}})
-    (ds,) = render({"resources": {"requests": {"cpu": "20m", "memory": "64Mi"},
+    ds, _ = render({"resources": {"requests": {"cpu": "20m", "memory": "64Mi"},
                                   "limits": {"cpu": "200m", "memory": "256Mi"}}}).objects
     assert ds["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "200m", "memory": "256Mi"}
+
+
+def test_a_network_policy_admits_no_ingress_unless_turned_off() -> None:
+    ds, policy = render({}).objects
+    pod_labels = ds["spec"]["template"]["metadata"]["labels"]
+    assert policy["kind"] == "NetworkPolicy" and policy["metadata"]["namespace"] == "kube-system"
+    assert policy["spec"] == {"podSelector": {"matchLabels": pod_labels}, "policyTypes": ["Ingress"]}
+    assert validate_objects([policy], "1.37") == []
+    assert [o["kind"] for o in render({"networkPolicy": False}).objects] == ["DaemonSet"]

@@ -23,6 +23,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from kfgen.kube import netpol
 from kfgen.kube import objects as k8s
 from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
@@ -50,6 +51,10 @@ class DevicePluginParams(Params):
                     "or limits replaces that whole map.")
     failOnInitError: bool = Field(
         False, description="Exit when no GPU/driver is found (false: idle, so it may run on every node).")
+    networkPolicy: bool = Field(
+        True, description="A NetworkPolicy admitting no ingress to the plugin's pods: it serves the kubelet over a "
+                          "unix socket and listens on no port (it only takes effect where the network plugin "
+                          "enforces policies).")
 
 
 def render(ctx: RenderContext, p: DevicePluginParams) -> Rendered:
@@ -80,7 +85,12 @@ def render(ctx: RenderContext, p: DevicePluginParams) -> Rendered:
                         "(declare gpus: on cluster.nodes, or set nodeSelector)")
     ds = k8s.obj("apps/v1", "DaemonSet", NAME, ctx.namespace, labels=labels, spec={
         "selector": {"matchLabels": labels}, "updateStrategy": {"type": "RollingUpdate"}, "template": template})
-    return Rendered([ds], warnings)
+    objects = [ds]
+    if p.networkPolicy:
+        isolated = netpol.policy(NAME, ctx.namespace, labels, [])
+        del isolated["spec"]["ingress"]  # no rule: nothing admitted (and no empty list the API server drops)
+        objects.append(isolated)
+    return Rendered(objects, warnings)
 
 
 PROTOTYPE = Prototype(

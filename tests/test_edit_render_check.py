@@ -32,6 +32,8 @@ components:
 """
 LAB = """\
 namespace: kubeflow
+podSecurity:
+  kubeflow: baseline   # Ambassador 0.30.1 runs as root to bind port 80
 cluster:
   nodes: [{name: n1, cpu: "8", memory: 32Gi, gpus: 2}]
 components:

@@ -145,6 +145,54 @@ def test_generate(project: Path) -> None:
     assert run("render", "-p", "lab", "--stdout").exit_code == 0
 
 
+CORE_REASON = "core-2 (core): Deployment {ns}/ambassador meets only 'baseline'"
+
+
+OTHER = "components:\n  other: {prototype: tf-serving, namespace: elsewhere, params: {modelPath: gs://b/m}}\n"
+
+
+@pytest.mark.parametrize(("pod_security", "components", "added"), [
+    ("", "components: {}\n", "kubeflow: baseline"),  # no podSecurity: a new mapping after kubernetesVersion
+    ("podSecurity:\n  elsewhere: privileged\n", OTHER, "kubeflow: baseline"),  # a new line in the mapping
+    ("podSecurity:\n  kubeflow: baseline\n", "components: {}\n", None),  # allowed already
+    ("podSecurity:\n  kubeflow: privileged\n", "components: {}\n", None),  # lower than needed: allowed too
+])
+def test_generate_core_allows_baseline_for_its_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          pod_security: str, components: str,
+                                                          added: str | None) -> None:
+    """core's Ambassador 0.30.1 runs as root (baseline), and a namespace is restricted unless the profile lowers
+    it: generate adds the podSecurity entry, with a comment, in the same edit, and says so."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "profiles").mkdir()
+    lab = tmp_path / "profiles" / "lab.yaml"
+    lab.write_text('namespace: kubeflow   # ns\nkubernetesVersion: "1.37"\n' + pod_security
+                   + "\n# the machines\ncluster:\n  nodes: []\n" + components)
+    before = lab.read_text()
+    res = run("generate", "core", "core-2", "-p", "lab", "--param", "reportUsage=false")
+    assert res.exit_code == 0, res.output
+    text = lab.read_text()
+    assert run("render", "-p", "lab", "--stdout").exit_code == 0
+    if added is None:
+        assert "under podSecurity" not in res.output
+        assert text.split("components:")[0] == before.split("components:")[0]
+        return
+    assert f"added `{added}` under podSecurity" in res.output and CORE_REASON.format(ns="kubeflow") in res.output
+    line = next(line for line in text.splitlines() if line.startswith(f"  {added}"))
+    assert line.startswith(f"  {added}   # {CORE_REASON.format(ns='kubeflow')}")
+    assert yaml.safe_load(text)["podSecurity"]["kubeflow"] == "baseline"
+    # the other lines stay as they were: the comment before cluster: still introduces it
+    assert "# ns\n" in text and "\n\n# the machines\ncluster:" in text
+    assert text.index("kubernetesVersion") < text.index("podSecurity") < text.index("# the machines")
+
+
+def test_generate_tf_serving_adds_no_pod_security(project: Path) -> None:
+    lab = project / "profiles" / "lab.yaml"
+    res = run("generate", "tf-serving", "inception", "-p", "lab", "--param", "modelPath=gs://bucket/inception")
+    assert res.exit_code == 0, res.output
+    assert "podSecurity" not in res.output
+    assert yaml.safe_load(lab.read_text())["podSecurity"] == {"kubeflow": "baseline"}
+
+
 def test_generate_refusals(project: Path) -> None:
     lab = project / "profiles" / "lab.yaml"
     before = lab.read_bytes()

@@ -176,6 +176,8 @@ def generate(
     except KfgenError as exc:
         raise _refused(exc, profile) from None
     _changed(change)
+    for line in change.added:
+        typer.echo(line)
     typer.echo(f"next: kfgen param list {instance} -p {profile}; kfgen render -p {profile}")
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kfgen.errors import KfgenError, Problem
-from kfgen.profile import display, list_profiles, load_profile, validate_profile
+from kfgen.profile import Profile, display, list_profiles, load_profile, validate_profile
 
 # A problem as compared before and after an edit: where it is and what it says.
 _Key = tuple[tuple[str | int, ...], str]
@@ -80,12 +82,7 @@ def check_text(profiles_dir: Path, name: str, text: str, before: dict[str, list[
     refused: list[Problem] = []
     stopped: list[str] = []
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="kfgen-edit-") as scratch:
-        tmp = Path(scratch)
-        for f in profiles_dir.glob("*.yaml"):
-            if f.is_file():
-                shutil.copyfile(f, tmp / f.name)
-        (tmp / f"{name}.yaml").write_text(text, encoding="utf-8")
+    with _scratch(profiles_dir, name, text) as tmp:
         for other, old in before.items():
             try:
                 _render(tmp, profiles_dir, other)
@@ -112,6 +109,24 @@ def check_text(profiles_dir: Path, name: str, text: str, before: dict[str, list[
         unique = {p.format(): p for p in refused}  # a parent's problem shows again in each child
         raise EditRefused(list(unique.values()), stopped)
     return notes
+
+
+@contextmanager
+def _scratch(profiles_dir: Path, name: str, text: str) -> Iterator[Path]:
+    """A scratch copy of *profiles_dir*'s profiles with *text* as *name*'s file."""
+    with tempfile.TemporaryDirectory(prefix="kfgen-edit-") as scratch:
+        tmp = Path(scratch)
+        for f in profiles_dir.glob("*.yaml"):
+            if f.is_file():
+                shutil.copyfile(f, tmp / f.name)
+        (tmp / f"{name}.yaml").write_text(text, encoding="utf-8")
+        yield tmp
+
+
+def validated(profiles_dir: Path, name: str, text: str) -> Profile:
+    """Profile *name* as it would be with *text* as its file, validated (a :class:`KfgenError` when it is not)."""
+    with _scratch(profiles_dir, name, text) as tmp:
+        return validate_profile(dataclasses.replace(load_profile(tmp, name), profiles_dir=profiles_dir))
 
 
 def _renamed(problem: Problem, tmp: Path, real: Path) -> Problem:

@@ -41,6 +41,11 @@ class Document:
     def dump(self) -> str:
         return _dump(self._yaml, self.data)
 
+    @property
+    def indent(self) -> int:
+        """How far the file indents a mapping's entries under their key."""
+        return int(self._yaml.map_indent or 2)
+
     def mapping(self, *keys: str) -> CommentedMap:
         """The mapping at ``data[k0][k1]...``, created (in block style) where missing or null."""
         node = self.data
@@ -138,6 +143,31 @@ def put(mapping: CommentedMap, key: str, value: Any) -> None:
         return
     holder, slot = _last_leaf(mapping)
     mapping[key] = value
+    _move_comment_lines(holder, slot, *_last_leaf(mapping))
+
+
+def insert_after(mapping: CommentedMap, after: str, key: str, value: Any) -> None:
+    """Insert the new *key* right after the entry *after* of *mapping*; the comment lines that followed
+    *after*'s entry (they introduce the next one) move below the new entry, as :func:`put` does."""
+    holder, slot = _entry_leaf(mapping, after)
+    mapping.insert(list(mapping).index(after) + 1, key, value)
+    _move_comment_lines(holder, slot, *_entry_leaf(mapping, key))
+
+
+def eol_comment(mapping: CommentedMap, key: str, comment: str, column: int) -> None:
+    """Give *mapping*'s (scalar) entry *key* the end-of-line *comment* at *column* (or one space after the
+    value); the comment lines that follow the entry stay."""
+    text = comment if comment.startswith("#") else f"# {comment}"
+    token = _trailing(mapping, key)
+    if token is not None:
+        after = token.value.partition("\n")[1:]  # what follows its own end-of-line comment, if any
+        text += "".join(after)
+    _set_trailing(mapping, key, CommentToken(text, CommentMark(column)))
+
+
+def _move_comment_lines(holder: Any, slot: Any, new_holder: Any, new_slot: Any) -> None:
+    """Move the comment lines after the entry at (*holder*, *slot*) (not its end-of-line comment) below the
+    entry at (*new_holder*, *new_slot*), after that one's end-of-line comment."""
     token = _trailing(holder, slot)
     if token is None:
         return
@@ -150,8 +180,20 @@ def put(mapping: CommentedMap, key: str, value: Any) -> None:
     if rest.strip("\n") == "" and rest.count("\n") <= 1:
         return  # nothing but the end of the line
     _set_trailing(holder, slot, CommentToken(eol, CommentMark(token.start_mark.column)) if eol else None)
-    new_holder, new_slot = _last_leaf(mapping)
-    _set_trailing(new_holder, new_slot, CommentToken(rest, CommentMark(0)))
+    mine = _trailing(new_holder, new_slot)
+    if mine is not None and mine.value.strip():  # keep the new entry's own end-of-line comment
+        merged = CommentToken(mine.value.rstrip("\n") + rest, CommentMark(mine.start_mark.column))
+    else:
+        merged = CommentToken(rest, CommentMark(0))
+    _set_trailing(new_holder, new_slot, merged)
+
+
+def _entry_leaf(mapping: CommentedMap, key: str) -> tuple[Any, Any]:
+    """Where ruamel keeps the comment lines after *mapping*'s entry *key*: its last scalar entry."""
+    child = mapping[key]
+    if isinstance(child, CommentedMap | CommentedSeq) and child and not child.fa.flow_style():
+        return _last_leaf(child)
+    return mapping, key
 
 
 def _last_leaf(node: Any) -> tuple[Any, Any]:

@@ -18,8 +18,9 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from ruamel.yaml.comments import CommentedMap
 
-from kfgen.edit.check import affected, check_text, problems_now
+from kfgen.edit.check import affected, check_text, problems_now, validated
 from kfgen.edit.document import Document, keep_null_spelling, load, node_for, put
+from kfgen.edit.pod_security import add, needed, note
 from kfgen.edit.values import annotation, check_value, param_keys, parse_value
 from kfgen.errors import KfgenError, Problem, did_you_mean
 from kfgen.output.files import write_file
@@ -45,6 +46,7 @@ class Change:
     before: str
     after: str
     notes: tuple[str, ...] = ()  # about profiles that (still) do not render, see kfgen.edit.check
+    added: tuple[str, ...] = ()  # what the edit added besides what was asked (a podSecurity entry, and why)
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,22 @@ def _instance(loaded_data: dict[str, Any], name: str, instance: str, file: str) 
     return str(proto)
 
 
-def _commit(doc: Document, text: str, notes: list[str]) -> Change:
+def _commit(doc: Document, text: str, notes: list[str], added: list[str] | None = None) -> Change:
     if text != doc.text:
         write_file(doc.path, text)
-    return Change(doc.path, doc.text, text, tuple(notes))
+    return Change(doc.path, doc.text, text, tuple(notes), tuple(added or ()))
+
+
+# A follow-up edit: given the edited text, edits the document further and returns the paths it wrote and
+# what to tell the user about it.
+FollowUp = Callable[[str], tuple[list[tuple[str | int, ...]], list[str]]]
 
 
 def _apply_params(profiles_dir: Path, name: str, doc: Document, instance: str, proto: str, raws: dict[str, str],
-                  edit: Callable[[dict[str, Any]], None]) -> Change:
-    """Apply *raws* (key -> VALUE text, read by each param's type: :mod:`kfgen.edit.values`) through *edit*;
-    write the file only when the profiles it touches still render (:mod:`kfgen.edit.check`)."""
+                  edit: Callable[[dict[str, Any]], None], follow: FollowUp | None = None) -> Change:
+    """Apply *raws* (key -> VALUE text, read by each param's type: :mod:`kfgen.edit.values`) through *edit*,
+    then *follow* (in the same edit); write the file only when the profiles it touches still render
+    (:mod:`kfgen.edit.check`)."""
     params = prototypes()[proto].params
     before = problems_now(profiles_dir, affected(profiles_dir, name))
     values = {k: parse_value(v, annotation(params, k)) for k, v in raws.items()}
@@ -104,8 +112,14 @@ def _apply_params(profiles_dir: Path, name: str, doc: Document, instance: str, p
             raise KfgenError(problems)
     edit(values)
     text = keep_null_spelling(doc.text, doc.dump())
+    added: list[str] = []
+    if follow is not None:
+        paths, added = follow(text)
+        if paths:
+            edited.extend(paths)
+            text = keep_null_spelling(doc.text, doc.dump())
     notes = check_text(profiles_dir, name, text, before, edited)
-    return _commit(doc, text, notes)
+    return _commit(doc, text, notes, added)
 
 
 def _load_for_edit(profiles_dir: Path, name: str, *, partial_ok: bool) -> LoadedProfile:
@@ -162,7 +176,16 @@ def generate(profiles_dir: Path, name: str, prototype: str, instance: str, raws:
             entry["params"].fa.set_block_style()
         put(comps_node, instance, entry)
 
-    return _apply_params(profiles_dir, name, doc, instance, proto.name, raws, edit)
+    def pod_security(text: str) -> tuple[list[tuple[str | int, ...]], list[str]]:
+        """The podSecurity entries the new instance's pods need (:mod:`kfgen.edit.pod_security`)."""
+        try:
+            entries = needed(validated(profiles_dir, name, text), [instance])
+        except KfgenError:  # the profile does not validate: the render check says why
+            return [], []
+        add(doc, entries)
+        return [("podSecurity", e.namespace) for e in entries], [note(e) for e in entries]
+
+    return _apply_params(profiles_dir, name, doc, instance, proto.name, raws, edit, pod_security)
 
 
 def unset_param(profiles_dir: Path, name: str, instance: str, key: str) -> Change:

@@ -22,7 +22,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "profiles").mkdir()
     shutil.copy(DATA / "before.yaml", tmp_path / "profiles" / "lab.yaml")
     (tmp_path / "profiles" / "child.yaml").write_text(
-        "# a child profile\nextends: lab\nnamespace: kubeflow-child\n", encoding="utf-8")
+        "# a child profile\nextends: lab\nnamespace: kubeflow-child\n"
+        "podSecurity: {kubeflow: null, kubeflow-child: baseline}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -208,12 +208,15 @@ def unset_param(profiles_dir: Path, name: str, instance: str, key: str) -> Chang
         put(doc.mapping("components", instance, "params"), key, None)  # null removes the inherited value
         text = keep_null_spelling(doc.text, doc.dump(), null_key=key)
         return _commit(doc, text, check_text(profiles_dir, name, text, before, edited))
-    # the outermost mapping the removal leaves empty goes as a whole
+    # the outermost mapping the removal leaves empty goes as a whole (an empty `components:` too: null, it
+    # would remove the instances of the profile this one extends)
     chain: list[tuple[CommentedMap, str]] = [(params, key)]
     if len(params) == 1:
         chain.append((comp, "params"))
         if len(comp) == 1:
             chain.append((doc.data["components"], instance))
+            if len(doc.data["components"]) == 1:
+                chain.append((doc.data, "components"))
     parent, victim = chain[-1]
     text = _remove_block(doc.text, parent, victim) if not parent.fa.flow_style() else None
     if text is None:

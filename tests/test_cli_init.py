@@ -86,3 +86,18 @@ def test_render_check_reports_foreign_move_leftovers(repo: Path) -> None:
     shutil.rmtree(aside[0])
     assert "foreign" not in invoke("render", "--all", "--check").output
     assert "out/*.foreign-*/" in (repo / ".gitignore").read_text()
+
+
+@pytest.mark.parametrize(("namespace", "entry"), [("kubeflow", {"kubeflow": "baseline"}), ("ml", {"ml": "baseline"}),
+                                                  ("default", None)])
+def test_starter_profile_allows_baseline_for_core_with_a_comment(repo: Path, namespace: str, entry: object) -> None:
+    """core's Ambassador 0.30.1 runs as root: the starter lowers its namespace to baseline, saying why (a system
+    namespace such as default is neither labelled nor checked: no entry)."""
+    res = invoke("init", "--namespace", namespace)
+    assert res.exit_code == 0, res.output
+    text = (repo / "profiles/default.yaml").read_text()
+    assert yaml.safe_load(text).get("podSecurity") == entry
+    if entry:
+        line = next(line for line in text.splitlines() if line.startswith(f"  {namespace}: baseline"))
+        assert "# kubeflow-core (core): Deployment" in line and "runAsNonRoot is not true" in line
+    assert invoke("render", "-p", "default").exit_code == 0

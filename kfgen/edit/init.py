@@ -16,10 +16,20 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import yaml
+
 from kfgen import __version__
 from kfgen.errors import KfgenError, Problem
 from kfgen.output.files import write_file
-from kfgen.profile import display, is_profile_name, load_profile, profile_json_schema, validate_profile
+from kfgen.profile import (
+    LoadedProfile,
+    SourceMap,
+    display,
+    is_profile_name,
+    load_profile,
+    profile_json_schema,
+    validate_profile,
+)
 
 STARTER = """\
 # yaml-language-server: $schema=../schemas/profile.schema.json
@@ -31,7 +41,7 @@ STARTER = """\
 description: Starter profile made by kfgen init.
 namespace: {namespace}
 kubernetesVersion: "{kubernetes_version}"
-cluster:
+{pod_security}cluster:
   # the cluster's machines (name, cpu, memory, gpus): kfgen checks GPU requests against them
   nodes: []
 components:
@@ -124,6 +134,22 @@ def default_pip_spec(source: str | None = None) -> str:
     return f"kfgen=={__version__}"
 
 
+def starter_profile(name: str, namespace: str, kubernetes_version: str) -> str:
+    """The starter profile's text, with the ``podSecurity`` entries its instances need (the core instance's
+    Ambassador runs as root: :mod:`kfgen.edit.pod_security`). A starter that does not validate is returned
+    without them (:func:`init_project` reports its problems)."""
+    from kfgen.edit.pod_security import block, needed
+
+    text = STARTER.format(name=name, namespace=namespace, kubernetes_version=kubernetes_version, pod_security="")
+    try:
+        profile = validate_profile(LoadedProfile(name, yaml.safe_load(text), SourceMap(), (name,)))
+        entries = needed(profile, profile.components)
+    except KfgenError:
+        return text
+    return STARTER.format(name=name, namespace=namespace, kubernetes_version=kubernetes_version,
+                          pod_security=block(entries))
+
+
 def init_files(name: str, namespace: str, kubernetes_version: str, source: str | None) -> dict[str, str]:
     """The files of a new repository, by path relative to it."""
     spec = default_pip_spec(source)
@@ -131,8 +157,7 @@ def init_files(name: str, namespace: str, kubernetes_version: str, source: str |
                "'kfgen @ git+https://HOST/OWNER/kfgen@v" + __version__ + "'), else the default below\n"
                '        run: pip install "${{ vars.KFGEN_PIP_SPEC || \'' + spec.replace("'", "''") + '\' }}"')
     return {
-        f"profiles/{name}.yaml": STARTER.format(name=name, namespace=namespace,
-                                                kubernetes_version=kubernetes_version),
+        f"profiles/{name}.yaml": starter_profile(name, namespace, kubernetes_version),
         "schemas/profile.schema.json": profile_json_schema(),
         ".gitignore": GITIGNORE,
         ".pre-commit-config.yaml": (PRE_COMMIT_REMOTE.format(source=source, version=__version__) if source

@@ -96,6 +96,11 @@ def test_article_app_becomes_one_profile_per_environment(tmp_path: Path) -> None
     # the 2018 defaults are said to be replaced by kfgen's
     assert "tfJobImage: ksonnet's default gcr.io/kubeflow-images-public/tf_operator:v20180329-a7511ff" in res.output
     assert "serveInception -> instance inception (tf-serving)" in res.output
+    # core's Ambassador 0.30.1 runs as root: each profile lowers kubeflow to baseline, with a comment and a note
+    assert default["podSecurity"] == profile(tmp_path, "gpu-lab")["podSecurity"] == {"kubeflow": "baseline"}
+    text = (tmp_path / "profiles" / "default.yaml").read_text(encoding="utf-8")
+    assert "\n  kubeflow: baseline   # kubeflow-core (core): Deployment kubeflow/ambassador meets only" in text
+    assert res.output.count("note: added `kubeflow: baseline` under podSecurity") == 2
     for name in ("default", "gpu-lab"):
         result, objects = rendered(tmp_path, name)
         assert {result.instance_of[id(o)] for o in objects} >= {"kubeflow-core", "inception", "myjob"}

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kfgen.edit import pod_security
+from kfgen.edit.pod_security import Entry
 from kfgen.errors import KfgenError, Problem
 from kfgen.ksonnet.app import App, Component, Environment, KsPrototype, read_app, select_environments
 from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION, DNS_LABEL_MAX, DNS_LABEL_PATTERN
 from kfgen.output.files import write_file
 from kfgen.output.yaml import to_yaml
-from kfgen.profile import LoadedProfile, SourceMap, display, profile_path, validate_profile
+from kfgen.profile import LoadedProfile, Profile, SourceMap, display, profile_path, validate_profile
 from kfgen.prototypes.base import Prototype, prototypes
 
 _DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
@@ -335,7 +337,19 @@ def _exposed_hub(components: dict[str, Any], result: EnvImport) -> None:
                 "set jupyterHubAuthenticator: native with jupyterHubAdminUsers, then remove this param")
 
 
-def _profile_text(app: App, env: Environment, data: dict[str, Any], profiles_dir: Path, result: EnvImport) -> str:
+def _pod_security(profile: Profile, data: dict[str, Any], result: EnvImport) -> list[Entry]:
+    """The ``podSecurity`` entries the imported instances need (core's Ambassador 0.30.1 runs as root:
+    :mod:`kfgen.edit.pod_security`), added to *data* after ``kubernetesVersion``, each said in the import log."""
+    entries = pod_security.needed(profile, profile.components)
+    if entries:
+        components = data.pop("components")
+        data["podSecurity"] = {e.namespace: e.level for e in entries}
+        data["components"] = components
+        result.notes.extend(pod_security.note(e) for e in entries)
+    return entries
+
+
+def _profile_text(app: App, env: Environment, data: dict[str, Any], entries: list[Entry], result: EnvImport) -> str:
     # editors read the schema kfgen import writes beside profiles/ when it is missing (as kfgen init does)
     head = ["# yaml-language-server: $schema=../schemas/profile.schema.json"]
     server = f", server {env.server}" if env.server else ""
@@ -347,7 +361,10 @@ def _profile_text(app: App, env: Environment, data: dict[str, Any], profiles_dir
     if lost:
         head.append("# Not carried over:")
         head += [f"#   {line}" for line in lost]
-    return "\n".join(head) + "\n" + to_yaml(data, sort_keys=False)
+    settings = {k: v for k, v in data.items() if k not in ("podSecurity", "components")}
+    return ("\n".join(head) + "\n" + to_yaml(settings, sort_keys=False)
+            + pod_security.block(entries)  # podSecurity with its comments, which to_yaml does not write
+            + to_yaml({"components": data["components"]}, sort_keys=False))
 
 
 def import_app(app_dir: Path, profiles_dir: Path, env: str | None = None, *, force: bool = False) -> ImportResult:
@@ -367,12 +384,14 @@ def import_app(app_dir: Path, profiles_dir: Path, env: str | None = None, *, for
         if result.path.exists() and not force:
             problems.append(Problem(f"{display(result.path)} exists; kfgen import does not overwrite profiles",
                                     hint="pass --force to replace it, or import into another --profiles-dir"))
+        entries: list[Entry] = []
         try:
             sources = SourceMap(default_file=display(app.root / result.source))
-            validate_profile(LoadedProfile(result.profile, data, sources, (result.profile,)))
+            entries = _pod_security(validate_profile(LoadedProfile(result.profile, data, sources, (result.profile,))),
+                                    data, result)
         except KfgenError as exc:
             problems.extend(exc.problems)
-        result.text = _profile_text(app, e, data, profiles_dir, result)
+        result.text = _profile_text(app, e, data, entries, result)
         results.append(result)
     if problems:
         raise KfgenError(problems)

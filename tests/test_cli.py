@@ -76,12 +76,13 @@ def test_stdout_prints_one_stream_and_writes_nothing(workspace: Path) -> None:
 
 def test_removed_instance_files_disappear(workspace: Path) -> None:
     (workspace / "profiles" / "two.yaml").write_text(
-        "namespace: two\ncomponents:\n  a: {prototype: core}\n"
+        "namespace: two\npodSecurity: {two: baseline, other: baseline}\ncomponents:\n  a: {prototype: core}\n"
         "  b: {prototype: core, namespace: other, params: {tfJobOperator: false}}\n")
     assert run("render", "-p", "two").exit_code == 0
     before = set(p.name for p in (workspace / "out" / "two").iterdir())
     assert any("@other" in n for n in before)
-    (workspace / "profiles" / "two.yaml").write_text("namespace: two\ncomponents:\n  a: {prototype: core}\n")
+    (workspace / "profiles" / "two.yaml").write_text(
+        "namespace: two\npodSecurity: {two: baseline}\ncomponents:\n  a: {prototype: core}\n")
     assert run("render", "-p", "two").exit_code == 0
     after = set(p.name for p in (workspace / "out" / "two").iterdir())
     assert not any("@other" in n for n in after)

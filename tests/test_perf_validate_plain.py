@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_validate import deployment, service, tfjob, write_profile
+from test_validate import deployment, renderable, service, tfjob, write_profile
 
 from kfgen.output import yaml as yaml_mod
 from kfgen.output.files import RenderedFiles, render_files
@@ -106,7 +106,7 @@ def test_kfgen_validate_walks_only_the_uncertified_objects(tmp_path: Path, monke
         odd: bool = False
 
     def render_odd(ctx: Any, params: OddParams) -> list[dict[str, Any]]:
-        dep, svc = deployment(), service()
+        dep, svc = renderable(deployment()), service()
         for obj in (dep, svc):
             obj["metadata"]["namespace"] = ctx.namespace
             obj["metadata"]["name"] = ctx.instance

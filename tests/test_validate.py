@@ -47,6 +47,18 @@ def deployment(**spec_extra: Any) -> dict[str, Any]:
     return obj
 
 
+def renderable(dep: dict[str, Any]) -> dict[str, Any]:
+    """*dep* (a :func:`deployment`) as the render's checks want a prototype's pod, for test prototypes (whose
+    tests are about validation): it meets the Pod Security Standard 'restricted' (its namespace's level) and
+    its container has CPU and memory requests and limits."""
+    from kfgen.kube.objects import security_context
+
+    web = dep["spec"]["template"]["spec"]["containers"][0]
+    web["securityContext"] = security_context()
+    web["resources"] = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}}
+    return dep
+
+
 def service() -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "kubeflow"},
             "spec": {"type": "ClusterIP", "selector": {"app": "web"},
@@ -499,7 +511,7 @@ def fake_prototype(monkeypatch: pytest.MonkeyPatch):
         badField: bool = False
 
     def render_web(ctx: Any, params: WebParams) -> list[dict[str, Any]]:
-        dep, svc = deployment(), service()
+        dep, svc = renderable(deployment()), service()
         for obj in (dep, svc):
             obj["metadata"]["namespace"] = ctx.namespace
             obj["metadata"]["name"] = ctx.instance

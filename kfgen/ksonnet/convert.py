@@ -5,8 +5,9 @@ imports, ties broken by its params), and that prototype to kfgen's by ``Prototyp
 translated by the kfgen param's type (ksonnet kept "true", "3" and "null" as strings); a param still at
 the ksonnet prototype's declared default is left to kfgen's default (ksonnet's 2018 images are gone);
 ``name`` becomes the instance name and ``namespace`` the component's namespace. Retired params, params
-without a kfgen counterpart and components kfgen cannot render are reported, never dropped silently.
-Every profile is validated before any file is written.
+without a kfgen counterpart and components kfgen cannot render are reported, never dropped silently. A
+namespace whose pods need a lower Pod Security level (core: baseline) gets its ``podSecurity`` entry, as
+``kfgen generate`` adds it (:mod:`kfgen.edit.pod_security`). Every profile is validated before any file is written.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from kfgen.ksonnet.app import App, Component, Environment, KsPrototype, read_app
 from kfgen.kube.constants import DEFAULT_KUBERNETES_VERSION, DNS_LABEL_MAX, DNS_LABEL_PATTERN
 from kfgen.output.files import write_file
 from kfgen.output.yaml import to_yaml
-from kfgen.profile import LoadedProfile, Profile, SourceMap, display, profile_path, validate_profile
+from kfgen.profile import LoadedProfile, SourceMap, display, profile_path, validate_profile
 from kfgen.prototypes.base import Prototype, prototypes
 
 _DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
@@ -337,18 +338,6 @@ def _exposed_hub(components: dict[str, Any], result: EnvImport) -> None:
                 "set jupyterHubAuthenticator: native with jupyterHubAdminUsers, then remove this param")
 
 
-def _pod_security(profile: Profile, data: dict[str, Any], result: EnvImport) -> list[Entry]:
-    """The ``podSecurity`` entries the imported instances need (core's Ambassador 0.30.1 runs as root:
-    :mod:`kfgen.edit.pod_security`), added to *data* after ``kubernetesVersion``, each said in the import log."""
-    entries = pod_security.needed(profile, profile.components)
-    if entries:
-        components = data.pop("components")
-        data["podSecurity"] = {e.namespace: e.level for e in entries}
-        data["components"] = components
-        result.notes.extend(pod_security.note(e) for e in entries)
-    return entries
-
-
 def _profile_text(app: App, env: Environment, data: dict[str, Any], entries: list[Entry], result: EnvImport) -> str:
     # editors read the schema kfgen import writes beside profiles/ when it is missing (as kfgen init does)
     head = ["# yaml-language-server: $schema=../schemas/profile.schema.json"]
@@ -361,9 +350,9 @@ def _profile_text(app: App, env: Environment, data: dict[str, Any], entries: lis
     if lost:
         head.append("# Not carried over:")
         head += [f"#   {line}" for line in lost]
-    settings = {k: v for k, v in data.items() if k not in ("podSecurity", "components")}
+    settings = {k: v for k, v in data.items() if k != "components"}
     return ("\n".join(head) + "\n" + to_yaml(settings, sort_keys=False)
-            + pod_security.block(entries)  # podSecurity with its comments, which to_yaml does not write
+            + pod_security.block(entries)  # podSecurity: with the comments saying why, which to_yaml cannot write
             + to_yaml({"components": data["components"]}, sort_keys=False))
 
 
@@ -387,8 +376,10 @@ def import_app(app_dir: Path, profiles_dir: Path, env: str | None = None, *, for
         entries: list[Entry] = []
         try:
             sources = SourceMap(default_file=display(app.root / result.source))
-            entries = _pod_security(validate_profile(LoadedProfile(result.profile, data, sources, (result.profile,))),
-                                    data, result)
+            profile = validate_profile(LoadedProfile(result.profile, data, sources, (result.profile,)))
+            # the podSecurity entries its instances need (core's Ambassador 0.30.1 runs as root: baseline)
+            entries = pod_security.needed(profile, profile.components)
+            result.notes.extend(pod_security.note(e) for e in entries)
         except KfgenError as exc:
             problems.extend(exc.problems)
         result.text = _profile_text(app, e, data, entries, result)

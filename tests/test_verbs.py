@@ -131,8 +131,10 @@ def test_unset(project: Path) -> None:
     # removing the last param of a child's override removes the override
     assert run("param", "set", "mnist", "num_ps", "2", "-p", "child").exit_code == 0
     assert run("param", "unset", "mnist", "num_ps", "-p", "child").exit_code == 0
-    assert "components" not in yaml.safe_load((project / "profiles" / "child.yaml").read_text()) or \
-        not yaml.safe_load((project / "profiles" / "child.yaml").read_text())["components"]
+    # no `components:` left behind: a null one would drop every instance the child inherits
+    assert "components" not in yaml.safe_load((project / "profiles" / "child.yaml").read_text())
+    listing = run("param", "list", "-p", "child")
+    assert {line.split()[0] for line in listing.output.splitlines()[1:]} == {"kubeflow-core", "mnist"}
 
 
 def test_generate(project: Path) -> None:

@@ -102,3 +102,19 @@ def test_system_namespaces_are_left_to_the_cluster(tmp_path: Path, monkeypatch: 
     code, text, _ = run(tmp_path, "namespace: team-a\ncomponents:\n" + plugin.replace("kube-system", "team-a"),
                         monkeypatch)
     assert code == 2 and "DaemonSet team-a/nvidia-device-plugin-daemonset meets only" in text, text
+
+
+def test_an_inherited_entry_for_a_namespace_left_behind_is_no_error(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "base.yaml").write_text(
+        "namespace: team-a\npodSecurity: {team-a: privileged}\ncomponents:\n" + HOST_PATH_JOB)
+    # the child moves everything to team-b: the parent's team-a entry is not the child's mistake
+    code, text, out = run(tmp_path, "extends: base\nnamespace: team-b\npodSecurity: {team-b: privileged}\n",
+                          monkeypatch)
+    assert code == 0, text
+    assert levels(out) == {"team-b": "privileged"}
+    # written in the child itself, the same entry is an error at its line
+    code, text, _ = run(tmp_path, "extends: base\nnamespace: team-b\npodSecurity: {team-b: privileged, "
+                                  "team-c: baseline}\n", monkeypatch)
+    assert code == 2 and "profiles/p.yaml:3: podSecurity.team-c: podSecurity names namespace team-c" in text

@@ -83,6 +83,7 @@ components:
   extra:
     prototype: manifests
     params:
+      allowSecretValues: true  # the test Secret's value is no secret
       objects:
         - {{apiVersion: v1, kind: ConfigMap, metadata: {{name: settings}}, data: {{mode: fast}}}}
         - {{apiVersion: v1, kind: Secret, metadata: {{name: db}}, stringData: {{password: x}}}}

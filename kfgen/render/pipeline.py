@@ -199,8 +199,11 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
     rank = {level: i for i, level in enumerate(podsecurity.LEVELS)}  # weakest first
     allowed = profile.pod_security
     used = {inst.namespace for inst in rendered}
-    problems: list[Problem] = [_unknown_namespace(profile, ns, used) for ns in allowed if ns not in used
-                               or ns in SYSTEM_NAMESPACES]
+    # an entry for a namespace no instance uses is a mistake where it is written; one inherited through
+    # `extends` was right for the parent (a child that moves to another namespace need not undo it)
+    own_file = profile.sources.default_file
+    problems: list[Problem] = [_unknown_namespace(profile, ns, used) for ns in allowed if ns in SYSTEM_NAMESPACES
+                               or (ns not in used and profile.sources.locate(("podSecurity", ns))[0] == own_file)]
     pod_level, pod_templates = podsecurity.pod_level, podsecurity.pod_templates
     for inst in rendered:
         for obj in inst.objects:

@@ -102,10 +102,10 @@ def render(
                 for d in o.drift:
                     err(f"  {d.change:8} {target / d.file}")
             else:
-                typer.echo(f"{target}/ is up to date ({o.objects} objects)")
+                typer.echo(f"{target}/ is up to date ({_count(o.objects, 'object')})")
         else:
-            state = f"{len(o.drift)} file(s) changed" if o.drift else "unchanged"
-            typer.echo(f"rendered {o.profile}: {o.objects} objects -> {target}/ ({state})")
+            state = f"{_count(len(o.drift), 'file')} changed" if o.drift else "unchanged"
+            typer.echo(f"rendered {o.profile}: {_count(o.objects, 'object')} -> {target}/ ({state})")
             if o.moved_to:
                 err(f"{o.profile}: moved files kfgen did not write to {o.moved_to}/")
             if o.kept:
@@ -145,3 +145,7 @@ def profiles(profiles_dir: Path = ProfilesDir) -> None:
                    f"{extends}\n{'':16} {p.model.description}\n{'':16} components: {comps or '(none)'}")
     if failed:
         raise typer.Exit(2)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

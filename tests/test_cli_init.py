@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kfgen import __version__
 from kfgen.edit.init import init_files
 from tests.conftest import ROOT, invoke, snapshot
 
@@ -53,13 +54,19 @@ def test_init_bad_input_writes_nothing(repo: Path, args: tuple[str, ...]) -> Non
     assert sorted(p.name for p in repo.iterdir()) == ["file.txt"]
 
 
-def test_workflow_installs_kfgen_without_a_repository_variable(repo: Path) -> None:
+def test_workflow_installs_kfgen_from_its_repository_never_from_a_bare_index_name(repo: Path) -> None:
+    # kfgen is not on the package index: a default of 'kfgen==X' would install whatever someone registered
     res = invoke("init")
-    assert "KFGEN_PIP_SPEC" in res.output  # the next: line says where CI installs kfgen from
+    assert "next: set the repository variable KFGEN_PIP_SPEC" in res.output
     step = yaml.safe_load((repo / ".github/workflows/kfgen.yaml").read_text())["jobs"]["check"]["steps"][2]
-    assert step["run"].startswith('pip install "${{ vars.KFGEN_PIP_SPEC || \'kfgen')
+    assert step["env"] == {"KFGEN_PIP_SPEC": "${{ vars.KFGEN_PIP_SPEC }}"}  # no default to fall back on
+    assert step["run"].startswith('test -n "$KFGEN_PIP_SPEC" || {') and "exit 1" in step["run"]
+    assert step["run"].rstrip().endswith('pip install "$KFGEN_PIP_SPEC"') and "kfgen==" not in step["run"]
     flow = init_files("x", "kubeflow", "1.37", "https://example.org/kfgen.git")[".github/workflows/kfgen.yaml"]
-    assert "|| 'kfgen @ git+https://example.org/kfgen.git@v" in flow
+    sourced = yaml.safe_load(flow)["jobs"]["check"]["steps"][2]
+    assert sourced["env"]["KFGEN_PIP_SPEC"] == (
+        "${{ vars.KFGEN_PIP_SPEC || 'kfgen @ git+https://example.org/kfgen.git@v" + __version__ + "' }}")
+    assert sourced["run"] == 'pip install "$KFGEN_PIP_SPEC"'  # the variable reaches the shell through env only
 
 
 def test_init_hooks_and_shipped_hooks_watch_the_same_files() -> None:

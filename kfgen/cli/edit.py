@@ -221,5 +221,10 @@ def init(
     cd = f"cd {display(directory)} && " if directory != Path(".") else ""
     typer.echo(f"next: {cd}kfgen render -p {name} && git init && git add . && git commit -m 'kfgen init'")
     if any(p.name == "kfgen.yaml" for p in done.written):
-        typer.echo(f"next: CI (.github/workflows/kfgen.yaml) installs kfgen with pip from '{done.pip_spec}'; "
-                   "set the repository variable KFGEN_PIP_SPEC to install it from elsewhere")
+        if done.pip_spec:
+            typer.echo(f"next: CI (.github/workflows/kfgen.yaml) installs kfgen with pip from '{done.pip_spec}'; "
+                       "set the repository variable KFGEN_PIP_SPEC to install it from elsewhere")
+        else:
+            typer.echo("next: set the repository variable KFGEN_PIP_SPEC to kfgen's pip requirement (e.g. "
+                       "'kfgen @ git+https://HOST/OWNER/kfgen@TAG'): CI (.github/workflows/kfgen.yaml) needs it, as "
+                       "this kfgen was not installed from a git repository (or pass --kfgen-source URL to init)")

@@ -119,9 +119,11 @@ jobs:
 """
 
 
-def default_pip_spec(source: str | None = None) -> str:
+def default_pip_spec(source: str | None = None) -> str | None:
     """What CI installs kfgen from: *source* (kfgen's git repository) at this version's tag; else the git
-    commit this kfgen was installed from (pip records it, PEP 610); else this version from the package index."""
+    commit this kfgen was installed from (pip records it, PEP 610); else None. Never a bare ``kfgen==X``
+    from the package index: kfgen is not published there, and whoever registers that name would run code in
+    every such CI job (dependency confusion)."""
     if source:
         return f"kfgen @ git+{source}@v{__version__}"
     try:
@@ -131,7 +133,7 @@ def default_pip_spec(source: str | None = None) -> str:
     vcs = direct.get("vcs_info") or {}
     if vcs.get("vcs") == "git" and vcs.get("commit_id") and str(direct.get("url", "")).startswith("https://"):
         return f"kfgen @ git+{direct['url']}@{vcs['commit_id']}"
-    return f"kfgen=={__version__}"
+    return None
 
 
 def starter_profile(name: str, namespace: str, kubernetes_version: str) -> str:
@@ -153,9 +155,21 @@ def starter_profile(name: str, namespace: str, kubernetes_version: str) -> str:
 def init_files(name: str, namespace: str, kubernetes_version: str, source: str | None) -> dict[str, str]:
     """The files of a new repository, by path relative to it."""
     spec = default_pip_spec(source)
-    install = ("# kfgen's pip requirement: the repository variable KFGEN_PIP_SPEC when set (e.g. "
-               "'kfgen @ git+https://HOST/OWNER/kfgen@v" + __version__ + "'), else the default below\n"
-               '        run: pip install "${{ vars.KFGEN_PIP_SPEC || \'' + spec.replace("'", "''") + '\' }}"')
+    example = f"'kfgen @ git+https://HOST/OWNER/kfgen@v{__version__}'"
+    if spec is not None:  # the variable through env, never spliced into the script
+        install = ("env:\n"
+                   "          # kfgen's pip requirement: the repository variable KFGEN_PIP_SPEC when set "
+                   f"(e.g. {example}), else the default below\n"
+                   "          KFGEN_PIP_SPEC: ${{ vars.KFGEN_PIP_SPEC || '" + spec.replace("'", "''") + "' }}\n"
+                   '        run: pip install "$KFGEN_PIP_SPEC"')
+    else:
+        install = ("env:\n"
+                   f"          # kfgen's pip requirement: set the repository variable KFGEN_PIP_SPEC (e.g. {example})\n"
+                   "          KFGEN_PIP_SPEC: ${{ vars.KFGEN_PIP_SPEC }}\n"
+                   "        run: |\n"
+                   '          test -n "$KFGEN_PIP_SPEC" || { echo "::error::set the repository variable KFGEN_PIP_SPEC'
+                   f' to kfgen\'s pip requirement, e.g. {example}"; exit 1; }}\n'
+                   '          pip install "$KFGEN_PIP_SPEC"')
     return {
         f"profiles/{name}.yaml": starter_profile(name, namespace, kubernetes_version),
         "schemas/profile.schema.json": profile_json_schema(),
@@ -173,7 +187,7 @@ class InitResult:
     written: list[Path] = field(default_factory=list)
     appended: list[str] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
-    pip_spec: str = ""
+    pip_spec: str | None = None  # the workflow's default pip requirement (None: KFGEN_PIP_SPEC must be set)
 
 
 def init_project(directory: Path, name: str, namespace: str, kubernetes_version: str,

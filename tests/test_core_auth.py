@@ -19,6 +19,10 @@ CTX = RenderContext(profile="t", instance="kubeflow-core", namespace="kubeflow",
 SHARED = {"jupyterHubAuthenticator": "shared-password", "jupyterHubPasswordSecret": "hub-passwords",
           "jupyterHubAdminUsers": ["admin"]}
 USER_PASSWORD, ADMIN_PASSWORD = "user-pass-1234", "a" * 40
+# The traits of JupyterHub 5's SharedPasswordAuthenticator (jupyterhub/authenticators/shared.py, 5.0 and later):
+# FakeConfig takes any name, so a misspelt trait (a pre-release 'global_password') would otherwise pass here
+# and lock every user out of the real hub.
+SHARED_PASSWORD_TRAITS = {"user_password", "admin_password"}
 
 
 class FakeConfig:
@@ -73,6 +77,7 @@ def test_passwords_come_from_the_named_secret_and_never_reach_the_output(tmp_pat
     assert c.JupyterHub.authenticator_class == "jupyterhub.authenticators.shared.SharedPasswordAuthenticator"
     assert c.SharedPasswordAuthenticator.user_password == USER_PASSWORD  # a file's trailing newline is not part
     assert c.SharedPasswordAuthenticator.admin_password == ADMIN_PASSWORD
+    assert set(vars(c.SharedPasswordAuthenticator)) <= SHARED_PASSWORD_TRAITS
     assert c.Authenticator.admin_users == {"admin"}
     assert "NativeAuthenticator" not in vars(c)  # nothing to sign up for: no race for an admin name
 
@@ -80,6 +85,17 @@ def test_passwords_come_from_the_named_secret_and_never_reach_the_output(tmp_pat
 def test_without_the_user_password_the_hub_does_not_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit, match="user-password"):
         run_config(render(**SHARED), {"admin-password": ADMIN_PASSWORD}, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("passwords, message", [
+    ({"user-password": "short"}, "user-password must be at least 8 characters"),
+    ({"user-password": USER_PASSWORD, "admin-password": "b" * 31}, "admin-password must be at least 32 characters"),
+    ({"user-password": "c" * 40, "admin-password": "c" * 40}, "admin-password must differ from user-password"),
+])
+def test_passwords_jupyterhub_would_refuse_stop_the_hub_with_the_secrets_name(
+        passwords: dict[str, str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit, match=f"jupyterHubPasswordSecret: {message}"):
+        run_config(render(**SHARED), passwords, tmp_path, monkeypatch)
 
 
 def test_without_the_admin_password_no_admin_password_is_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

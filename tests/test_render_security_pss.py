@@ -39,6 +39,25 @@ def pod_ctx(spec: Json) -> Json:
     return spec.setdefault("securityContext", {})
 
 
+# Every sysctl baseline allows (Kubernetes 1.37's list, k8s.io/pod-security-admission policy/check_sysctls.go), with
+# a value such as the kernel takes: each is a case below, admitted by the API server under restricted.
+SAFE_SYSCTL_VALUES = {
+    "kernel.shm_rmid_forced": "1", "net.ipv4.ip_local_port_range": "32768 60999",
+    "net.ipv4.ip_unprivileged_port_start": "1024", "net.ipv4.tcp_syncookies": "1",
+    "net.ipv4.ping_group_range": "0 2147483647", "net.ipv4.ip_local_reserved_ports": "8080",
+    "net.ipv4.tcp_keepalive_time": "7200", "net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_keepalive_intvl": "75",
+    "net.ipv4.tcp_keepalive_probes": "9", "net.ipv4.tcp_rmem": "4096 131072 6291456",
+    "net.ipv4.tcp_wmem": "4096 16384 4194304", "net.ipv4.tcp_slow_start_after_idle": "0",
+    "net.ipv4.tcp_notsent_lowat": "16384",
+}
+
+
+
+def _sysctl_id(name: str) -> str:
+    """The case id (and Pod name) of a sysctl: net.ipv4.tcp_rmem -> sysctl-net-ipv4-tcp-rmem."""
+    return "sysctl-" + name.replace(".", "-").replace("_", "-")
+
+
 # (id, change, level, a fragment of the reason)
 CASES: list[tuple[str, Any, str, str]] = [
     ("restricted", None, "restricted", ""),
@@ -88,6 +107,11 @@ CASES: list[tuple[str, Any, str, str]] = [
      "privileged", "sysctl kernel.msgmax"),
     ("sysctl-safe", lambda a, s, c: pod_ctx(s).update(sysctls=[{"name": "net.ipv4.tcp_syncookies", "value": "1"}]),
      "restricted", ""),
+    ("sysctl-not-namespaced",
+     lambda a, s, c: pod_ctx(s).update(sysctls=[{"name": "net.ipv4.tcp_mem", "value": "1 2 3"}]),
+     "privileged", "sysctl net.ipv4.tcp_mem"),
+    *((_sysctl_id(name), lambda a, s, c, _n=name, _v=value: pod_ctx(s).update(sysctls=[{"name": _n, "value": _v}]),
+       "restricted", "") for name, value in SAFE_SYSCTL_VALUES.items()),
     # --- restricted controls
     ("volume-type", lambda a, s, c: s.update(volumes=[{"name": "n", "nfs": {"server": "nfs", "path": "/"}}]),
      "baseline", "volume n: nfs"),
@@ -114,6 +138,12 @@ def test_each_control(change: Any, level: str, reason: str) -> None:
         assert any(reason in w for w in why), why
     else:
         assert why == []
+
+
+def test_every_safe_sysctl_has_a_case() -> None:
+    assert podsecurity.SAFE_SYSCTLS == set(SAFE_SYSCTL_VALUES)
+    cases = {c[0] for c in CASES}
+    assert {_sysctl_id(name) for name in podsecurity.SAFE_SYSCTLS} <= cases
 
 
 def test_pod_templates_carry_the_template_annotations() -> None:

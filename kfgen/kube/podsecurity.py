@@ -26,11 +26,16 @@ WARN_LABEL = "pod-security.kubernetes.io/warn"
 _BASELINE_CAPABILITIES = frozenset({
     "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
     "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"})
-_SAFE_SYSCTLS = frozenset({
+#: The sysctls baseline allows, as of Kubernetes 1.37 (DEFAULT_KUBERNETES_VERSION; the Namespace labels pin no
+#: enforce-version, so the cluster's own applies): 1.0's five, ip_local_reserved_ports (1.27), the four TCP
+#: keepalive/fin ones (1.29), tcp_rmem and tcp_wmem (1.32), tcp_slow_start_after_idle and tcp_notsent_lowat
+#: (1.37). k8s.io/pod-security-admission policy/check_sysctls.go; tests/test_render_security_pss.py has a case per name.
+SAFE_SYSCTLS = frozenset({
     "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
     "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
     "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes"})
+    "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem", "net.ipv4.tcp_slow_start_after_idle",
+    "net.ipv4.tcp_notsent_lowat"})
 _RESTRICTED_VOLUMES = frozenset({
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected",
     "secret"})
@@ -116,7 +121,7 @@ def violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], 
     pod_sc = spec.get("securityContext") or {}
     if pod_sc:
         for sysctl in pod_sc.get("sysctls") or []:
-            if sysctl.get("name") not in _SAFE_SYSCTLS:
+            if sysctl.get("name") not in SAFE_SYSCTLS:
                 base.append(f"sysctl {sysctl.get('name')}")
         _baseline_context("pod ", pod_sc, base)
     pod_seccomp = (pod_sc.get("seccompProfile") or {}).get("type")

@@ -15,6 +15,7 @@ import yaml
 from conftest import walk
 from pydantic import ValidationError
 
+from kfgen.errors import KfgenError
 from kfgen.kube.constants import GPU_RESOURCE as GPU
 from kfgen.prototypes import tf_serving
 from kfgen.prototypes.base import RenderContext, Rendered, prototypes
@@ -156,10 +157,53 @@ def test_resources(resources: dict[str, Any] | None, expected: dict[str, Any]) -
     assert server(dep)["resources"] == expected
 
 
-@pytest.mark.parametrize("service_type", ["ClusterIP", "NodePort", "LoadBalancer"])
-def test_service_type(service_type: str) -> None:
-    svc, _ = split(render({"modelPath": MODEL_PATH, "serviceType": service_type}).objects)
+def test_a_cluster_ip_service_needs_no_opt_in() -> None:
+    out = render({"modelPath": MODEL_PATH})
+    svc, _ = split(out.objects)
+    assert svc["spec"]["type"] == "ClusterIP" and out.warnings == []
+
+
+@pytest.mark.parametrize("service_type", ["NodePort", "LoadBalancer"])
+def test_an_exposed_service_is_refused_without_its_opt_in(service_type: str) -> None:
+    """TF Serving authenticates nobody: a Service reachable from outside the cluster is an error at serviceType,
+    naming what anyone who reaches it gets and the way out (port-forward, or the opt-in)."""
+    with pytest.raises(KfgenError) as info:
+        render({"modelPath": MODEL_PATH, "serviceType": service_type, "deployHttpProxy": True})
+    [problem] = info.value.problems
+    assert problem.path == ("components", "inception", "params", "serviceType")
+    assert problem.message == (f"Service inception is reachable from outside the cluster (serviceType: "
+                               f"{service_type}) and TF Serving authenticates nobody: anyone who reaches it queries "
+                               "model inception (gRPC 9000 and HTTP 8000) and reads its metadata")
+    assert problem.found == service_type and (problem.expected or "").startswith("ClusterIP")
+    assert "`kubectl -n kubeflow port-forward svc/inception 9000:9000`" in (problem.hint or "")
+    assert "allowUnauthenticatedExternalAccess: true accepts the risk" in (problem.hint or "")
+
+
+@pytest.mark.parametrize("service_type", ["NodePort", "LoadBalancer"])
+def test_the_opt_in_exposes_the_service_with_a_warning(service_type: str) -> None:
+    out = render({"modelPath": MODEL_PATH, "serviceType": service_type, "allowUnauthenticatedExternalAccess": True})
+    svc, _ = split(out.objects)
     assert svc["spec"]["type"] == service_type
+    assert out.warnings == [f"Service inception is exposed outside the cluster (serviceType: {service_type}) "
+                            "without authentication (allowUnauthenticatedExternalAccess: true): anyone who reaches "
+                            "it queries model inception (gRPC 9000)"]
+
+
+def test_the_exposure_error_is_at_the_profile_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from kfgen.cli import app
+
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "p.yaml").write_text(
+        "namespace: team-a\ncomponents:\n  serve:\n    prototype: tf-serving\n    params:\n"
+        "      modelPath: /models/m\n      serviceType: NodePort\n")
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["render", "-p", "p", "--profiles-dir", "profiles", "--out-dir", "out"])
+    assert res.exit_code == 2, res.output
+    assert ("error: profiles/p.yaml:7: components.serve.params.serviceType: Service serve is reachable from outside "
+            "the cluster (serviceType: NodePort)") in res.stderr
+    assert not (tmp_path / "out" / "p").exists()
 
 
 def test_pod_basics() -> None:

@@ -33,6 +33,9 @@ Decisions, and what changed from ksonnet:
   calls the Kubernetes API).
 * ``networkPolicies`` (default on): NetworkPolicy ``<name>`` lets the pods of the namespace (Ambassador,
   notebooks) reach the serving ports; everyone when ``serviceType`` exposes the Service outside the cluster.
+* TF Serving authenticates nobody: ``serviceType`` NodePort or LoadBalancer lets anyone who reaches the Service
+  query the model. That is a render error unless ``allowUnauthenticatedExternalAccess: true`` accepts the risk
+  (then the render warns), as core's Ambassador and TFJob dashboard (:mod:`kfgen.prototypes.core.exposure`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from kfgen.errors import KfgenError, Problem
 from kfgen.kube import netpol
 from kfgen.kube import objects as k8s
 from kfgen.kube.constants import GPU_RESOURCE
@@ -122,7 +126,13 @@ class TfServingParams(Params):
     tolerations: list[Toleration] | None = Field(
         None, description=f"Tolerations of the model server pods. Unset: with numGpus > 0 they tolerate the "
                           f"{GPU_RESOURCE} NoSchedule taint (GPU nodes carry it); [] : none.")
-    serviceType: ServiceType = Field("ClusterIP", description="Type of the Service.")
+    serviceType: ServiceType = Field(
+        "ClusterIP", description="Type of the Service. NodePort or LoadBalancer (reachable from outside the cluster) "
+        "needs allowUnauthenticatedExternalAccess: TF Serving authenticates nobody.")
+    allowUnauthenticatedExternalAccess: bool = Field(
+        False, description="Allow serviceType NodePort or LoadBalancer. TF Serving authenticates nobody: anyone who "
+        "reaches the Service queries the model (gRPC 9000, and HTTP 8000 with deployHttpProxy) and reads its "
+        "metadata. Without it an exposed model server is refused; only for an isolated network you fully control.")
     resources: ServingResources = Field(
         default_factory=ServingResources, description="Model server requests/limits (default 1 CPU/1Gi requested, "
         "4/4Gi limit); GPUs come from numGpus.")
@@ -215,9 +225,30 @@ def _mappings(ctx: RenderContext, model: str, native: bool) -> dict[str, str]:
         for method in ("get", "post")))
 
 
+def _exposure(ctx: RenderContext, p: TfServingParams, model: str) -> list[str]:
+    """Refuse a Service reachable from outside the cluster without the opt-in; the warning when it is set."""
+    if p.serviceType == "ClusterIP":
+        return []
+    ports = f"gRPC {GRPC_PORT}" + (f" and HTTP {HTTP_PORT}" if p.deployHttpProxy else "")
+    what = (f"Service {ctx.instance} is reachable from outside the cluster (serviceType: {p.serviceType}) and TF "
+            f"Serving authenticates nobody: anyone who reaches it queries model {model} ({ports}) and reads its "
+            "metadata")
+    if not p.allowUnauthenticatedExternalAccess:
+        raise KfgenError(Problem(
+            what, path=("components", ctx.instance, "params", "serviceType"), found=p.serviceType,
+            expected="ClusterIP (reach it from the cluster, or with kubectl port-forward)",
+            hint=f"keep serviceType: ClusterIP and use `kubectl -n {ctx.namespace} port-forward svc/{ctx.instance} "
+                 f"{GRPC_PORT}:{GRPC_PORT}` (or route it through an authenticating gateway); "
+                 "allowUnauthenticatedExternalAccess: true accepts the risk"))
+    return [f"Service {ctx.instance} is exposed outside the cluster (serviceType: {p.serviceType}) without "
+            f"authentication (allowUnauthenticatedExternalAccess: true): anyone who reaches it queries model {model} "
+            f"({ports})"]
+
+
 def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
     name = ctx.instance
     model = p.modelName or name
+    exposed = _exposure(ctx, p, model)
     labels = {"app": name}
     native_http = p.deployHttpProxy and p.httpProxyImage is None
     gcp = p.cloud == "gcp"
@@ -264,7 +295,7 @@ def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
         objects.append(netpol.policy(name, ctx.namespace, labels, [netpol.allow([int(q["targetPort"]) for q in ports],
                                                                                 peers)], labels=labels))
 
-    warnings: list[str] = []
+    warnings = exposed
     if (p.s3Enable or p.modelPath.startswith("s3://")) and p.modelServerImage is None:
         warnings.append("tensorflow/serving images since 2.7 cannot read s3:// paths "
                         "(tensorflow/serving#1963); set modelServerImage to a build with S3 support")

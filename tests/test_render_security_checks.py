@@ -51,7 +51,7 @@ def test_a_secret_with_values_is_found_an_empty_one_is_not() -> None:
     assert "SealedSecret" in (f.hint or "") and "allowSecretValues" in (f.hint or "")
 
 
-@pytest.mark.parametrize("field", ["verbs", "resources", "apiGroups"])
+@pytest.mark.parametrize("field", ["verbs", "resources", "apiGroups", "nonResourceURLs"])
 def test_an_rbac_wildcard_is_found_in_each_field(field: str) -> None:
     rule = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"},
@@ -59,6 +59,67 @@ def test_an_rbac_wildcard_is_found_in_each_field(field: str) -> None:
     [f] = findings(role)
     assert (f.rule, f.pointer) == ("rbacWildcards", f"/rules/1/{field}")
     assert findings({**role, "rules": [rule]}) == []
+
+
+AGGREGATED = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "reader"}}
+
+
+@pytest.mark.parametrize("selector", [
+    pytest.param({}, id="empty"),
+    pytest.param({"matchLabels": {}}, id="no-labels"),
+    pytest.param({"matchExpressions": []}, id="no-expressions"),
+    pytest.param({"matchExpressions": [{"key": "example.com/private", "operator": "DoesNotExist"}]}, id="only-absent"),
+    pytest.param({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["x"]}]}, id="only-not-in"),
+])
+def test_an_aggregation_selector_requiring_no_label_is_found(selector: dict) -> None:
+    """It aggregates every ClusterRole (cluster-admin included, but those it excludes by a label)."""
+    good = {"matchLabels": {"example.com/aggregate-to-reader": "true"}}
+    [f] = findings({**AGGREGATED, "aggregationRule": {"clusterRoleSelectors": [good, selector]}})
+    assert (f.rule, f.pointer) == ("rbacWildcards", "/aggregationRule/clusterRoleSelectors/1")
+    assert "cluster-admin included" in f.message and "allowRbacWildcards: true" in (f.hint or "")
+    assert findings({**AGGREGATED, "aggregationRule": {"clusterRoleSelectors": [selector]}},
+                    frozenset({"rbacWildcards"})) == []
+
+
+@pytest.mark.parametrize("selector", [
+    {"matchLabels": {"example.com/aggregate-to-reader": "true"}},
+    {"matchExpressions": [{"key": "example.com/aggregate-to-reader", "operator": "Exists"}]},
+    {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["x"]},
+                          {"key": "team", "operator": "In", "values": ["ml"]}]},
+])
+def test_an_aggregation_selector_requiring_a_label_is_not_found(selector: dict) -> None:
+    assert findings({**AGGREGATED, "aggregationRule": {"clusterRoleSelectors": [selector]}}) == []
+    assert findings({**AGGREGATED, "aggregationRule": {"clusterRoleSelectors": []}}) == []
+
+
+def binding(kind: str, role: str, ref_kind: str = "ClusterRole") -> dict:
+    meta = {"name": "b"} if kind == "ClusterRoleBinding" else {"name": "b", "namespace": "n"}
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": ref_kind, "name": role},
+            "subjects": [{"kind": "ServiceAccount", "name": "s", "namespace": "n"}]}
+
+
+@pytest.mark.parametrize("kind, role, scope", [
+    ("ClusterRoleBinding", "cluster-admin", "in every namespace"),
+    ("RoleBinding", "cluster-admin", "in namespace n"),
+    ("ClusterRoleBinding", "admin", "in every namespace"),
+    ("ClusterRoleBinding", "edit", "in every namespace"),
+])
+def test_a_binding_to_an_admin_role_is_found(kind: str, role: str, scope: str) -> None:
+    [f] = findings(binding(kind, role))
+    assert (f.rule, f.pointer, f.found) == ("adminRoleBindings", "/roleRef/name", f"roleRef: ClusterRole {role}")
+    assert f"grants ClusterRole {role} (" in f.message and scope in f.message
+    assert f"if they really need {role}, set allowAdminRoleBindings: true" in (f.hint or "")
+
+
+@pytest.mark.parametrize("kind, role, ref_kind", [
+    ("RoleBinding", "admin", "ClusterRole"),  # one namespace: the documented way to hand one out
+    ("RoleBinding", "edit", "ClusterRole"),
+    ("ClusterRoleBinding", "view", "ClusterRole"),
+    ("RoleBinding", "cluster-admin", "Role"),  # a Role of the namespace that happens to be called so
+])
+def test_other_bindings_are_not_found(kind: str, role: str, ref_kind: str) -> None:
+    assert findings(binding(kind, role, ref_kind)) == []
 
 
 def test_a_container_without_image_names_the_one_meant() -> None:
@@ -148,6 +209,46 @@ def test_a_manifests_rbac_wildcard_is_refused_unless_allowed(tmp_path: Path,
     assert code == 2 and "/rules/0/verbs: Role team-a/all rule 0 grants '*' verbs" in text, text
     assert "allowRbacWildcards: true" in text
     code, text, _ = run(tmp_path, manifests("allowRbacWildcards: true", ROLE), monkeypatch)
+    assert code == 0, text
+
+
+CLUSTER_ADMIN = """\
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRoleBinding
+  metadata: {name: ci-admin}
+  roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+  subjects: [{kind: ServiceAccount, name: ci, namespace: team-a}]
+"""
+
+
+def test_a_manifests_binding_to_cluster_admin_needs_its_own_opt_in(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, manifests("", CLUSTER_ADMIN), monkeypatch)
+    assert code == 2, text
+    assert ("profiles/p.yaml:8: components.extra.params.objects[0] /roleRef/name: ClusterRoleBinding ci-admin grants "
+            "ClusterRole cluster-admin (every verb on every resource) in every namespace to its subjects") in text
+    assert "found:    roleRef: ClusterRole cluster-admin" in text
+    code, text, _ = run(tmp_path, manifests("allowRbacWildcards: true", CLUSTER_ADMIN), monkeypatch)
+    assert code == 2 and "grants ClusterRole cluster-admin" in text, text  # not a wildcard: its own opt-in
+    code, text, _ = run(tmp_path, manifests("allowAdminRoleBindings: true", CLUSTER_ADMIN), monkeypatch)
+    assert code == 0, text
+
+
+AGGREGATE_ALL = """\
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRole
+  metadata: {name: everything}
+  aggregationRule: {clusterRoleSelectors: [{}]}
+"""
+
+
+def test_a_manifests_role_aggregating_every_role_is_refused_unless_allowed(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text, _ = run(tmp_path, manifests("", AGGREGATE_ALL), monkeypatch)
+    assert code == 2, text
+    assert ("components.extra.params.objects[0] /aggregationRule/clusterRoleSelectors/0: ClusterRole everything "
+            "aggregates the rules of every ClusterRole") in text
+    code, text, _ = run(tmp_path, manifests("allowRbacWildcards: true", AGGREGATE_ALL), monkeypatch)
     assert code == 0, text
 
 
@@ -249,6 +350,27 @@ def test_a_patch_adding_secret_values_needs_its_own_opt_in(tmp_path: Path, monke
     assert code == 2, text
     assert "components.core.patches[0] /stringData: patch 0: Secret team-a/tf-job-operator-webhook-cert" in text
     code, text, _ = run(tmp_path, CORE_SECRET_PATCH.format(extra="        allowSecretValues: true"), monkeypatch)
+    assert code == 0, text
+
+
+def test_a_patch_binding_cluster_admin_is_refused_unless_the_patch_opts_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    profile = """\
+        namespace: team-a
+        podSecurity: {team-a: baseline}
+        components:
+          core:
+            prototype: core
+            params: {reportUsage: false}
+            patches:
+              - target: {kind: ClusterRoleBinding, name: tf-job-operator-webhook}
+                merge: {roleRef: {name: cluster-admin}}
+        """
+    code, text, _ = run(tmp_path, profile, monkeypatch)
+    assert code == 2, text
+    assert ("components.core.patches[0] /roleRef/name: patch 0: ClusterRoleBinding tf-job-operator-webhook grants "
+            "ClusterRole cluster-admin") in text
+    code, text, _ = run(tmp_path, profile + "        allowAdminRoleBindings: true\n", monkeypatch)
     assert code == 0, text
 
 

@@ -7,8 +7,9 @@ rendering stays pure. Either way the objects are labelled like every other objec
 against their kind's schema (unknown fields, wrong types and unknown kinds are errors at the object's line in
 the profile, or the file's name). A namespaced object without ``metadata.namespace`` gets the instance's.
 They meet the checks kfgen's own objects meet (:mod:`kfgen.render.safety`): no Secret values in clear (unless
-``allowSecretValues``), no RBAC wildcards (unless ``allowRbacWildcards``), every container with an image and CPU
-and memory requests and limits.
+``allowSecretValues``), no RBAC wildcards (unless ``allowRbacWildcards``), no binding to cluster-admin (unless
+``allowAdminRoleBindings``), nothing reachable from outside the cluster (unless ``allowExternalExposure``), every
+container with an image and CPU and memory requests and limits.
 """
 
 from __future__ import annotations
@@ -44,8 +45,17 @@ class ManifestsParams(Params):
         False, description="Allow Secrets with data/stringData among the objects (their values land in out/ in "
                            "clear); off: refused, create them with kubectl, a SealedSecret or an ExternalSecret.")
     allowRbacWildcards: bool = Field(
-        False, description="Allow '*' in the verbs, resources or apiGroups of the Roles and ClusterRoles among the "
-                           "objects; off: refused, name what the role needs.")
+        False, description="Allow '*' in the verbs, resources, apiGroups or nonResourceURLs of the Roles and "
+                           "ClusterRoles among the objects, and ClusterRole aggregationRule selectors requiring no "
+                           "label (they aggregate every ClusterRole); off: refused, name what the role needs.")
+    allowAdminRoleBindings: bool = Field(
+        False, description="Allow RoleBindings and ClusterRoleBindings to ClusterRole cluster-admin, and "
+                           "ClusterRoleBindings to admin or edit (every namespace) among the objects; off: refused, "
+                           "bind a role naming what the subjects need.")
+    allowExternalExposure: bool = Field(
+        False, description="Allow objects that make something reachable from outside the cluster: Services of type "
+                           "NodePort or LoadBalancer or with externalIPs, Ingresses. Check first that what they expose "
+                           "authenticates every request. Off: refused.")
     _loaded: list[dict[str, Any]] = PrivateAttr(default_factory=list)  # the objects read from files
 
     @field_validator("files", mode="after")

@@ -92,7 +92,15 @@ class Patch(BaseModel):
         False, description="Let this patch put values in a Secret's data/stringData (they land in out/ in clear); "
                            "off: refused, create the Secret with kubectl, a SealedSecret or an ExternalSecret.")
     allowRbacWildcards: bool = Field(
-        False, description="Let this patch put '*' in an RBAC rule's verbs, resources or apiGroups; off: refused.")
+        False, description="Let this patch put '*' in an RBAC rule's verbs, resources, apiGroups or nonResourceURLs, "
+                           "or a selector requiring no label in a ClusterRole's aggregationRule; off: refused.")
+    allowAdminRoleBindings: bool = Field(
+        False, description="Let this patch bind ClusterRole cluster-admin, or admin/edit in a ClusterRoleBinding "
+                           "(every namespace); off: refused, bind a role naming what the subjects need.")
+    allowExternalExposure: bool = Field(
+        False, description="Let this patch make something reachable from outside the cluster (a Service of type "
+                           "NodePort or LoadBalancer, externalIPs, an Ingress); check first that what it exposes "
+                           "authenticates every request. Off: refused.")
 
     @property
     def opt_ins(self) -> tuple[str, ...]:
@@ -285,9 +293,11 @@ def apply_patches(objects: list[Json], patches: list[Patch], *, kubernetes_versi
 
     *where(i, extra_path)* turns a problem with patch *i* into a :class:`Problem` (the profile's file, line
     and path). Every patched object is validated strictly (:mod:`kfgen.validate.objects`) after its patch, and
-    what the patch makes wrong by :mod:`kfgen.render.safety` (a Secret's values, an RBAC wildcard, a container
-    without image or resources) is an error at the patch, unless the patch opts in (allowSecretValues,
-    allowRbacWildcards).
+    what the patch makes wrong by :mod:`kfgen.render.safety` (a Secret's values, an RBAC wildcard, a binding to
+    cluster-admin, a Service newly reachable from outside the cluster, a container without image or resources)
+    is an error at the patch, unless the patch opts in (allowSecretValues, allowRbacWildcards,
+    allowAdminRoleBindings, allowExternalExposure). A finding the object had before the patch is not the
+    patch's: e.g. a Service a prototype exposes through its own opt-in param.
     """
     from kfgen.validate.objects import validate_objects
 

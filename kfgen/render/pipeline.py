@@ -31,7 +31,7 @@ from kfgen.prototypes.base import Prototype, prototypes
 from kfgen.render.checks import CHECKS, Check
 from kfgen.render.order import sort_objects
 from kfgen.render.patches import apply_patches
-from kfgen.render.safety import OPT_INS, findings
+from kfgen.render.safety import OPT_INS, PARAM_CHECKED, findings
 
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
@@ -139,16 +139,16 @@ def secured(profile: Profile, rendered: list[_Instance]) -> list[str]:
     ``manifests`` instance's allowSecretValues / allowRbacWildcards, or the same on one of its patches); what
     the patches and ``manifests`` objects add was refused where it was written, so what is left here comes
     from a prototype (every prototype's containers have requests and limits: a finding here is a kfgen bug,
-    reported rather than written). Returns a warning for each instance that puts objects outside the
-    profile's namespace."""
+    reported rather than written). What a prototype exposes outside the cluster its own params check
+    (``PARAM_CHECKED``). Returns a warning for each instance that puts objects outside the profile's namespace."""
     problems: list[Problem] = []
     warnings: list[str] = []
     components = profile.components
     for inst in rendered:
         comp = components[inst.name]
         params, patches = vars(comp.params), comp.patches  # a params model's fields are in its __dict__
-        skip = frozenset(rule for rule, name in OPT_INS.items()
-                         if params.get(name) or (patches and any(getattr(p, name) for p in patches)))
+        skip = PARAM_CHECKED | {rule for rule, name in OPT_INS.items()
+                                if params.get(name) or (patches and any(getattr(p, name) for p in patches))}
         elsewhere: set[str] = set()
         for obj in inst.objects:
             for f in findings(obj, skip):

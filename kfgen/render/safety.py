@@ -7,19 +7,34 @@ its rule:
 * ``secretValues``: a Secret with ``data`` or ``stringData``: its values would sit in clear in ``out/`` (and
   in git). Create it with kubectl, a SealedSecret or an ExternalSecret and reference it by name; opt-in
   ``allowSecretValues: true`` (a ``manifests`` param, or on the patch).
-* ``rbacWildcards``: a Role or ClusterRole rule with ``*`` in ``verbs``, ``resources`` or ``apiGroups``; opt-in
-  ``allowRbacWildcards: true``.
+* ``rbacWildcards``: a Role or ClusterRole rule with ``*`` in ``verbs``, ``resources``, ``apiGroups`` or
+  ``nonResourceURLs``, or a ClusterRole ``aggregationRule`` selector that could match every ClusterRole
+  (cluster-admin included): one without a positive requirement (``{}``, or only ``NotIn``/``DoesNotExist``
+  expressions); opt-in ``allowRbacWildcards: true``.
+* ``adminRoleBindings``: a RoleBinding or ClusterRoleBinding to the ClusterRole ``cluster-admin`` (every verb
+  on every resource), or a ClusterRoleBinding to ``admin`` or ``edit`` (those in every namespace, Secrets
+  included); a RoleBinding to ``admin`` or ``edit`` (one namespace, the documented way to give a user or a
+  service account a namespace) is no finding; opt-in ``allowAdminRoleBindings: true``.
+* ``externalExposure``: an object that makes something reachable from outside the cluster: a Service of type
+  NodePort or LoadBalancer, a Service with ``externalIPs``, an Ingress (kfgen's Kubernetes schemas have no
+  Gateway API kinds, so a Gateway or HTTPRoute is refused as an unknown kind); opt-in
+  ``allowExternalExposure: true``. Prototypes check what their own params expose (core's
+  ``…AllowUnauthenticatedExternalAccess``, tf-serving's ``allowUnauthenticatedExternalAccess``), so the
+  render looks for this one only in patches and ``manifests`` objects (:data:`PARAM_CHECKED`).
 * ``image``: a container or initContainer without ``image`` (the API server refuses the pod). A merge patch
   whose container name matches no container adds a new, empty one: the message says which name was meant.
 * ``resources``: a container or initContainer without CPU and memory requests and limits, in every pod
   template (Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, TFJob replicas).
 
 The pipeline (:mod:`kfgen.render.pipeline`) reports them at the patch that introduced them, the ``manifests``
-object that has them, or the instance that rendered them. No opt-in exists for ``image`` and ``resources``.
+object that has them, or the instance that rendered them. An opt-in covers only what it is written beside: a
+patch's, that patch's change; a ``manifests`` param, that instance's objects. No opt-in exists for ``image``
+and ``resources``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -30,10 +45,19 @@ from kfgen.kube.constants import TFJOB_KIND
 Json = dict[str, Any]
 
 #: The rules a user may opt out of, and the name of the opt-in (a manifests param, a patch field).
-OPT_INS = {"secretValues": "allowSecretValues", "rbacWildcards": "allowRbacWildcards"}
+OPT_INS = {"secretValues": "allowSecretValues", "rbacWildcards": "allowRbacWildcards",
+           "adminRoleBindings": "allowAdminRoleBindings", "externalExposure": "allowExternalExposure"}
+#: The rules prototypes check from their own params (with their own opt-ins): the render's check of what a
+#: prototype rendered skips them; patches and ``manifests`` objects are held to them.
+PARAM_CHECKED = frozenset({"externalExposure"})
 
 _WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"})
-_RBAC_FIELDS = ("apiGroups", "resources", "verbs")
+_RBAC_FIELDS = ("apiGroups", "resources", "verbs", "nonResourceURLs")
+#: ClusterRoles whose binding is an ``adminRoleBindings`` finding: in any binding / in a ClusterRoleBinding.
+_ADMIN_ANYWHERE = frozenset({"cluster-admin"})
+_ADMIN_CLUSTER_WIDE = frozenset({"admin", "edit"})
+_EXPOSING_TYPES = frozenset({"NodePort", "LoadBalancer"})
+_POSITIVE_OPERATORS = frozenset({"In", "Exists"})
 _COMPUTE = ("cpu", "memory")
 
 
@@ -82,6 +106,12 @@ def findings(obj: Json, skip: frozenset[str] = frozenset()) -> list[Finding]:
         return [] if "secretValues" in skip or not (obj.get("data") or obj.get("stringData")) else _secret(obj)
     if kind in ("Role", "ClusterRole"):
         return [] if "rbacWildcards" in skip else _rbac(obj)
+    if kind in ("RoleBinding", "ClusterRoleBinding"):
+        return [] if "adminRoleBindings" in skip else _binding(obj)
+    if kind == "Service":
+        return [] if "externalExposure" in skip else _service(obj)
+    if kind == "Ingress":
+        return [] if "externalExposure" in skip else _ingress(obj)
     out: list[Finding] = []
     resources = "resources" not in skip
     for at, pod in pod_templates(obj):
@@ -124,9 +154,103 @@ def _rbac(obj: Json) -> list[Finding]:
                     "rbacWildcards", f"/rules/{i}/{field}",
                     f"{object_ref(obj)} rule {i} grants '*' {field}: every one there is, including those added later",
                     expected=f"the {field} the role needs, by name", found=f"{field}: {values}",
-                    hint="name each one (kubectl api-resources lists resources and their groups); if the role "
-                         "really needs all of them, set allowRbacWildcards: true"))
+                    hint=("name each path (e.g. /metrics, /healthz)" if field == "nonResourceURLs" else
+                          "name each one (kubectl api-resources lists resources and their groups)")
+                    + "; if the role really needs all of them, set allowRbacWildcards: true"))
+    aggregation = obj.get("aggregationRule")
+    selectors = aggregation.get("clusterRoleSelectors") if isinstance(aggregation, dict) else None
+    for i, selector in enumerate(selectors if isinstance(selectors, list) else []):
+        if not _selects_by_label(selector):
+            out.append(Finding(
+                "rbacWildcards", f"/aggregationRule/clusterRoleSelectors/{i}",
+                f"{object_ref(obj)} aggregates the rules of every ClusterRole its clusterRoleSelectors[{i}] "
+                "matches, and that selector requires no label: it matches every ClusterRole (but those with a label "
+                "it excludes), cluster-admin included",
+                expected="matchLabels or a matchExpressions In/Exists naming the label of the roles to aggregate",
+                found=f"clusterRoleSelectors[{i}]: {json.dumps(selector, sort_keys=True)}",
+                hint="select the roles by a label only they carry (e.g. matchLabels: {example.com/aggregate-to-"
+                     "reader: \"true\"}); if the role really aggregates every ClusterRole, set "
+                     "allowRbacWildcards: true"))
     return out
+
+
+def _selects_by_label(selector: Any) -> bool:
+    """Whether a label selector requires some label to be there (a matchLabels entry, an In or Exists
+    expression): ``{}``, and one of only NotIn/DoesNotExist expressions, match every object without it."""
+    if not isinstance(selector, dict):
+        return False
+    labels, expressions = selector.get("matchLabels"), selector.get("matchExpressions")
+    if isinstance(labels, dict) and labels:
+        return True
+    return isinstance(expressions, list) and any(
+        isinstance(e, dict) and e.get("operator") in _POSITIVE_OPERATORS for e in expressions)
+
+
+def _binding(obj: Json) -> list[Finding]:
+    ref = obj.get("roleRef")
+    if not isinstance(ref, dict) or ref.get("kind") != "ClusterRole":
+        return []
+    role = ref.get("name")
+    cluster_wide = obj.get("kind") == "ClusterRoleBinding"
+    if role not in _ADMIN_ANYWHERE and not (cluster_wide and role in _ADMIN_CLUSTER_WIDE):
+        return []
+    scope = "in every namespace" if cluster_wide else f"in namespace {obj.get('metadata', {}).get('namespace')}"
+    grants = ("every verb on every resource" if role == "cluster-admin"
+              else "write access to most objects, Secrets included" if role == "edit"
+              else "control of most objects, Secrets and RoleBindings included")
+    return [Finding(
+        "adminRoleBindings", "/roleRef/name",
+        f"{object_ref(obj)} grants ClusterRole {role} ({grants}) {scope} to its subjects",
+        expected="a Role or ClusterRole with the rules the subjects need" + (
+            "" if cluster_wide else " (or a RoleBinding to admin or edit)"),
+        found=f"roleRef: ClusterRole {role}",
+        hint="bind a role that names what the subjects need" + (
+            ", or bind admin/edit with a RoleBinding in each namespace they work in" if role != "cluster-admin"
+            else "") + f"; if they really need {role}, set allowAdminRoleBindings: true")]
+
+
+def _exposure_hint(what: str) -> str:
+    return (f"{what}, and reach it with `kubectl port-forward`; if it must be reachable from outside the cluster, "
+            "check that what it exposes authenticates every request (Ambassador, TF Serving and the TFJob "
+            "dashboard authenticate nobody; JupyterHub only with an authenticator other than dummy) and set "
+            "allowExternalExposure: true")
+
+
+def _service(obj: Json) -> list[Finding]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    out = []
+    kind = spec.get("type")
+    if kind in _EXPOSING_TYPES:
+        out.append(Finding(
+            "externalExposure", "/spec/type", f"{object_ref(obj)} is reachable from outside the cluster "
+            f"(type: {kind}): whoever reaches it talks to its pods, whether or not they authenticate anyone",
+            expected="type: ClusterIP", found=f"type: {kind}", hint=_exposure_hint("keep type ClusterIP")))
+    ips = spec.get("externalIPs")
+    if isinstance(ips, list) and ips:
+        listed = ", ".join(map(str, ips))
+        out.append(Finding(
+            "externalExposure", "/spec/externalIPs", f"{object_ref(obj)} is reachable from outside the cluster "
+            f"at externalIPs {listed}: whoever reaches them talks to its pods, whether or not they authenticate "
+            "anyone", expected="no externalIPs", found=f"externalIPs: {listed}",
+            hint=_exposure_hint("remove externalIPs")))
+    return out
+
+
+def _ingress(obj: Json) -> list[Finding]:
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    backends = [spec.get("defaultBackend")]
+    for rule in spec.get("rules") or []:
+        paths = ((rule or {}).get("http") or {}).get("paths") if isinstance(rule, dict) else None
+        backends.extend(p.get("backend") for p in paths or [] if isinstance(p, dict))
+    services = sorted({str(b["service"].get("name")) for b in backends
+                       if isinstance(b, dict) and isinstance(b.get("service"), dict)})
+    to = f"Service {', '.join(services)}" if services else "its backends"
+    return [Finding(
+        "externalExposure", "/spec", f"{object_ref(obj)} routes requests from outside the cluster to {to}, "
+        "whether or not they authenticate anyone", expected="no Ingress", found=f"an Ingress to {to}",
+        hint=_exposure_hint("leave the Ingress out"))]
 
 
 def _containers(obj: Json, at: str, pod: Json, resources: bool) -> list[Finding]:

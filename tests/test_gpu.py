@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,44 @@ def test_quantity_slips_get_the_quantity_meant() -> None:
                         ("3 G", "did you mean '3G'?"), ("abc", None)):
         error = quantity_error(value, ValueError("no"))
         assert (error.hint, error.expected) == (hint, QUANTITY_EXPECTED), value
+
+
+# --- CronJob pods count like any other (one pod per run) ----------------------------------------
+
+
+def cronjob(name: str, gpus: int, cpu: str = "1", memory: str = "1Gi") -> str:
+    """A manifests instance with one CronJob whose pod asks for *gpus* GPUs, *cpu* and *memory* (restricted, with
+    requests and limits: it meets every other check)."""
+    limits = {"cpu": cpu, "memory": memory, **({"nvidia.com/gpu": gpus} if gpus else {})}
+    container = {"name": "train", "image": "registry.example/train:1", "resources": {"requests": {
+        "cpu": cpu, "memory": memory}, "limits": limits}, "securityContext": {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"}}}
+    obj = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name}, "spec": {
+        "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "Never", "containers": [container]}}}}}}
+    return f"  {name}:\n    prototype: manifests\n    params:\n      objects: [{json.dumps(obj)}]\n"
+
+
+def test_cronjob_gpus_count_in_the_budget(tmp_path: Path) -> None:
+    result = render(tmp_path, LAB_NODES + "components:\n" + cronjob("nightly", 1) + job("j", 2, 1))
+    assert result.summary == ["GPU budget: 3 requested / 2 available (gpu-node1: 1, gpu-node2: 1)"]
+    assert result.warnings == ["3 GPUs requested in all, 2 available: these workloads cannot all run at the same time"]
+
+
+def test_cronjob_pod_larger_than_any_node_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(KfgenError) as info:
+        render(tmp_path, LAB_NODES + "components:\n" + cronjob("nightly", 2))
+    (p,) = info.value.problems
+    assert p.message == "instance 'nightly': CronJob kubeflow/nightly asks for 2 GPUs per pod, more than any node has"
+    assert p.expected == "at most 1 (node gpu-node1)" and p.path == ("components", "nightly")
+
+
+def test_cronjob_pod_must_fit_a_node(tmp_path: Path) -> None:
+    render(tmp_path, SMALL_NODES + "components:\n" + cronjob("nightly", 1, cpu="8", memory="32Gi"))
+    with pytest.raises(KfgenError) as info:
+        render(tmp_path, SMALL_NODES + "components:\n" + cronjob("nightly", 0, cpu="9"))
+    (p,) = info.value.problems
+    assert p.message == ("instance 'nightly': CronJob kubeflow/nightly requests cpu 9, memory 1Gi per pod; "
+                         "no node it may run on has that much")
+    assert p.expected == "at most cpu 8, memory 32Gi (node big)"

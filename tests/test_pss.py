@@ -7,7 +7,8 @@ created with ``kubectl create --dry-run=server`` in a test namespace enforcing t
 * under the claimed level every Pod is admitted;
 * under ``restricted`` exactly the pods kfgen's own evaluator (:mod:`kfgen.kube.podsecurity`) calls
   ``restricted`` are admitted, and the others are refused: the evaluator agrees with the server, so the
-  Namespace label the pipeline derives from it is true. The exceptions are listed in BASELINE_PODS.
+  render's check of each pod against its namespace's declared level (podSecurity) is true. The exceptions
+  are listed in BASELINE_PODS.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 import yaml
 
 from kfgen.kube import podsecurity
+from kfgen.kube.objects import pod_templates
 
 pytestmark = pytest.mark.apiserver
 
@@ -46,9 +48,9 @@ def pods(profile: str) -> list[tuple[str, dict[str, Any]]]:
         for obj in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if not obj:
                 continue
-            for where, spec in podsecurity.pod_specs(obj):
-                name = re.sub(r"[^a-z0-9-]", "-", f"{obj['metadata']['name']}-{where}".lower()).strip("-")
-                out.append((name, with_claim_volumes(obj, spec)))
+            for t in pod_templates(obj):
+                name = re.sub(r"[^a-z0-9-]", "-", f"{obj['metadata']['name']}-{t.replica}".lower()).strip("-")
+                out.append((name, with_claim_volumes(obj, t.spec)))
     return out
 
 
@@ -68,7 +70,8 @@ def claimed_level(profile: str, found: list[tuple[str, dict[str, Any]]]) -> str:
     rendered, e.g. kube-system), the level its pods need, as the cluster must allow it there."""
     files = list((OUT_DIR / profile).glob("00-namespace-*.yaml"))
     if not files:
-        return podsecurity.lowest(podsecurity.pod_level(spec)[0] for _, spec in found)
+        return min((podsecurity.pod_level(spec)[0] for _, spec in found), key=podsecurity.LEVELS.index,
+                   default="restricted")
     (ns,) = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in files]
     labels = ns["metadata"]["labels"]
     assert labels[podsecurity.ENFORCE_LABEL] == labels[podsecurity.AUDIT_LABEL] == labels[podsecurity.WARN_LABEL]

@@ -374,6 +374,37 @@ def test_a_patch_binding_cluster_admin_is_refused_unless_the_patch_opts_in(
     assert code == 0, text
 
 
+WILDCARD_ROLE_PATCH = """\
+namespace: team-a
+podSecurity: {{team-a: baseline}}
+components:
+  core:
+    prototype: core
+    params: {{reportUsage: false}}
+    patches:
+      - target: {{kind: {kind}, name: tf-job-operator}}
+        merge: {{metadata: {{labels: {{tier: ops}}}}}}
+        allowRbacWildcards: true
+"""
+
+
+@pytest.mark.parametrize("kind", ["Service", "Role"])
+def test_a_patch_opt_in_covers_only_that_patch_change(kind: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A patch's allowRbacWildcards lets through the wildcard that patch adds, nothing else: not what the
+    prototype rendered, on another object of the instance or on the very object the patch changes (were a
+    prototype to render a wildcard, a kfgen bug, the render refuses it at the instance)."""
+    from kfgen.prototypes.core import operator
+
+    monkeypatch.setattr(operator, "_operator_secret_rules",
+                        lambda: [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["*"]}])
+    code, text, out = run(tmp_path, WILDCARD_ROLE_PATCH.format(kind=kind), monkeypatch)
+    assert code == 2, text
+    assert ("profiles/p.yaml:4: components.core /rules/6/verbs: instance 'core': Role team-a/tf-job-operator rule 6 "
+            "grants '*' verbs") in text
+    assert not (out / "p").exists()
+
+
 def test_an_object_outside_the_profile_namespace_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, text, _ = run(tmp_path, """\
         namespace: team-a

@@ -19,6 +19,7 @@ import yaml
 
 from kfgen.errors import KfgenError
 from kfgen.kube import podsecurity
+from kfgen.kube.objects import pod_templates
 from kfgen.prototypes.base import RenderContext
 from kfgen.prototypes.core import PROTOTYPE, CoreParams
 from kfgen.prototypes.tf_serving import PROTOTYPE as SERVING
@@ -177,25 +178,27 @@ def test_every_pod_meets_baseline_and_the_namespace_says_its_level(profile: str)
     objects = out_objects(profile)
     levels = {}
     for o in objects:
-        for where, spec in podsecurity.pod_specs(o):
-            levels[f"{o['metadata']['name']} {where}".strip()] = podsecurity.pod_level(spec)[0]
+        for t in pod_templates(o):
+            levels[f"{o['metadata']['name']} {t.replica}".strip()] = podsecurity.pod_level(t.spec, t.annotations)[0]
     namespaces = [o for o in objects if o["kind"] == "Namespace"]
     if not namespaces:  # only system namespaces: the pods below restricted are the listed ones
-        assert {o["metadata"]["namespace"] for o in objects if podsecurity.pod_specs(o)} == {"kube-system"}
+        assert {o["metadata"]["namespace"] for o in objects if pod_templates(o)} == {"kube-system"}
         assert levels and {name for name, level in levels.items() if level != "restricted"} <= set(SYSTEM_PODS)
         return
     assert levels and all(level in ("baseline", "restricted") for level in levels.values()), levels
     assert {name for name, level in levels.items() if level != "restricted"} <= {"ambassador"}
     (ns,) = namespaces
     for key in (podsecurity.ENFORCE_LABEL, podsecurity.AUDIT_LABEL, podsecurity.WARN_LABEL):
-        assert ns["metadata"]["labels"][key] == podsecurity.lowest(levels.values())
+        # the profile declares its namespace's level (podSecurity): the shipped ones declare what their pods need
+        assert ns["metadata"]["labels"][key] == min(levels.values(), key=podsecurity.LEVELS.index)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_container_has_cpu_and_memory_requests_and_limits(profile: str) -> None:
     missing = []
     for o in out_objects(profile):
-        for where, spec in podsecurity.pod_specs(o):
+        for t in pod_templates(o):
+            where, spec = t.replica, t.spec
             for c in spec.get("initContainers", []) + spec["containers"]:
                 res = c.get("resources", {})
                 for part in ("requests", "limits"):
@@ -223,7 +226,6 @@ def test_pod_security_evaluator_levels() -> None:
     assert podsecurity.pod_level({**restricted, "hostNetwork": True})[0] == "privileged"
     host = {**restricted, "volumes": [{"name": "h", "hostPath": {"path": "/"}}]}
     assert podsecurity.pod_level(host) == ("privileged", ["hostPath volume"])
-    assert podsecurity.lowest(["restricted", "baseline"]) == "baseline" and podsecurity.lowest([]) == "restricted"
 
 
 # --- NetworkPolicies --------------------------------------------------------------------------------------

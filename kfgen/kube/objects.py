@@ -6,6 +6,9 @@ left unset is simply absent from the object. Nothing here knows about a particul
 prototype-specific choices (names, images, labels) stay in ``kfgen/prototypes/``. Quantities are in
 :mod:`kfgen.kube.quantity`.
 
+:func:`pod_templates` is the one reader of the pod templates in an object, whoever wrote it (the render's
+resource, Pod Security and GPU / node checks all walk pods through it).
+
 Typical use::
 
     from kfgen.kube import objects as k8s
@@ -22,7 +25,9 @@ Typical use::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
+
+from kfgen.kube.constants import TFJOB_KIND
 
 # Quantities live in kfgen.kube.quantity; these names stay importable from here for the importers that
 # still use them (kfgen/render/checks.py, kfgen/prototypes/core/params.py, tests/test_core.py).
@@ -329,3 +334,67 @@ def binding(name: str, role_name: str, subjects: Sequence[Json], *, namespace: s
     return obj(RBAC_API, kind, name, namespace, labels=labels,
                roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": ref_kind, "name": role_name},
                subjects=list(subjects))
+
+
+# --- reading pod templates ----------------------------------------------------------------------
+
+
+class PodTemplate(NamedTuple):
+    """One pod template of an object (:func:`pod_templates`)."""
+
+    kind: str  # the object's kind
+    replica: str  # a TFJob's replica type (Worker, PS …); "" for every other kind
+    pointer: str  # JSON pointer to the pod spec in the object: /spec/template/spec, /spec …
+    annotations: Json  # the template's metadata.annotations (a Pod's own); {} when it has none
+    spec: Json  # the pod spec
+    replicas: Any  # the replicas field that counts these pods (as written; None: not set, or the kind has none)
+
+
+#: Kinds whose pod template is spec.template, and whether spec.replicas counts their pods.
+_TEMPLATE_KINDS = {"Deployment": True, "StatefulSet": True, "ReplicaSet": True, "ReplicationController": True,
+                   "DaemonSet": False, "Job": False}
+
+
+def _dict(value: Any) -> Json:
+    return value if type(value) is dict else {}
+
+
+def pod_templates(obj: Json) -> list[PodTemplate]:
+    """Every pod template in *obj*: a Pod's own spec, the template of a Deployment, StatefulSet, DaemonSet,
+    ReplicaSet, ReplicationController or Job, a CronJob's job template, a PodTemplate's template, and each
+    TFJob replica's (in replica-type order). Anything else has none; so has a template whose spec is not a
+    mapping (a user's object that is not valid yet: nothing there to check)."""
+    kind = obj.get("kind")
+    if kind == "PodTemplate":
+        return _template(kind, obj, "/template/spec", None)
+    spec = obj.get("spec")
+    if type(spec) is not dict:
+        return []
+    if kind == "Pod":
+        return [PodTemplate(kind, "", "/spec", _dict(_dict(obj.get("metadata")).get("annotations")), spec, None)]
+    counted = _TEMPLATE_KINDS.get(kind)
+    if counted is not None:
+        return _template(kind, spec, "/spec/template/spec", spec.get("replicas") if counted else None)
+    if kind == "CronJob":
+        job = _dict(_dict(spec.get("jobTemplate")).get("spec"))
+        return _template(kind, job, "/spec/jobTemplate/spec/template/spec", None)
+    if kind != TFJOB_KIND:
+        return []
+    out = []
+    replicas = _dict(spec.get("tfReplicaSpecs"))
+    for rtype in sorted(replicas):
+        rspec = _dict(replicas[rtype])
+        escaped = str(rtype).replace("~", "~0").replace("/", "~1")
+        out.extend(_template(kind, rspec, f"/spec/tfReplicaSpecs/{escaped}/template/spec", rspec.get("replicas"),
+                             rtype))
+    return out
+
+
+def _template(kind: str, outer: Json, pointer: str, replicas: Any, replica: str = "") -> list[PodTemplate]:
+    """The pod template at outer.template (none when its spec is not a mapping)."""
+    template = _dict(outer.get("template"))
+    spec = template.get("spec")
+    if type(spec) is not dict:
+        return []
+    return [PodTemplate(kind, replica, pointer, _dict(_dict(template.get("metadata")).get("annotations")), spec,
+                        replicas)]

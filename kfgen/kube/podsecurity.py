@@ -3,16 +3,19 @@
 :func:`pod_level` checks a pod spec against the ``baseline`` and ``restricted`` policies of the
 Pod Security Standards (https://kubernetes.io/docs/concepts/security/pod-security-standards/, the
 checks the API server's PodSecurity admission runs) and returns the strictest level it meets with
-the reasons it misses the stricter ones. :func:`pod_specs` finds the pod templates of workloads
-(Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, TFJob replicas). The render pipeline
-labels each Namespace with the lowest level its pods meet; tests/test_pss.py proves the claim on a
-real API server.
+the reasons it misses the stricter ones. The pods are found by :func:`kfgen.kube.objects.pod_templates`.
+The level of a Namespace is not derived from its pods: the profile's ``podSecurity`` declares it
+(``restricted`` unless it says otherwise), and the render refuses a pod below its namespace's level
+(:func:`kfgen.render.pipeline.namespaces`). tests/test_render_security_pss.py confirms each control, and
+tests/test_pss.py every pod kfgen ships, on a real API server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, Literal
+
+from kfgen.kube import objects
 
 Json = dict[str, Any]
 Level = Literal["privileged", "baseline", "restricted"]
@@ -45,7 +48,6 @@ _SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kv
 _APPARMOR_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 #: The legacy per-container AppArmor annotation (pod metadata) and the values baseline allows.
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
-_WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"})
 
 
 def _containers(spec: Json) -> Iterable[Json]:
@@ -172,43 +174,7 @@ def pod_level(spec: Json, annotations: Json | None = None) -> tuple[Level, list[
     return ("baseline", restricted) if restricted else ("restricted", [])
 
 
-def lowest(levels: Iterable[Level]) -> Level:
-    """The weakest of *levels* (``restricted`` when there are none: no pod needs more)."""
-    return min(levels, key=LEVELS.index, default="restricted")
-
-
 def pod_templates(obj: Json) -> list[tuple[str, Json, Json]]:
-    """(where, annotations, pod spec) for every pod template in *obj* (:func:`pod_specs` with the template's
-    annotations, which :func:`pod_level` reads for the legacy AppArmor ones)."""
-    kind, spec = obj.get("kind"), obj.get("spec") or {}
-    if kind == "Pod":
-        return [("", (obj.get("metadata") or {}).get("annotations") or {}, spec)]
-    if kind in _WORKLOAD_KINDS:
-        template = spec.get("template") or {}
-    elif kind == "CronJob":
-        template = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
-    elif kind == "TFJob":
-        replicas = spec.get("tfReplicaSpecs") or {}
-        out = []
-        for rtype in sorted(replicas):
-            template = replicas[rtype].get("template") or {}
-            out.append((rtype, (template.get("metadata") or {}).get("annotations") or {}, template.get("spec") or {}))
-        return out
-    else:
-        return []
-    return [("", (template.get("metadata") or {}).get("annotations") or {}, template.get("spec") or {})]
-
-
-def pod_specs(obj: Json) -> list[tuple[str, Json]]:
-    """(where, pod spec) for every pod template in *obj*: workloads, CronJobs and TFJob replicas (by type name)."""
-    kind, spec = obj.get("kind"), obj.get("spec") or {}
-    if kind == "Pod":
-        return [("", spec)]
-    if kind in _WORKLOAD_KINDS:
-        return [("", (spec.get("template") or {}).get("spec") or {})]
-    if kind == "CronJob":
-        return [("", ((spec.get("jobTemplate") or {}).get("spec", {}).get("template") or {}).get("spec") or {})]
-    if kind == "TFJob":
-        replicas = spec.get("tfReplicaSpecs") or {}
-        return [(rtype, (replicas[rtype].get("template") or {}).get("spec") or {}) for rtype in sorted(replicas)]
-    return []
+    """(TFJob replica type or "", annotations, pod spec) for every pod template in *obj*
+    (:func:`kfgen.kube.objects.pod_templates`, in the shape :mod:`kfgen.edit.pod_security` reads)."""
+    return [(t.replica, t.annotations, t.spec) for t in objects.pod_templates(obj)]

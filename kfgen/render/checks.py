@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from kfgen.errors import Problem, object_ref
 from kfgen.kube.constants import GPU_RESOURCE as GPU
 from kfgen.kube.constants import INSTANCE_LABEL, TFJOB_REPLICA_TYPES
+from kfgen.kube.objects import pod_templates
 from kfgen.kube.quantity import parse_quantity
 from kfgen.profile import Profile
 from kfgen.prototypes.base import Node
@@ -32,8 +33,6 @@ class CheckResult:
 
 # A check looks at a whole profile's rendered objects (e.g. the GPU budget) and returns notes.
 Check = Callable[[Profile, list[dict[str, Any]]], CheckResult]
-
-_WORKLOADS = {"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "ReplicationController"}
 
 
 class PodGroup(NamedTuple):
@@ -66,24 +65,17 @@ def _pod_gpus(pod_spec: dict[str, Any]) -> int:
 
 
 def pod_groups(obj: dict[str, Any]) -> list[PodGroup]:
-    """The pod groups of *obj* (a TFJob's replica types in name order), as a list: each check walks them once."""
-    kind, spec = obj.get("kind"), obj.get("spec", {})
-    if kind == "TFJob":
-        replicas = spec.get("tfReplicaSpecs", {})
-        groups = []
-        for rtype in sorted(replicas):
-            rspec = replicas[rtype]
-            pod = rspec.get("template", {}).get("spec", {})
-            groups.append(PodGroup(obj, _PARTS.get(rtype) or f"replica {rtype}", int(rspec.get("replicas", 1)),
-                                   _pod_gpus(pod), pod))
-        return groups
-    if kind in _WORKLOADS:
-        pod = spec.get("template", {}).get("spec", {})
-        replicas = int(spec.get("replicas", 1)) if kind != "DaemonSet" else 1
-        return [PodGroup(obj, "", replicas, _pod_gpus(pod), pod)]
-    if kind == "Pod":
-        return [PodGroup(obj, "", 1, _pod_gpus(spec), spec)]
-    return []
+    """The pod groups of *obj* (:func:`kfgen.kube.objects.pod_templates`; a TFJob's replica types in name order),
+    as a list: each check walks them once. A CronJob's pods count as one pod (one run at a time); a
+    PodTemplate starts no pod, so it has none."""
+    groups = []
+    for t in pod_templates(obj):
+        if t.kind == "PodTemplate":
+            continue
+        replicas = 1 if t.replicas is None else int(t.replicas)
+        part = (_PARTS.get(t.replica) or f"replica {t.replica}") if t.replica else ""
+        groups.append(PodGroup(obj, part, replicas, _pod_gpus(t.spec), t.spec))
+    return groups
 
 
 def _instance(obj: dict[str, Any]) -> tuple[str, tuple[str, ...]]:

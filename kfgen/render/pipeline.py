@@ -9,7 +9,8 @@ The pipeline is a fixed sequence of named steps, each a small function:
    :func:`patched`     each instance's ``patches:`` applied to its objects, which are then validated
                        strictly (:mod:`kfgen.render.patches`);
    :func:`secured`     every object meets :mod:`kfgen.render.safety` (Secret values, RBAC wildcards, images,
-                       resources), apart from the instance's opt-ins; objects outside the profile's namespace
+                       resources), apart from the instance's params' opt-ins (a patch's opt-in covers only that
+                       patch's change, checked at the patch); objects outside the profile's namespace
                        get a warning (whole-profile apply cannot prune them);
 3. :func:`collisions`  two instances rendering the same object refused;
 4. :func:`namespaces`  the Namespaces the profile uses, unless a component renders them;
@@ -134,24 +135,28 @@ def patched(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
     return out
 
 
-def secured(profile: Profile, rendered: list[_Instance]) -> list[str]:
-    """Step 2c: every object meets :mod:`kfgen.render.safety`, apart from what its instance opts in to (a
-    ``manifests`` instance's allowSecretValues / allowRbacWildcards, or the same on one of its patches); what
-    the patches and ``manifests`` objects add was refused where it was written, so what is left here comes
-    from a prototype (every prototype's containers have requests and limits: a finding here is a kfgen bug,
-    reported rather than written). What a prototype exposes outside the cluster its own params check
-    (``PARAM_CHECKED``). Returns a warning for each instance that puts objects outside the profile's namespace."""
+def secured(profile: Profile, rendered: list[_Instance], before: list[_Instance]) -> list[str]:
+    """Step 2c: every object meets :mod:`kfgen.render.safety`, apart from what its instance's params opt in to
+    (a ``manifests`` instance's allowSecretValues …). *before* is *rendered* before the patches: what a patch
+    changed was checked at the patch (refused there, or let through by the patch's own opt-in, which covers
+    that change and nothing else), so a patched object is held here to what it had before its patches; what
+    ``manifests`` objects hold was refused where they are written; what is left comes from a prototype (every
+    prototype's containers have requests and limits: a finding here is a kfgen bug, reported rather than
+    written). What a prototype exposes outside the cluster its own params check (``PARAM_CHECKED``). Returns a
+    warning for each instance that puts objects outside the profile's namespace."""
     problems: list[Problem] = []
     warnings: list[str] = []
     components = profile.components
-    for inst in rendered:
-        comp = components[inst.name]
-        params, patches = vars(comp.params), comp.patches  # a params model's fields are in its __dict__
-        skip = PARAM_CHECKED | {rule for rule, name in OPT_INS.items()
-                                if params.get(name) or (patches and any(getattr(p, name) for p in patches))}
+    for inst, original in zip(rendered, before, strict=True):
+        params = vars(components[inst.name].params)  # a params model's fields are in its __dict__
+        skip = PARAM_CHECKED | {rule for rule, name in OPT_INS.items() if params.get(name)}
         elsewhere: set[str] = set()
-        for obj in inst.objects:
-            for f in findings(obj, skip):
+        for obj, was in zip(inst.objects, original.objects, strict=True):
+            found = findings(obj, skip)
+            if found and obj is not was:  # patched: only what the prototype's object had is left to report
+                had = {(f.rule, f.pointer) for f in findings(was, skip)}
+                found = [f for f in found if (f.rule, f.pointer) in had]
+            for f in found:
                 problems.append(profile.sources.problem(
                     ("components", inst.name), f"instance '{inst.name}': {f.message}", pointer=f.pointer,
                     expected=f.expected, found=f.found, hint=f.hint))
@@ -263,9 +268,9 @@ def _unknown_namespace(profile: Profile, ns: str, used: set[str]) -> Problem:
 @gc_paused
 def render_profile(profile: Profile, checks: tuple[Check, ...] = CHECKS) -> RenderResult:
     rendered, warnings = instances(profile)
-    rendered = labels(profile, rendered)
-    rendered = patched(profile, rendered)
-    warnings.extend(secured(profile, rendered))
+    labelled = labels(profile, rendered)
+    rendered = patched(profile, labelled)
+    warnings.extend(secured(profile, rendered, labelled))
     owner = collisions(profile, rendered)
     instance_of: dict[int, str] = {}
     objects: list[Json] = []

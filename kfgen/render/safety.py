@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfgen.errors import did_you_mean, object_ref
-from kfgen.kube.constants import TFJOB_KIND
+from kfgen.kube.objects import pod_templates as _pod_templates
 
 Json = dict[str, Any]
 
@@ -51,7 +51,6 @@ OPT_INS = {"secretValues": "allowSecretValues", "rbacWildcards": "allowRbacWildc
 #: prototype rendered skips them; patches and ``manifests`` objects are held to them.
 PARAM_CHECKED = frozenset({"externalExposure"})
 
-_WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"})
 _RBAC_FIELDS = ("apiGroups", "resources", "verbs", "nonResourceURLs")
 #: ClusterRoles whose binding is an ``adminRoleBindings`` finding: in any binding / in a ClusterRoleBinding.
 _ADMIN_ANYWHERE = frozenset({"cluster-admin"})
@@ -75,27 +74,9 @@ class Finding:
 
 
 def pod_templates(obj: Json) -> list[tuple[str, Json]]:
-    """(JSON pointer, pod spec) of every pod spec in *obj*: Pods, workloads, CronJobs and TFJob replicas."""
-    kind, spec = obj.get("kind"), obj.get("spec")
-    if not isinstance(spec, dict):
-        return []
-    if kind == "Pod":
-        return [("/spec", spec)]
-    if kind in _WORKLOADS:
-        pod = (spec.get("template") or {}).get("spec")
-        return [("/spec/template/spec", pod)] if isinstance(pod, dict) else []
-    if kind == "CronJob":
-        pod = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec")
-        return [("/spec/jobTemplate/spec/template/spec", pod)] if isinstance(pod, dict) else []
-    if kind == TFJOB_KIND:
-        replicas = spec.get("tfReplicaSpecs") or {}
-        out = []
-        for rtype in sorted(replicas):
-            pod = ((replicas[rtype] or {}).get("template") or {}).get("spec")
-            if isinstance(pod, dict):
-                out.append((f"/spec/tfReplicaSpecs/{rtype}/template/spec", pod))
-        return out
-    return []
+    """(JSON pointer, pod spec) of every pod spec in *obj* (:func:`kfgen.kube.objects.pod_templates`: Pods,
+    workloads, CronJobs, PodTemplates and TFJob replicas)."""
+    return [(t.pointer, t.spec) for t in _pod_templates(obj)]
 
 
 def findings(obj: Json, skip: frozenset[str] = frozenset()) -> list[Finding]:

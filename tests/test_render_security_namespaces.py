@@ -4,6 +4,7 @@ renders is labelled with its level, so one pod never lowers the level of the oth
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -118,3 +119,72 @@ def test_an_inherited_entry_for_a_namespace_left_behind_is_no_error(tmp_path: Pa
     code, text, _ = run(tmp_path, "extends: base\nnamespace: team-b\npodSecurity: {team-b: privileged, "
                                   "team-c: baseline}\n", monkeypatch)
     assert code == 2 and "profiles/p.yaml:3: podSecurity.team-c: podSecurity names namespace team-c" in text
+
+
+def _manifests(*objects: dict) -> str:
+    return ("  extra:\n    prototype: manifests\n    params:\n      objects:\n"
+            + "".join(f"        - {json.dumps(o)}\n" for o in objects))
+
+
+def _baseline_deployment(namespace: str) -> dict:
+    """A Deployment in *namespace* whose pod meets baseline, not restricted (no runAsNonRoot), with everything else
+    the render asks of a pod (image, requests and limits)."""
+    container = {"name": "app", "image": "registry.example/app:1", "resources": {
+        "requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                            "seccompProfile": {"type": "RuntimeDefault"}}}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app", "namespace": namespace},
+            "spec": {"selector": {"matchLabels": {"app": "app"}}, "template": {
+                "metadata": {"labels": {"app": "app"}}, "spec": {"containers": [container]}}}}
+
+
+def _namespaces_rendered(out: Path) -> set[str]:
+    return {o["metadata"]["name"] for path in (out / "p").glob("*.yaml")
+            for o in yaml.safe_load_all(path.read_text()) if o and o["kind"] == "Namespace"}
+
+
+def test_a_pod_in_a_namespace_no_instance_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A manifests object with its own metadata.namespace: its pod is held to that namespace's level, the line the
+    error offers is accepted, and kfgen still renders no Namespace for it (someone else manages it)."""
+    extra = _manifests(_baseline_deployment("other"))
+    code, text, out = run(tmp_path, "namespace: team-a\ncomponents:\n" + extra, monkeypatch)
+    assert code == 2, text
+    assert "Deployment other/app meets only the Pod Security Standard 'baseline', below namespace other's" in text
+    assert ("add `podSecurity: {other: baseline}` at the top level of the profile: kfgen renders no Namespace for "
+            "other (no instance uses it) and leaves its labels alone, so the entry labels nothing: it states that "
+            "you vouch the cluster lets pods of other run at 'baseline'") in text
+    assert "every pod of other may then run" not in text
+    code, text, out = run(tmp_path, "namespace: team-a\npodSecurity: {other: baseline}\ncomponents:\n" + extra,
+                          monkeypatch)
+    assert code == 0, text
+    assert _namespaces_rendered(out) == {"team-a"} and levels(out) == {"team-a": "restricted"}
+    # the instance's own namespace is still checked, labelled and offered the usual line
+    code, text, _ = run(tmp_path, "namespace: team-a\npodSecurity: {other: baseline}\ncomponents:\n"
+                        + _manifests(_baseline_deployment("other"), _baseline_deployment("team-a")), monkeypatch)
+    assert code == 2, text
+    assert "add `team-a: baseline` under podSecurity: in the profile (every pod of team-a may then run at" in text
+
+
+def test_pod_security_may_not_name_a_namespace_without_pods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "other"},
+              "data": {"k": "v"}}
+    code, text, _ = run(tmp_path, "namespace: team-a\npodSecurity: {other: baseline}\ncomponents:\n"
+                        + _manifests(config), monkeypatch)
+    assert code == 2, text
+    assert "podSecurity.other: podSecurity names namespace other, which no instance of the profile uses" in text
+
+
+def test_a_namespace_an_instance_renders_itself_is_not_labelled_by_pod_security(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
+    extra = _manifests(namespace, _baseline_deployment("team-a"))
+    code, text, _ = run(tmp_path, "namespace: team-a\ncomponents:\n" + extra, monkeypatch)
+    assert code == 2, text
+    assert ("add `podSecurity: {team-a: baseline}` at the top level of the profile: instance 'extra' renders "
+            "Namespace team-a with the labels it gives it, so the entry labels nothing") in text
+    code, text, out = run(tmp_path, "namespace: team-a\npodSecurity: {team-a: baseline}\ncomponents:\n" + extra,
+                          monkeypatch)
+    assert code == 0, text
+    (ns,) = [o for path in (out / "p").glob("*.yaml") for o in yaml.safe_load_all(path.read_text())
+             if o and o["kind"] == "Namespace"]
+    assert podsecurity.ENFORCE_LABEL not in ns["metadata"]["labels"]  # the instance's Namespace, as it wrote it

@@ -26,6 +26,7 @@ from typing import Any
 from kfgen.errors import KfgenError, Problem, did_you_mean, object_ref
 from kfgen.kube import podsecurity
 from kfgen.kube.constants import INSTANCE_LABEL, MANAGED_BY_LABEL, PROFILE_LABEL
+from kfgen.kube.objects import pod_templates
 from kfgen.nogc import gc_paused
 from kfgen.profile import Profile
 from kfgen.prototypes.base import Prototype, prototypes
@@ -200,16 +201,22 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
     and warn) with its Pod Security Standard level: ``restricted``, unless the profile's ``podSecurity``
     lowers it. A pod below its namespace's level is an error naming the pod, the level it needs, why, and
     the ``podSecurity`` line that would allow it (:mod:`kfgen.kube.podsecurity`): one pod never lowers the
-    level of the others silently. kfgen leaves the system namespaces (kube-system …) alone."""
+    level of the others silently. kfgen leaves the system namespaces (kube-system …) alone.
+
+    A pod may sit in a namespace no instance uses (a ``manifests`` object's own ``metadata.namespace``): it is
+    held to that namespace's level the same way, and ``podSecurity`` may name the namespace; but kfgen renders
+    no Namespace for it (it would take over a namespace someone else manages, and pruning could delete it).
+    There, as in a namespace whose Namespace an instance renders itself, the entry labels nothing: it only
+    states the level the user vouches the cluster's labels allow there."""
     rank = {level: i for i, level in enumerate(podsecurity.LEVELS)}  # weakest first
     allowed = profile.pod_security
     used = {inst.namespace for inst in rendered}
-    # an entry for a namespace no instance uses is a mistake where it is written; one inherited through
-    # `extends` was right for the parent (a child that moves to another namespace need not undo it)
-    own_file = profile.sources.default_file
-    problems: list[Problem] = [_unknown_namespace(profile, ns, used) for ns in allowed if ns in SYSTEM_NAMESPACES
-                               or (ns not in used and profile.sources.locate(("podSecurity", ns))[0] == own_file)]
-    pod_level, pod_templates = podsecurity.pod_level, podsecurity.pod_templates
+    # the namespaces kfgen renders a Namespace for: the instances', but those an instance renders itself
+    labelled = {ns for ns in used - SYSTEM_NAMESPACES
+                if object_key({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}) not in owner}
+    with_pods: set[str] = set()  # the namespaces of the pods, wherever they are: podSecurity may name them
+    below: list[Problem] = []
+    pod_level = podsecurity.pod_level
     for inst in rendered:
         for obj in inst.objects:
             templates = pod_templates(obj)
@@ -218,37 +225,56 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
             ns = obj.get("metadata", {}).get("namespace") or inst.namespace
             if ns in SYSTEM_NAMESPACES:
                 continue
+            with_pods.add(ns)
             level = allowed.get(ns, "restricted")
-            for where, notes, spec in templates:
-                needs, why = pod_level(spec, notes)
+            for t in templates:
+                needs, why = pod_level(t.spec, t.annotations)
                 if rank[needs] < rank[level]:
-                    problems.append(_below(profile, inst.name, obj, where, ns, level, needs, why))
+                    below.append(_below(profile, inst.name, obj, t.replica, ns, level, needs, why,
+                                        None if ns in labelled else _unlabelled(ns, used, owner)))
+    # an entry for a namespace no instance uses is a mistake where it is written; one inherited through
+    # `extends` was right for the parent (a child that moves to another namespace need not undo it)
+    known = used | with_pods
+    own_file = profile.sources.default_file
+    problems = [_unknown_namespace(profile, ns, known) for ns in allowed if ns in SYSTEM_NAMESPACES
+                or (ns not in known and profile.sources.locate(("podSecurity", ns))[0] == own_file)]
+    problems.extend(below)
     if problems:
         raise KfgenError(problems)
     out = []
-    for ns in sorted(used - SYSTEM_NAMESPACES):
+    for ns in sorted(labelled):
         level = allowed.get(ns, "restricted")
         pss = {key: level for key in (podsecurity.ENFORCE_LABEL, podsecurity.AUDIT_LABEL, podsecurity.WARN_LABEL)}
-        ns_obj = {"apiVersion": "v1", "kind": "Namespace",
-                  "metadata": {"name": ns, "labels": {MANAGED_BY_LABEL: "kfgen", PROFILE_LABEL: profile.name, **pss}}}
-        if object_key(ns_obj) not in owner:
-            out.append(ns_obj)
+        ns_labels = {MANAGED_BY_LABEL: "kfgen", PROFILE_LABEL: profile.name, **pss}
+        out.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": ns_labels}})
     return out
 
 
+def _unlabelled(ns: str, used: set[str], owner: dict[Key, str]) -> str:
+    """Why kfgen's own Namespace labels do not apply to *ns* (a namespace of pods it renders no Namespace for)."""
+    key = object_key({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    if ns in used and key in owner:
+        return f"instance '{owner[key]}' renders Namespace {ns} with the labels it gives it"
+    return f"kfgen renders no Namespace for {ns} (no instance uses it) and leaves its labels alone"
+
+
 def _below(profile: Profile, instance: str, obj: Json, where: str, ns: str, level: str, needs: str,
-           why: list[str]) -> Problem:
-    """A pod below its namespace's Pod Security Standard level: the pod, the level it needs, why, the fix."""
+           why: list[str], unlabelled: str | None) -> Problem:
+    """A pod below its namespace's Pod Security Standard level: the pod, the level it needs, why, the fix.
+    *unlabelled* (:func:`_unlabelled`): why kfgen does not label *ns* with the entry's level; the entry then
+    only states what the user vouches the cluster allows there, and the hint says so."""
     what = object_ref(obj) + (f" replica {where}" if where else "")
     line = f"{ns}: {needs}"
     hint = (f"add `{line}` under podSecurity: in the profile" if profile.pod_security
             else f"add `podSecurity: {{{line}}}` at the top level of the profile")
+    hint = (f"{hint} (every pod of {ns} may then run at '{needs}')" if unlabelled is None else
+            f"{hint}: {unlabelled}, so the entry labels nothing: it states that you vouch the cluster lets pods "
+            f"of {ns} run at '{needs}' (its pod-security.kubernetes.io/enforce label)")
     return profile.sources.problem(
         ("components", instance),
         f"instance '{instance}': {what} meets only the Pod Security Standard '{needs}', below namespace {ns}'s "
         f"'{level}'", expected=f"pods that meet '{level}' in namespace {ns}", found=f"{needs}: {'; '.join(why)}",
-        hint=f"make the pod meet '{level}' (a patch can set its securityContext), or, if it must run so, {hint} "
-             f"(every pod of {ns} may then run at '{needs}')")
+        hint=f"make the pod meet '{level}' (a patch can set its securityContext), or, if it must run so, {hint}")
 
 
 def _unknown_namespace(profile: Profile, ns: str, used: set[str]) -> Problem:

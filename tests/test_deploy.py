@@ -244,6 +244,34 @@ def test_second_profile_and_prune_of_a_removed_instance(env: SimpleNamespace) ->
     restore_profile(env, "gpu-lab")
 
 
+def test_a_frozen_statefulset_field_gets_the_way_through(env: SimpleNamespace) -> None:
+    """Switching the hub's state to a claim changes tf-hub's volumeClaimTemplates, which the API server never
+    changes in place: apply fails with a hint that deletes the StatefulSet but keeps its pods and claims; done,
+    the apply goes through (and back again)."""
+    before = live(env, VARIANT)
+
+    def switch(persistent: bool) -> None:
+        edit_profile(env, VARIANT, lambda d: d["components"]["kubeflow-core"]["params"].update(
+            jupyterHubStatePersistent=persistent))
+        refused = kfgen(env, "apply", "-p", VARIANT)
+        assert refused.exit_code != 0, said(refused)
+        assert 'StatefulSet "tf-hub" is invalid: spec.volumeClaimTemplates' in refused.output, said(refused)
+        assert ("delete statefulset tf-hub --cascade=orphan), then apply again" in refused.output), said(refused)
+        env.cp.kubectl("-n", "kubeflow-laptop", "delete", "statefulset", "tf-hub", "--cascade=orphan", "--wait=false")
+        # no controller-manager here: drop the orphan finalizer as its garbage collector would (pods are kept)
+        env.cp.kubectl("-n", "kubeflow-laptop", "patch", "statefulset", "tf-hub", "--type=merge",
+                       "-p", '{"metadata": {"finalizers": null}}')
+        again = kfgen(env, "apply", "-p", VARIANT)
+        assert again.exit_code == 0, said(again)
+        sts = env.cp.kubectl_json("-n", "kubeflow-laptop", "get", "statefulset", "tf-hub")
+        assert bool(sts["spec"].get("volumeClaimTemplates")) is persistent
+
+    switch(True)
+    switch(False)
+    edit_profile(env, VARIANT, lambda d: d["components"]["kubeflow-core"]["params"].pop("jupyterHubStatePersistent"))
+    assert set(live(env, VARIANT)) == set(before)
+
+
 def test_c_applies_and_deletes_one_instance(env: SimpleNamespace) -> None:
     others = live(env, "gpu-lab")
     applied = kfgen(env, "apply", "-p", "gpu-lab", "-c", "inception", timing="apply -c inception")

@@ -21,6 +21,9 @@ KUBECTL_ENV = "KFGEN_KUBECTL"  # an explicit kubectl binary wins over PATH
 
 Log = Callable[[str], None]
 _WRITES = frozenset({"apply", "delete", "create", "patch", "replace", "label", "annotate", "scale"})
+# the API server's refusal of a change to a StatefulSet field that is fixed at creation
+_FROZEN_STATEFULSET = re.compile(r'StatefulSet(?:\.apps)? "([^"]+)" is invalid: spec(?:\.\w+)*: (?:Forbidden: '
+                                 r'updates to statefulset spec|Invalid value: [^\n]*field is immutable)')
 # kubectl's words when it cannot talk to the API server at all (client-go's discovery log lines included)
 _UNREACHABLE = re.compile(r"connection refused|no such host|i/o timeout|Unable to connect to the server|"
                           r"The connection to the server .* was refused|dial tcp|TLS handshake timeout|"
@@ -133,5 +136,11 @@ def failure(res: Result, what: str) -> KfgenError:
                                   hint="check the cluster is up and the kube context (--context, kubectl config "
                                        "current-context); --verbose shows kubectl's whole output"))
     detail = "\n".join(res.errors()[-20:]) or res.stderr.strip() or f"exit code {res.returncode}"
-    return KfgenError(Problem(f"{what} failed (kubectl exit {res.returncode}): {detail}",
-                              hint=f"the command was: {shlex.join(res.args)}"))
+    hint = f"the command was: {shlex.join(res.args)}"
+    frozen = sorted(set(_FROZEN_STATEFULSET.findall(res.stderr)))
+    if frozen:  # e.g. jupyterHubStatePersistent switched on an installed hub: its volumeClaimTemplates
+        hint = (f"a StatefulSet's volumeClaimTemplates, selector and serviceName cannot change in place: delete "
+                f"the StatefulSet{'s' if len(frozen) > 1 else ''} but keep {'their' if len(frozen) > 1 else 'its'} "
+                f"pods and claims (kubectl -n NAMESPACE delete statefulset {' '.join(frozen)} --cascade=orphan), "
+                f"then apply again; {hint}")
+    return KfgenError(Problem(f"{what} failed (kubectl exit {res.returncode}): {detail}", hint=hint))

@@ -183,7 +183,11 @@ class CoreParams(Params):
         "would wipe every account and let the first to sign up as an admin name become admin.")
     jupyterHubStateStorageCapacity: QuantityString = Field(
         HUB_STATE_CAPACITY, description="Size of the hub's state claim 'hub-db-tf-hub-0' (persistent hub state "
-        "only). A claim's size cannot shrink later; growing it needs a StorageClass that allows expansion.")
+        "only), written into StatefulSet tf-hub's volumeClaimTemplate, which the API server never changes in place: "
+        "changing it (or jupyterHubStatePersistent, jupyterHubStateStorageClassName) on an installed hub needs "
+        "'kubectl delete statefulset tf-hub --cascade=orphan' before the apply (kfgen apply's error says so), and "
+        "does not resize the existing claim: resize 'hub-db-tf-hub-0' itself (its StorageClass must allow "
+        "expansion; a claim never shrinks).")
     jupyterHubStateStorageClassName: str | None = Field(
         None, pattern=DNS_SUBDOMAIN, max_length=253, description="StorageClass of the hub's state claim (persistent "
         "hub state only; ReadWriteOnce is enough). Unset: the cluster's default StorageClass.")

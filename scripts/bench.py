@@ -567,7 +567,7 @@ def serving_profile(count: int) -> str:
         if i % 2:
             lines.append("      deployHttpProxy: true")
         if i % 3 == 0:
-            lines.append("      serviceType: NodePort")
+            lines += ["      serviceType: NodePort", "      allowUnauthenticatedExternalAccess: true"]
         if i % 5 == 0:
             lines.append("      replicas: 2")
     return "\n".join(lines) + "\n"

@@ -128,6 +128,7 @@ def big_profile(rng: random.Random, index: int) -> str:
         components[f"serve-{i}"] = {"prototype": "tf-serving", "params": {
             "modelPath": f"{'s3' if s3 else 'gs'}://models/m{i}", "numGpus": rng.randrange(2),
             "replicas": rng.randrange(1, 3), "serviceType": rng.choice(["ClusterIP", "NodePort", "LoadBalancer"]),
+            "allowUnauthenticatedExternalAccess": True,  # an exposed serving Service needs its opt-in
             "deployHttpProxy": rng.random() < 0.5, **({"s3Enable": True, "s3SecretName": "creds"} if s3 else {})}}
     profile = {"description": f"generated {index}", "namespace": f"gen-{index}", "kubernetesVersion": "1.37",
                "cluster": {"nodes": [{"name": "n1", "cpu": "64", "memory": "256Gi", "gpus": 8}]},

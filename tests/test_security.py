@@ -277,7 +277,8 @@ def test_network_policies_can_be_turned_off() -> None:
                                       TfServingParams(modelPath="gs://b/m", networkPolicies=False)).objects
     assert [o["kind"] for o in serving] == ["Service", "Deployment"]
     lb = SERVING.render_instance(RenderContext("t", "m", "ns", "1.37"),
-                                 TfServingParams(modelPath="gs://b/m", serviceType="LoadBalancer")).objects
+                                 TfServingParams(modelPath="gs://b/m", serviceType="LoadBalancer",
+                                                 allowUnauthenticatedExternalAccess=True)).objects
     assert "from" not in lb[-1]["spec"]["ingress"][0]
 
 

@@ -92,13 +92,33 @@ def _baseline_context(who: str, sc: Json, base: list[str]) -> None:
         base.append(f"{who}seccompProfile Unconfined")
 
 
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def _probe_hosts(container: Json) -> list[tuple[str, str]]:
+    """Baseline's "host probes and lifecycle hooks" (Kubernetes 1.34+): a probe's or lifecycle handler's
+    ``httpGet.host`` / ``tcpSocket.host`` must be unset or empty (a kubelet probe aimed at another host)."""
+    handlers = [(p, container.get(p)) for p in _PROBES]
+    lifecycle = container.get("lifecycle") or {}
+    handlers += [(f"lifecycle.{hook}", lifecycle.get(hook)) for hook in ("postStart", "preStop")]
+    found = []
+    for where, handler in handlers:
+        if not handler:
+            continue
+        for action in ("httpGet", "tcpSocket"):
+            host = (handler.get(action) or {}).get("host")
+            if host:
+                found.append((f"{where}.{action}", host))
+    return found
+
+
 def violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], list[str]]:
     """(:func:`baseline_violations`, :func:`restricted_violations`) of the pod spec (and its template's
     *annotations*: the legacy AppArmor ones), in one pass over it (the render labels every Namespace from the
     pods of 1,000s of objects). Every control of the Pod Security Standards is checked: baseline's
-    hostProcess, host namespaces, privileged, capabilities, hostPath, host ports, AppArmor (field and
-    annotation), SELinux, /proc mount, seccomp and sysctls; restricted's volume types, privilege escalation,
-    runAsNonRoot, runAsUser 0, seccomp and capabilities."""
+    hostProcess, host namespaces, privileged, capabilities, hostPath, host ports, host probes and lifecycle
+    hooks, AppArmor (field and annotation), SELinux, /proc mount, seccomp and sysctls; restricted's volume
+    types, privilege escalation, runAsNonRoot, runAsUser 0, seccomp and capabilities."""
     base: list[str] = []
     restricted: list[str] = []
     if annotations:
@@ -148,6 +168,8 @@ def violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], 
             _baseline_context(f"container {name}: ", sc, base)
         if sc.get("procMount") not in (None, "Default"):
             base.append(f"container {name}: procMount {sc['procMount']}")
+        for where, host in _probe_hosts(c):
+            base.append(f"container {name}: {where} host {host}")
         # restricted
         if sc.get("allowPrivilegeEscalation") is not False:
             restricted.append(f"container {name}: allowPrivilegeEscalation is not false")

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from kfgen.kube import podsecurity
 from kfgen.kube.objects import PodTemplate, pod_templates
 from kfgen.render import checks, safety
 
@@ -93,7 +92,6 @@ def test_a_replica_type_is_escaped_in_the_pointer() -> None:
 def test_safety_podsecurity_and_checks_walk_the_same_pods(obj: Json) -> None:
     found = pod_templates(obj)
     assert safety.pod_templates(obj) == [(t.pointer, t.spec) for t in found]
-    assert podsecurity.pod_templates(obj) == [(t.replica, t.annotations, t.spec) for t in found]
     groups = checks.pod_groups(obj)
     if obj["kind"] == "PodTemplate":  # a template of pods something else may start: none of its own to count
         assert groups == []

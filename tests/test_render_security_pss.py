@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from kfgen.kube import podsecurity
+from kfgen.kube.objects import pod_templates
 
 Json = dict[str, Any]
 
@@ -158,9 +159,9 @@ def test_pod_templates_carry_the_template_annotations() -> None:
     annotations = {"container.apparmor.security.beta.kubernetes.io/c": "unconfined"}
     dep = {"kind": "Deployment", "spec": {"template": {"metadata": {"annotations": annotations},
                                                        "spec": {"containers": []}}}}
-    assert podsecurity.pod_templates(dep) == [("", annotations, {"containers": []})]
+    assert [(t.replica, t.annotations, t.spec) for t in pod_templates(dep)] == [("", annotations, {"containers": []})]
     job = {"kind": "TFJob", "spec": {"tfReplicaSpecs": {"Worker": {"template": {"spec": {"containers": []}}}}}}
-    assert podsecurity.pod_templates(job) == [("Worker", {}, {"containers": []})]
+    assert [(t.replica, t.annotations, t.spec) for t in pod_templates(job)] == [("Worker", {}, {"containers": []})]
 
 
 @pytest.mark.apiserver

@@ -19,7 +19,8 @@ from ruamel.yaml.comments import CommentedMap
 
 from kfgen.edit.document import Document, eol_comment, insert_after, node_for, put
 from kfgen.errors import KfgenError, object_ref
-from kfgen.kube.podsecurity import LEVELS, Level, pod_level, pod_templates
+from kfgen.kube.objects import pod_templates
+from kfgen.kube.podsecurity import LEVELS, Level, pod_level
 from kfgen.profile import Profile
 from kfgen.prototypes.base import prototypes
 from kfgen.render.pipeline import SYSTEM_NAMESPACES
@@ -56,8 +57,9 @@ def needed(profile: Profile, instances: Iterable[str]) -> list[Entry]:
             ns = (obj.get("metadata") or {}).get("namespace") or ctx.namespace
             if ns in SYSTEM_NAMESPACES:  # kfgen neither labels nor checks them
                 continue
-            for where, notes, spec in pod_templates(obj):
-                level, reasons = pod_level(spec, notes)
+            for t in pod_templates(obj):
+                where = t.replica
+                level, reasons = pod_level(t.spec, t.annotations)
                 if LEVELS.index(level) >= LEVELS.index(allowed.get(ns, "restricted")):
                     continue
                 what = object_ref(obj) + (f" replica {where}" if where else "")

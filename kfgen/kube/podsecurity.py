@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from kfgen.kube import objects
-
 Json = dict[str, Any]
 Level = Literal["privileged", "baseline", "restricted"]
 LEVELS: tuple[Level, ...] = ("privileged", "baseline", "restricted")  # weakest first
@@ -195,8 +193,3 @@ def pod_level(spec: Json, annotations: Json | None = None) -> tuple[Level, list[
         return "privileged", base
     return ("baseline", restricted) if restricted else ("restricted", [])
 
-
-def pod_templates(obj: Json) -> list[tuple[str, Json, Json]]:
-    """(TFJob replica type or "", annotations, pod spec) for every pod template in *obj*
-    (:func:`kfgen.kube.objects.pod_templates`, in the shape :mod:`kfgen.edit.pod_security` reads)."""
-    return [(t.replica, t.annotations, t.spec) for t in objects.pod_templates(obj)]

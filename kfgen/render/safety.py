@@ -24,7 +24,8 @@ its rule:
 * ``image``: a container or initContainer without ``image`` (the API server refuses the pod). A merge patch
   whose container name matches no container adds a new, empty one: the message says which name was meant.
 * ``resources``: a container or initContainer without CPU and memory requests and limits, in every pod
-  template (Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, TFJob replicas).
+  template (Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs,
+  PodTemplates, TFJob replicas).
 
 The pipeline (:mod:`kfgen.render.pipeline`) reports them at the patch that introduced them, the ``manifests``
 object that has them, or the instance that rendered them. An opt-in covers only what it is written beside: a

@@ -347,3 +347,24 @@ def test_committed_out_dirs_are_valid(kubeconform_bin: Path, tmp_path: Path) -> 
         problems += [f.format() for f in in_process]
     assert not problems, "\n".join(problems)
     assert total >= len(dirs), "kubeconform validated no resource"
+
+
+def test_many_files_run_in_batches_with_the_same_result(schema_dir: Path, kubeconform_bin: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """More file names than one command line holds (ARG_MAX) are split into runs; the result is the same."""
+    import kfgen.validate.kubeconform as kc
+
+    deep = tmp_path / ("d" * 100) / ("e" * 100)
+    deep.mkdir(parents=True)
+    bad = dict(tfjob(), spec={"tfReplicaSpecs": {"Worker": {"replicas": "two"}}})
+    paths = [write(deep, f"cm-{i:03d}.yaml", {"apiVersion": "v1", "kind": "ConfigMap",
+                                               "metadata": {"name": f"cm-{i}", "namespace": "x"}}) for i in range(40)]
+    paths.insert(17, write(deep, "bad.yaml", bad))
+    whole = kubeconform(paths, schema_dir, kubeconform_bin)
+    assert len(kc._batches([str(p) for p in paths])) == 1
+    monkeypatch.setattr(kc, "ARGS_BUDGET", 2048)  # about 8 names a run
+    assert len(kc._batches([str(p) for p in paths], kc.ARGS_BUDGET)) > 4
+    batched = kubeconform(paths, schema_dir, kubeconform_bin)
+    assert (batched.valid, batched.invalid, batched.errors, batched.skipped) == (
+        whole.valid, whole.invalid, whole.errors, whole.skipped) == (40, 1, 0, 0)
+    assert sorted(batched.findings, key=str) == sorted(whole.findings, key=str) and batched.findings

@@ -16,8 +16,9 @@ from kfgen.validate.manifests import manifest_files
 
 
 def _rglob_manifests(directory: Path) -> list[Path]:
-    """What manifest_files computed before (the definition it keeps)."""
-    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json"))
+    """What manifest_files computes (its definition): rglob's manifest files outside hidden sub-directories."""
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json")
+                  and not any(part.startswith(".") for part in p.relative_to(directory).parts[:-1]))
 
 
 def _odd_tree(root: Path) -> Path:
@@ -27,6 +28,9 @@ def _odd_tree(root: Path) -> Path:
     for name in ("a.yaml", "B.YML", "c.Json", "d.txt", ".hidden.yaml", ".yaml", "..yaml", "e.", "f.yaml.bak",
                  "sub/x.yaml", "sub/deeper/y.yml", "a-b/z.json", "sub.yaml"):
         (d / name).write_text("kind: X\n")
+    for hidden in (".git", ".venv/lib", "sub/.cache"):  # hidden directories: never entered
+        (d / hidden).mkdir(parents=True)
+        (d / hidden / "h.yaml").write_text("kind: X\n")
     (d / "dir.yaml").mkdir()  # a directory named like a manifest
     (d / "dir.yaml" / "inner.yaml").write_text("kind: X\n")
     os.symlink(d / "a.yaml", d / "link-to-file.yaml")

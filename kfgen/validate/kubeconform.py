@@ -82,6 +82,26 @@ def parse_kubeconform_message(msg: str) -> list[tuple[str, str]]:
     return out
 
 
+#: Bytes of file names per kubeconform run: well below Linux's ARG_MAX (2 MiB, environment included).
+ARGS_BUDGET = 256 * 1024
+
+
+def _batches(paths: list[str], budget: int | None = None) -> list[list[str]]:
+    """*paths* in order, cut into runs whose names (with their NUL) fit *budget* bytes (default
+    :data:`ARGS_BUDGET`); one run when they all do."""
+    budget = ARGS_BUDGET if budget is None else budget
+    out: list[list[str]] = [[]]
+    used = 0
+    for path in paths:
+        size = len(os.fsencode(path)) + 1
+        if out[-1] and used + size > budget:
+            out.append([])
+            used = 0
+        out[-1].append(path)
+        used += size
+    return out
+
+
 def kubeconform_command(paths: Sequence[Path | str], schema_dir: Path, kubeconform_bin: Path | str) -> list[str]:
     return [str(kubeconform_bin), "-strict", "-summary", "-output", "json",
             "-schema-location", f"{Path(schema_dir)}/{SCHEMA_TEMPLATE}", *map(str, paths)]
@@ -97,6 +117,12 @@ def kubeconform(paths: Sequence[Path | str], schema_dir: Path, kubeconform_bin: 
     """
     if not paths:
         return KubeconformResult([])
+    batches = _batches([str(p) for p in paths])
+    if len(batches) > 1:  # one command line cannot hold them all (the system's ARG_MAX): a run per batch
+        parts = [kubeconform(batch, schema_dir, kubeconform_bin, display=display) for batch in batches]
+        return KubeconformResult([f for r in parts for f in r.findings], sum(r.valid for r in parts),
+                                 sum(r.invalid for r in parts), sum(r.errors for r in parts),
+                                 sum(r.skipped for r in parts), sum(r.seconds for r in parts), parts[0].command)
     cmd = kubeconform_command(paths, schema_dir, kubeconform_bin)
     start = time.perf_counter()
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)

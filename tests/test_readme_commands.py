@@ -35,3 +35,17 @@ def test_scripts_kfgen_renders_gpu_lab(tmp_path: Path) -> None:
     assert written == committed
     for name in written:
         assert (project / "out" / "gpu-lab" / name).read_bytes() == (ROOT / "out" / "gpu-lab" / name).read_bytes()
+
+
+def test_the_readme_example_profile_renders(tmp_path: Path) -> None:
+    """The profile shown under "A profile" is one a reader can copy: it validates and renders."""
+    from kfgen.actions import Workspace
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## A profile"):]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert example is not None
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "example.yaml").write_text(example.group(1), encoding="utf-8")
+    _, result, files = Workspace(tmp_path / "profiles", tmp_path / "out").render("example")
+    assert result.objects and files

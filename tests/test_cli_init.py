@@ -30,8 +30,36 @@ def test_init_in_a_repository_with_a_gitignore_appends_only_missing_lines(repo: 
     before = snapshot(repo)
     res = invoke("init")  # again: nothing missing, nothing changed
     assert res.exit_code == 0, res.output
-    assert "kept profiles/default.yaml" in res.output and "nothing to add" in res.output
+    assert "kept: profiles/ already has profiles: default" in res.output and "nothing to add" in res.output
     assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize(("files", "listed"), [
+    ({"lab.yaml": "namespace: lab\n", "_base.yaml": "namespace: x\n"}, "_base, lab"),
+    ({"_base.yaml": "namespace: x\n"}, "_base"),  # a partial is a profile too: the repository has begun
+    ({"default.yaml": "broken: [\n"}, "default"),  # its content is not init's business
+])
+def test_init_adds_no_starter_profile_where_profiles_exist(repo: Path, files: dict[str, str], listed: str) -> None:
+    (repo / "profiles").mkdir()
+    for name, text in files.items():
+        (repo / "profiles" / name).write_text(text)
+    before = snapshot(repo / "profiles")
+    res = invoke("init", ".")
+    assert res.exit_code == 0, res.output
+    assert snapshot(repo / "profiles") == before
+    assert f"kept: profiles/ already has profiles: {listed} (no starter profile written)" in res.output
+    assert "wrote profiles/" not in res.output and "wrote .gitignore" in res.output
+    assert "next: kfgen render --all &&" in res.output
+
+
+@pytest.mark.parametrize("other", ["notes.txt", ".hidden.yaml", "sub/inner.yaml"])
+def test_init_writes_the_starter_when_profiles_holds_no_profile(repo: Path, other: str) -> None:
+    (repo / "profiles" / other).parent.mkdir(parents=True)
+    (repo / "profiles" / other).write_text("x: 1\n")
+    res = invoke("init", "--name", "lab")
+    assert res.exit_code == 0, res.output
+    assert "wrote profiles/lab.yaml" in res.output and "already has profiles" not in res.output
+    assert "next: kfgen render -p lab &&" in res.output
 
 
 def test_init_never_overwrites_an_existing_file(repo: Path) -> None:

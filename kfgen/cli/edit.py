@@ -211,6 +211,9 @@ def init(
         raise fail(exc, 2) from None
     for path in done.written:
         typer.echo(f"wrote {display(path)}")
+    if done.profiles:
+        typer.echo(f"kept: {display(directory / 'profiles')}/ already has profiles: {', '.join(done.profiles)} "
+                   "(no starter profile written)")
     if done.appended:
         typer.echo(f"added to {display(directory / '.gitignore')}: {' '.join(done.appended)}")
     for path in done.skipped:  # named as is, not where a symlink points
@@ -219,7 +222,8 @@ def init(
     if not done.written and not done.appended:
         typer.echo("nothing to add: the repository has every file kfgen init writes")
     cd = f"cd {display(directory)} && " if directory != Path(".") else ""
-    typer.echo(f"next: {cd}kfgen render -p {name} && git init && git add . && git commit -m 'kfgen init'")
+    what = "--all" if done.profiles else f"-p {name}"
+    typer.echo(f"next: {cd}kfgen render {what} && git init && git add . && git commit -m 'kfgen init'")
     if any(p.name == "kfgen.yaml" for p in done.written):
         if done.pip_spec:
             typer.echo(f"next: CI (.github/workflows/kfgen.yaml) installs kfgen with pip from '{done.pip_spec}'; "

@@ -4,8 +4,9 @@ It writes a starter profile, the profile JSON Schema editors read, a ``.gitignor
 ``.pre-commit-config.yaml`` running kfgen's hooks and a GitHub Actions workflow running
 ``kfgen render --all --check`` and ``kfgen validate --all``. In an existing repository it adds only what
 is missing and never overwrites a file: kfgen's lines are appended to an existing ``.gitignore`` (those
-it lacks), every other file that exists is skipped and reported. The starter profile is validated and
-rendered before anything is written.
+it lacks), every other file that exists is skipped and reported. The starter profile is written only when
+``profiles/`` holds no profile yet (nor a partial): re-running init in a repository of profiles adds no
+second profile. It is validated and rendered before anything is written.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kfgen.profile import (
     SourceMap,
     display,
     is_profile_name,
+    list_profiles,
     load_profile,
     profile_json_schema,
     validate_profile,
@@ -187,6 +189,7 @@ class InitResult:
     written: list[Path] = field(default_factory=list)
     appended: list[str] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)  # the profiles profiles/ held (then no starter is written)
     pip_spec: str | None = None  # the workflow's default pip requirement (None: KFGEN_PIP_SPEC must be set)
 
 
@@ -201,14 +204,18 @@ def init_project(directory: Path, name: str, namespace: str, kubernetes_version:
     if directory.exists() and not directory.is_dir():
         raise KfgenError(Problem(f"{display(directory)} is not a directory", file=display(directory)))
     files = init_files(name, namespace, kubernetes_version, source)
-    with tempfile.TemporaryDirectory(prefix="kfgen-init-") as scratch:  # the starter must render
-        (Path(scratch) / f"{name}.yaml").write_text(files[f"profiles/{name}.yaml"], encoding="utf-8")
-        try:
-            render_profile(validate_profile(load_profile(Path(scratch), name)))
-        except KfgenError as exc:
-            raise KfgenError([Problem(p.message, path=p.path, expected=p.expected, found=p.found, hint=p.hint)
-                              for p in exc.problems]) from None
-    result = InitResult(pip_spec=default_pip_spec(source))
+    result = InitResult(pip_spec=default_pip_spec(source),
+                        profiles=list_profiles(directory / "profiles", partials=True))
+    starter = files.pop(f"profiles/{name}.yaml")
+    if not result.profiles:
+        with tempfile.TemporaryDirectory(prefix="kfgen-init-") as scratch:  # the starter must render
+            (Path(scratch) / f"{name}.yaml").write_text(starter, encoding="utf-8")
+            try:
+                render_profile(validate_profile(load_profile(Path(scratch), name)))
+            except KfgenError as exc:
+                raise KfgenError([Problem(p.message, path=p.path, expected=p.expected, found=p.found, hint=p.hint)
+                                  for p in exc.problems]) from None
+        files = {f"profiles/{name}.yaml": starter, **files}
     for rel, text in files.items():
         path = directory / rel
         if rel == ".gitignore" and path.is_file() and not path.is_symlink():

@@ -646,6 +646,7 @@ def test_bench_validate_measures_objects_per_second() -> None:
     ("v1", "Servic", "did you mean 'Service'?"),
     ("apps/v1", "Deploymnet", "did you mean 'Deployment'?"),
     ("example.k8s.io/v1", "Widget", None),  # Kubernetes' own groups get no custom-resource hint
+    ("kubeflow.org/v1", "PyTorchJob", "PyTorchJob is a custom resource of kubeflow.org (the training operator)"),
 ])
 def test_a_kind_without_schema_gets_the_hint_that_helps(api_version: str, kind: str, hint: str | None) -> None:
     [p] = validate_objects([{"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}], "1.37")

@@ -203,12 +203,18 @@ def _problem(message: str, **fields: Any) -> Problem:
     return Problem(message, source="schema", **fields)
 
 
-def _foreign_crd_hint(api_version: str) -> str | None:
+def _foreign_crd_hint(api_version: str, kind: str) -> str | None:
     """For a kind of another operator's API group (``cert-manager.io/v1``: a dotted group outside
-    Kubernetes' own ``*.k8s.io``): where its schema lives, instead of a look-alike built-in kind."""
+    Kubernetes' own ``*.k8s.io``; ``kubeflow.org`` kinds but TFJob, e.g. PyTorchJob): where its schema
+    lives, instead of a look-alike built-in kind."""
     group = api_version.rpartition("/")[0]
-    if "." not in group or group == "k8s.io" or group.endswith(".k8s.io") or group == TFJOB_API_VERSION.split("/")[0]:
+    if "." not in group or group == "k8s.io" or group.endswith(".k8s.io"):
         return None
+    if group == TFJOB_API_VERSION.split("/")[0]:
+        if kind == TFJOB_KIND:
+            return None  # TFJob of another version: the caller says which version exists
+        return (f"{kind} is a custom resource of {group} (the training operator): of its kinds kfgen has a schema "
+                "for TFJob only; check it with kubeconform and that CRD's schema (kubeconform -schema-location)")
     return (f"a custom resource of {group}: kfgen has schemas for Kubernetes' own kinds and TFJob only; check it "
             "with kubeconform and that CRD's schema (kubeconform -schema-location)")
 
@@ -230,7 +236,7 @@ def _validate_one(obj: Any, version: str, plain: bool) -> list[Problem]:
         same_kind = sorted(av for av, k in k8s_schemas.kinds(version) if k == kind) or (
             [TFJOB_API_VERSION] if kind == TFJOB_KIND else [])
         hint = (f"{kind} exists as apiVersion {', '.join(same_kind)}" if same_kind
-                else _foreign_crd_hint(api_version) or did_you_mean(kind, known))
+                else _foreign_crd_hint(api_version, kind) or did_you_mean(kind, known))
         return [_problem(f"no schema for kind {kind} (apiVersion {api_version}) in Kubernetes {version} "
                          "or kfgen's CRDs", pointer="/kind",
                          expected="a kind with a schema (Kubernetes built-in kinds, TFJob kubeflow.org/v1)",

@@ -119,3 +119,17 @@ def test_other_authenticators_mount_no_password_secret() -> None:
 def test_bad_password_params_are_refused(params: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValidationError, match=fragment):
         CoreParams(**params)
+
+
+@pytest.mark.parametrize("admins, keys", [
+    pytest.param([], "key user-password", id="no-admins"),
+    pytest.param(["admin"], "keys user-password and admin-password", id="admins"),
+])
+def test_a_missing_password_secret_is_reported_at_the_authenticator(admins: list[str], keys: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        CoreParams(jupyterHubAuthenticator="shared-password", jupyterHubAdminUsers=admins)
+    (err,) = caught.value.errors()
+    assert err["loc"] == ("jupyterHubAuthenticator",) and err["input"] == "shared-password"
+    assert err["msg"].endswith(f"the Secret you create with {keys}")
+    assert err["ctx"]["error"].expected and err["ctx"]["error"].hint
+    assert ("admin-password" in err["ctx"]["error"].hint) == bool(admins)

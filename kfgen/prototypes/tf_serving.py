@@ -61,6 +61,7 @@ from kfgen.prototypes.params import (
     Resources,
     Toleration,
     described,
+    refused_at,
 )
 
 SERVING_VERSION = "2.18.0"
@@ -185,7 +186,10 @@ class TfServingParams(Params):
             if stray:
                 raise ValueError(f"{', '.join(stray)} only apply with cloud: gcp")
         if self.httpProxyImage is not None and not self.deployHttpProxy:
-            raise ValueError("httpProxyImage only applies with deployHttpProxy: true")
+            raise refused_at(("httpProxyImage",), "httpProxyImage only applies with deployHttpProxy: true",
+                             found=self.httpProxyImage, expected="no httpProxyImage while deployHttpProxy is false",
+                             hint="set deployHttpProxy: true to serve HTTP on port 8000 through this proxy image, "
+                                  "or remove httpProxyImage")
         if GPU_RESOURCE in self.resources.limits:
             raise ValueError(f"resources.limits.{GPU_RESOURCE}: set GPUs with numGpus")
         return self

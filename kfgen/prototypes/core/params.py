@@ -19,7 +19,16 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from kfgen.kube import objects as k8s
 from kfgen.prototypes.base import Params, ServiceType
-from kfgen.prototypes.params import DNS_SUBDOMAIN, IMAGE, INT32_MAX, QuantityString, Resources, described, repeated
+from kfgen.prototypes.params import (
+    DNS_SUBDOMAIN,
+    IMAGE,
+    INT32_MAX,
+    QuantityString,
+    Resources,
+    described,
+    refused_at,
+    repeated,
+)
 
 # --- images (all pinned; every one is a param) -------------------------------------------------
 
@@ -390,8 +399,15 @@ class CoreParams(Params):
                              f"jupyterHubStatePersistent: true, or remove {' and '.join(dead)})")
         shared = self.jupyterHubAuthenticator == "shared-password"
         if shared and self.jupyterHubPasswordSecret is None:
-            raise ValueError("jupyterHubAuthenticator: shared-password needs jupyterHubPasswordSecret: the name of "
-                             "the Secret you create with keys user-password and admin-password")
+            keys = "keys user-password and admin-password" if self.jupyterHubAdminUsers else "key user-password"
+            literals = "--from-literal=user-password=…" + (
+                " --from-literal=admin-password=…" if self.jupyterHubAdminUsers else "")
+            raise refused_at(
+                ("jupyterHubAuthenticator",), "jupyterHubAuthenticator: shared-password needs "
+                f"jupyterHubPasswordSecret: the name of the Secret you create with {keys}",
+                found=self.jupyterHubAuthenticator, expected="jupyterHubPasswordSecret set beside it",
+                hint=f"create the Secret (kubectl create secret generic hub-passwords {literals}) and set "
+                     "jupyterHubPasswordSecret: hub-passwords, or choose another jupyterHubAuthenticator")
         if not shared and self.jupyterHubPasswordSecret is not None:
             raise ValueError("jupyterHubPasswordSecret only matters with jupyterHubAuthenticator: shared-password "
                              "(set it, or remove jupyterHubPasswordSecret)")

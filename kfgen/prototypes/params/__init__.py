@@ -43,6 +43,7 @@ from kfgen.prototypes.params.patterns import (
     ResourceName,
     described,
     quantity_value,
+    refused_at,
 )
 from kfgen.prototypes.params.scheduling import (
     GPU_TOLERATION,
@@ -50,6 +51,7 @@ from kfgen.prototypes.params.scheduling import (
     LabelKey,
     Resources,
     Toleration,
+    untolerated_gpu_taint,
 )
 from kfgen.prototypes.params.spec import (
     DEFAULT_LIST,
@@ -116,7 +118,9 @@ __all__ = [
     "k8s_definition",
     "pod_volumes",
     "quantity_value",
+    "refused_at",
     "render_env",
     "repeated",
     "unique_ports",
+    "untolerated_gpu_taint",
 ]

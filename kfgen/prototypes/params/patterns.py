@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
+from pydantic_core import ValidationError
 
 from kfgen.kube import objects as k8s
 from kfgen.kube.constants import DNS_LABEL_PATTERN, GPU_RESOURCE
@@ -45,6 +46,17 @@ class ParamError(ValueError):
         super().__init__(message)
         self.expected = expected
         self.hint = hint
+
+
+def refused_at(loc: tuple[str | int, ...], message: str, *, found: Any, expected: str | None = None,
+               hint: str | None = None) -> ValidationError:
+    """A model validator's refusal of the value at *loc* (relative to the model validated), to raise: the error
+    is reported at that field (not at the model's own line), with *found* as the value found there and the
+    expected/hint parts of a :class:`ParamError`. *loc* must be where the user wrote the value (a field or key
+    they set), so that the error points at their line."""
+    return ValidationError.from_exception_data("params", [{
+        "type": "value_error", "loc": loc, "input": found,
+        "ctx": {"error": ParamError(message, expected=expected, hint=hint)}}])
 
 
 #: What a quantity looks like, for the 'expected:' line of every quantity error.

@@ -9,7 +9,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from kfgen.kube.constants import GPU_RESOURCE
-from kfgen.prototypes.params.patterns import INT32_MAX, QUALIFIED_NAME, Quantity, ResourceMap, quantity_value
+from kfgen.prototypes.params.patterns import (
+    INT32_MAX,
+    QUALIFIED_NAME,
+    Quantity,
+    ResourceMap,
+    quantity_value,
+    refused_at,
+)
 from kfgen.prototypes.params.spec import DEFAULT_MAP, Spec
 
 #: A node label key (nodeSelector) or taint key: a qualified name such as gpu or example.com/pool.
@@ -38,9 +45,20 @@ class Resources(Spec):
         for name in sorted(self.requests.keys() & self.limits.keys()):
             req, lim = self.requests[name], self.limits[name]
             if quantity_value(req) > quantity_value(lim):
-                raise ValueError(f"requests.{name} ({req}) is more than limits.{name} ({lim}); "
-                                 "Kubernetes refuses a request above its limit")
+                raise self._request_above_limit(name, req, lim)
         return self
+
+    def _request_above_limit(self, name: str, req: Quantity, lim: Quantity) -> ValueError:
+        """The refusal of requests.<name> above limits.<name>, at the value the user wrote: the request, or the
+        limit when the request is a default (a subclass's, e.g. tf-serving's)."""
+        message = (f"requests.{name} ({req}) is more than limits.{name} ({lim}); Kubernetes refuses a request "
+                   "above its limit")
+        hint = f"lower requests.{name} to {lim} or less, or raise limits.{name} to {req} or more"
+        if "requests" in self.model_fields_set or "limits" not in self.model_fields_set:
+            return refused_at(("requests", name), message, found=req, hint=hint,
+                              expected=f"at most limits.{name} ({lim})")
+        return refused_at(("limits", name), message, found=lim, hint=hint,
+                          expected=f"at least requests.{name} ({req}, the default request)")
 
     def completed(self, requests: Mapping[str, Quantity], limits: Mapping[str, Quantity]) -> Resources:
         """These resources with what they leave unset filled in from *requests* and *limits* (the defaults), one
@@ -111,7 +129,10 @@ class Toleration(Spec):
     @model_validator(mode="after")
     def _consistent(self) -> Toleration:
         if self.operator == "Exists" and self.value is not None:
-            raise ValueError("a toleration with operator Exists takes no value")
+            raise refused_at(("value",), "a toleration with operator Exists takes no value", found=self.value,
+                             expected="no value (operator Exists matches the key with any value)",
+                             hint=f"remove value to tolerate every value of the key, or set operator: Equal "
+                                  f"to tolerate only value {self.value!r}")
         if self.key is None and self.operator != "Exists":
             raise ValueError("a toleration without key must use operator Exists")
         if self.tolerationSeconds is not None and self.effect != "NoExecute":
@@ -120,6 +141,24 @@ class Toleration(Spec):
 
     def render(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+    def tolerates_key(self, key: str) -> bool:
+        """Whether this toleration tolerates some taint with *key* (whatever its value and effect): it names
+        that key, or it has no key and operator Exists (every taint)."""
+        return self.key == key if self.key is not None else self.operator == "Exists"
+
+
+def untolerated_gpu_taint(param: str, tolerations: list[Toleration] | None, resource: str, why: str) -> list[str]:
+    """The warning (a list of at most one) when pods request GPUs (*why* says which, e.g. ``numGpus: 1``) and
+    *tolerations*, given as *param*, tolerate no taint of the GPU *resource*: on GPU nodes tainted with it (as
+    GPU node pools usually are) the pods stay Pending. Unset (kfgen adds the GPU toleration) and ``[]`` (the
+    documented way to say the GPU nodes carry no taint) give none."""
+    if not tolerations or any(t.tolerates_key(resource) for t in tolerations):
+        return []
+    needed = f"{{key: {resource}, operator: Exists, effect: NoSchedule}}"
+    return [f"{param} tolerates no taint of {resource}, yet {why}: on nodes tainted {resource} (as GPU nodes "
+            f"usually are) the pods stay Pending; add {needed} to {param} (or write {param}: [] if your GPU "
+            "nodes carry no taint)"]
 
 
 GPU_TOLERATION = Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")

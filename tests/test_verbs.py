@@ -231,7 +231,7 @@ def test_init_renders_and_refuses_to_overwrite(tmp_path: Path, monkeypatch: pyte
     (repo / "profiles/lab.yaml").write_text("# mine\n" + (repo / "profiles/lab.yaml").read_text())
     res = run("init", ".", "--name", "lab")
     assert res.exit_code == 0, res.output
-    assert "wrote .gitignore" in res.output and "kept profiles/lab.yaml" in res.output
+    assert "wrote .gitignore" in res.output and "kept: profiles/ already has profiles: lab" in res.output
     assert (repo / "profiles/lab.yaml").read_text().startswith("# mine\n")
 
 

@@ -50,7 +50,10 @@ Several KEY VALUE pairs make one edit, for params that must change together:
 'kfgen param set kubeflow-core jupyterHubAuthenticator native jupyterHubAdminUsers [alice] -p NAME'.
 
 A string param takes VALUE exactly as typed ('#x', 'null' and '--a=1 # b' are those strings); other params
-read it as YAML: true, 3, '[a, b]', '{cpu: 500m}', null. 'kfgen param unset' removes a value. A VALUE
+read it as YAML: true, 3, '[a, b]', '{cpu: 500m}', null. A bool param takes true or false (yes, no, on and
+off are refused: YAML 1.1 reads them as booleans, YAML 1.2 as text); an integer is written in decimal
+(010, 0x10, 1_000 and 1:30 are refused: YAML 1.1 reads them as 8, 16, 1000 and 90). A param that also takes
+text keeps such a VALUE as typed. 'kfgen param unset' removes a value. A VALUE
 starting with '-' works as it is ('param set job args --train_steps=1000 -p NAME'); put '--' before the
 pairs when one could be read as kfgen's own option (-p, -h): 'param set -p NAME job args -- -p'.
 

@@ -21,7 +21,7 @@ from ruamel.yaml.comments import CommentedMap
 from kfgen.edit.check import affected, check_text, problems_now, validated
 from kfgen.edit.document import Document, keep_null_spelling, load, node_for, put
 from kfgen.edit.pod_security import add, needed, note
-from kfgen.edit.values import annotation, check_value, param_keys, parse_value
+from kfgen.edit.values import annotation, check_value, param_keys, parse_value, spelling_problem
 from kfgen.errors import KfgenError, Problem, did_you_mean
 from kfgen.output.files import write_file
 from kfgen.profile import (
@@ -101,9 +101,13 @@ def _apply_params(profiles_dir: Path, name: str, doc: Document, instance: str, p
     then *follow* (in the same edit); write the file only when the profiles it touches still render
     (:mod:`kfgen.edit.check`)."""
     params = prototypes()[proto].params
+    edited = [("components", instance, "params", k) for k in raws]
+    spelled = [p for (k, v), path in zip(raws.items(), edited, strict=True)
+               if (p := spelling_problem(v, annotation(params, k), k, path, display(doc.path))) is not None]
+    if spelled:
+        raise KfgenError(spelled)
     before = problems_now(profiles_dir, affected(profiles_dir, name))
     values = {k: parse_value(v, annotation(params, k)) for k, v in raws.items()}
-    edited = [("components", instance, "params", k) for k in raws]
     if name.startswith("_"):  # a partial: each value checked on its own (its children check the rest)
         shown = display(doc.path)
         problems = [p for k, v in values.items() if (p := check_value(params, k, v, edited[list(raws).index(k)],

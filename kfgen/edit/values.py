@@ -7,10 +7,16 @@
   ``null``; text that is not valid YAML stays a string (and the param's validation says what it expects).
 - A param that takes text or something else (``str | list[str]``, a quantity that may be a number) uses
   the YAML reading when it is one of the other types (a list, a number), and the text as typed otherwise.
+
+YAML 1.1 (what the YAML reader speaks) has spellings that surprise: ``010`` is octal 8, ``0x10`` 16,
+``1_000`` 1000, ``1:30`` 90 and ``yes``/``no``/``on``/``off`` are booleans. A param that takes no text
+refuses them (:func:`spelling_problem`): an integer is written in plain decimal (``10``, ``-3``), a
+boolean as ``true`` or ``false``. A param that also takes text keeps them as typed.
 """
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Annotated, Any, Literal, Union
@@ -72,6 +78,55 @@ def _kind_of(value: Any) -> str:
     return "any"
 
 
+#: YAML 1.1's booleans that YAML 1.2 (and JSON) read as text; true/false (True, TRUE …) are both.
+_YAML11_BOOLS = {"yes": "true", "no": "false", "on": "true", "off": "false"}
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+
+
+def _surprise(raw: str, parsed: Any) -> str | None:
+    """'bool' or 'int' when YAML 1.1 reads *raw* as that type in a spelling YAML 1.2 reads otherwise."""
+    text = raw.strip()
+    if isinstance(parsed, bool) and text.lower() in _YAML11_BOOLS:
+        return "bool"
+    if _LEADING_ZERO.fullmatch(text) or (isinstance(parsed, int) and not isinstance(parsed, bool)
+                                         and not _DECIMAL.fullmatch(text)):
+        return "int"
+    return None
+
+
+def spelling_problem(raw: str, tp: Any, key: str, path: tuple[str | int, ...], file: str) -> Problem | None:
+    """A problem when *raw*, for the param *key* of type *tp* that takes no text, is one of YAML 1.1's
+    surprising spellings (the module's doc)."""
+    kinds = _kinds(tp) - {"none"} if tp is not None else {"any"}
+    if kinds & {"str", "any"}:
+        return None
+    try:
+        parsed = pyyaml.safe_load(raw)
+    except pyyaml.YAMLError:
+        return None
+    text = raw.strip()
+    what = _surprise(raw, parsed)
+    if what == "bool" and "bool" in kinds:
+        word = _YAML11_BOOLS[text.lower()]
+        return Problem(f"param '{key}' takes true or false; '{text}' is a YAML 1.1 spelling kfgen does not take",
+                       file=file, path=path, expected="true or false", found=repr(raw),
+                       hint=f"did you mean '{word}'?")
+    if what == "int" and "int" in kinds:
+        if _LEADING_ZERO.fullmatch(text):
+            sign = "-" if text.startswith("-") else ""
+            decimal = sign + (text.lstrip("+-").replace("_", "").lstrip("0") or "0")
+            read = f" (YAML 1.1 reads it as octal {parsed})" if isinstance(parsed, int) else ""
+            return Problem(f"param '{key}': an integer with a leading zero is ambiguous{read}",
+                           file=file, path=path, expected="a decimal integer without leading zeros, e.g. 10",
+                           found=repr(raw), hint=f"did you mean {decimal}?"
+                           + (f" (or {parsed}, if you meant octal)" if read else ""))
+        return Problem(f"param '{key}': '{text}' is a YAML 1.1 spelling of {parsed}",
+                       file=file, path=path, expected="a decimal integer, e.g. 10", found=repr(raw),
+                       hint=f"write {parsed} if that is what you mean")
+    return None
+
+
 def parse_value(raw: str, tp: Any = None) -> Any:
     """*raw* (a command-line VALUE) for a param of type *tp* (None: unknown, read as YAML), as the module's
     doc says."""
@@ -83,6 +138,8 @@ def parse_value(raw: str, tp: Any = None) -> Any:
     except pyyaml.YAMLError:
         return raw
     if "str" in kinds and "any" not in kinds:
+        if _surprise(raw, parsed):  # a YAML 1.1 surprise where text is taken: the text as typed
+            return raw
         kind = _kind_of(parsed)
         # another type the param takes (a list, a number): the YAML reading; otherwise the text as typed
         # (a string maybe read without its '# comment', null, or a type the param does not take)

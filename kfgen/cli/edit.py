@@ -161,9 +161,15 @@ def generate(
     profile: str = EditProfile,
     param: list[str] | None = typer.Option(None, "--param", metavar="KEY=VALUE",
                                            help="A param of the new instance (repeatable); VALUE as in 'param set'."),
+    namespace: str | None = typer.Option(None, "--namespace", metavar="NAMESPACE",
+                                         help="Namespace of the new instance (default: the profile's)."),
     profiles_dir: Path = ProfilesDir,
 ) -> None:
-    """Add an instance of a prototype to a profile (ksonnet's 'ks generate'), validated before it is written."""
+    """Add an instance of a prototype to a profile (ksonnet's 'ks generate'), validated before it is written.
+
+    The podSecurity entry its pods need is added where the profile has none for its namespace; a level the
+    profile (or one it extends) writes is never lowered: generate refuses (exit 2) and says where it is.
+    """
     from kfgen.edit import generate as run_generate
     from kfgen.errors import KfgenError, Problem
 
@@ -175,7 +181,7 @@ def generate(
                         "the profile is unchanged.")
         raws[key.strip()] = value
     try:
-        change = run_generate(profiles_dir, profile, prototype, instance, raws)
+        change = run_generate(profiles_dir, profile, prototype, instance, raws, namespace)
     except KfgenError as exc:
         raise _refused(exc, profile) from None
     _changed(change)

@@ -10,6 +10,7 @@ can be edited and listed too: their values are overrides, checked in the profile
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from kfgen.edit.check import affected, check_text, problems_now, validated
 from kfgen.edit.document import Document, keep_null_spelling, load, node_for, put
-from kfgen.edit.pod_security import add, needed, note
+from kfgen.edit.pod_security import add, lowering, needed, note
 from kfgen.edit.values import annotation, check_value, param_keys, parse_value, spelling_problem
 from kfgen.errors import KfgenError, Problem, did_you_mean
 from kfgen.output.files import write_file
@@ -154,8 +155,11 @@ def set_params(profiles_dir: Path, name: str, instance: str, raws: dict[str, str
     return _apply_params(profiles_dir, name, doc, instance, proto, raws, edit)
 
 
-def generate(profiles_dir: Path, name: str, prototype: str, instance: str, raws: dict[str, str]) -> Change:
-    """``kfgen generate``: add *instance* of *prototype* (with *raws* params) to profile *name*."""
+def generate(profiles_dir: Path, name: str, prototype: str, instance: str, raws: dict[str, str],
+             namespace: str | None = None) -> Change:
+    """``kfgen generate``: add *instance* of *prototype* (with *raws* params, in *namespace* when given) to
+    profile *name*, with the ``podSecurity`` entry its pods need where the profile has none (a level the
+    profile writes is never lowered: :func:`kfgen.edit.pod_security.lowering`)."""
     from kfgen.actions import get_prototype
 
     loaded = _load_for_edit(profiles_dir, name, partial_ok=False)
@@ -174,6 +178,8 @@ def generate(profiles_dir: Path, name: str, prototype: str, instance: str, raws:
     def edit(values: dict[str, Any]) -> None:
         comps_node = doc.mapping("components")
         entry = CommentedMap(prototype=proto.name)
+        if namespace is not None:
+            entry["namespace"] = node_for(namespace)
         entry.fa.set_block_style()
         if values:
             entry["params"] = CommentedMap((k, node_for(v)) for k, v in values.items())
@@ -183,11 +189,21 @@ def generate(profiles_dir: Path, name: str, prototype: str, instance: str, raws:
     def pod_security(text: str) -> tuple[list[tuple[str | int, ...]], list[str]]:
         """The podSecurity entries the new instance's pods need (:mod:`kfgen.edit.pod_security`)."""
         try:
-            entries = needed(validated(profiles_dir, name, text), [instance])
+            profile = validated(profiles_dir, name, text)
         except KfgenError:  # the profile does not validate: the render check says why
-            return [], []
+            return [("components", instance)], []
+        entries = needed(profile, [instance])
+        command = " ".join([f"kfgen generate {proto.name} {instance} -p {name}",
+                            *(f"--param {shlex.quote(f'{k}={v}')}" for k, v in raws.items())])
+        refused = lowering(entries, profile.pod_security, locate, name, command)
+        if refused:
+            raise KfgenError(refused)
         add(doc, entries)
-        return [("podSecurity", e.namespace) for e in entries], [note(e) for e in entries]
+        return [("components", instance), *(("podSecurity", e.namespace) for e in entries)], [note(e) for e in entries]
+
+    def locate(namespace: str) -> tuple[str, int | None]:
+        """Where the profile (before the edit: its podSecurity is not edited) writes *namespace*'s entry."""
+        return loaded.sources.locations.get(("podSecurity", namespace)) or (display(path), None)
 
     return _apply_params(profiles_dir, name, doc, instance, proto.name, raws, edit, pod_security)
 

@@ -6,19 +6,24 @@ instances also add the entry an instance's pods need (core's Ambassador 0.30.1 r
 with a comment saying why, and what they write renders. The level and the reasons come from the instance's
 own render, checked as the render checks it (:func:`kfgen.kube.podsecurity.pod_level`), not from a list of
 prototypes: a prototype whose pods meet ``restricted`` one day needs no entry that day.
+
+Only a missing entry is added. A level the profile (or a profile it extends) writes for the namespace is the
+user's: when it is stricter than the new instance needs, ``generate`` refuses (:func:`lowering`) and says
+where the entry is, which pod needs less, and what to do; it never lowers a level silently.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import yaml as pyyaml
 from ruamel.yaml.comments import CommentedMap
 
 from kfgen.edit.document import Document, eol_comment, insert_after, node_for, put
-from kfgen.errors import KfgenError, object_ref
+from kfgen.errors import KfgenError, Problem, object_ref
 from kfgen.kube.objects import pod_templates
 from kfgen.kube.podsecurity import LEVELS, Level, pod_level
 from kfgen.profile import Profile
@@ -72,6 +77,30 @@ def needed(profile: Profile, instances: Iterable[str]) -> list[Entry]:
     return [Entry(ns, level, " / ".join(pods)) for ns, (level, pods) in sorted(lowest.items())]
 
 
+def lowering(entries: list[Entry], declared: dict[str, str], locate: Callable[[str], tuple[str, int | None]],
+             profile: str, command: str) -> list[Problem]:
+    """A problem for each of *entries* whose namespace the profile writes (*declared*: its ``podSecurity``, as
+    merged) at a stricter level than needed: kfgen would have to lower a level the user wrote. *locate*: a
+    namespace's entry -> (file, line); *command*: the generate command, to repeat with another namespace."""
+    problems = []
+    for e in entries:
+        if e.namespace not in declared:
+            continue
+        file, line = locate(e.namespace)
+        where = f"{file}:{line}" if line is not None else file
+        has = f"{e.namespace}: {declared[e.namespace]}"
+        own = Path(file).name == f"{profile}.yaml"
+        there = "" if own else (f"; that file is extended by others too: to change it for '{profile}' only, "
+                                f"write `{e.line}` under podSecurity in {profile}'s own file")
+        problems.append(Problem(
+            f"podSecurity `{has}` is stricter than the new instance needs: kfgen never lowers a level the "
+            "profile writes", file=file, line=line, path=("podSecurity", e.namespace),
+            expected=f"`{e.line}` (or lower): {e.why}", found=f"`{has}`",
+            hint=f"if you accept '{e.level}' pods in {e.namespace}, change the entry to `{e.line}` yourself "
+                 f"({where}{there}); or give the instance another namespace: {command} --namespace OTHER"))
+    return problems
+
+
 def yaml_key(text: str) -> str:
     """*text* as a YAML mapping key that reads back as that string (a namespace named 'true' or '1' quoted)."""
     try:
@@ -96,7 +125,8 @@ def note(entry: Entry) -> str:
 
 def add(doc: Document, entries: list[Entry]) -> None:
     """Add *entries* to the profile file *doc* (round trip), each with its comment: into its ``podSecurity:``
-    mapping, or a new one after the profile's first settings (``namespace:``, ``kubernetesVersion:`` …)."""
+    mapping, or a new one after the profile's first settings (``namespace:``, ``kubernetesVersion:`` …). In a
+    flow mapping (``{a: baseline}``) an entry goes without its comment: the verb's note says why."""
     if not entries:
         return
     data = doc.data
@@ -109,7 +139,7 @@ def add(doc: Document, entries: list[Entry]) -> None:
         key = node_for(e.namespace)
         had = key in mapping
         put(mapping, key, e.level)
-        if not had:
+        if not had and not mapping.fa.flow_style():  # a comment cannot go inside a flow mapping's line
             eol_comment(mapping, key, e.why, doc.indent + len(yaml_key(e.namespace)) + len(e.level) + 5)
     if "podSecurity" in data and data["podSecurity"] is mapping:
         return

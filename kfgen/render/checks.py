@@ -10,7 +10,7 @@ pod's nodeSelector matches none of the declared nodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from kfgen.errors import Problem, object_ref
 from kfgen.kube.constants import GPU_RESOURCE as GPU
 from kfgen.kube.constants import INSTANCE_LABEL, TFJOB_REPLICA_TYPES
-from kfgen.kube.objects import pod_templates
+from kfgen.kube.objects import PodTemplate, pod_templates
 from kfgen.kube.quantity import parse_quantity
 from kfgen.profile import Profile
 from kfgen.prototypes.base import Node
@@ -64,12 +64,13 @@ def _pod_gpus(pod_spec: dict[str, Any]) -> int:
     return total
 
 
-def pod_groups(obj: dict[str, Any]) -> list[PodGroup]:
+def pod_groups(obj: dict[str, Any], templates: list[PodTemplate] | None = None) -> list[PodGroup]:
     """The pod groups of *obj* (:func:`kfgen.kube.objects.pod_templates`; a TFJob's replica types in name order),
     as a list: each check walks them once. A CronJob's pods count as one pod (one run at a time); a
-    PodTemplate starts no pod, so it has none."""
+    PodTemplate starts no pod, so it has none. *templates*: the pod templates of *obj* when the caller has
+    walked it already (the render walks each object once for all its checks)."""
     groups = []
-    for t in pod_templates(obj):
+    for t in pod_templates(obj) if templates is None else templates:
         if t.kind == "PodTemplate":
             continue
         replicas = 1 if t.replicas is None else int(t.replicas)
@@ -239,11 +240,19 @@ def _human_bytes(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def pods(profile: Profile, objects: list[dict[str, Any]]) -> CheckResult:
-    """:func:`gpu_budget` and :func:`node_fit` (their notes in that order) over one walk of the pod groups."""
-    groups_of_objects = [pod_groups(obj) for obj in objects]
+def pods(profile: Profile, objects: list[dict[str, Any]],
+         walks: Mapping[int, list[PodTemplate]] | None = None) -> CheckResult:
+    """:func:`gpu_budget` and :func:`node_fit` (their notes in that order) over one walk of the pod groups.
+    *walks*: id(object) -> its pod templates, for the objects the caller has walked already (the render's;
+    the others are walked here)."""
+    if walks is None:
+        groups_of_objects = [pod_groups(obj) for obj in objects]
+    else:
+        groups_of_objects = [pod_groups(obj, walks.get(id(obj))) for obj in objects]
     gpus, fit = _gpu_budget(profile, groups_of_objects), _node_fit(profile, groups_of_objects)
     return CheckResult(gpus.errors + fit.errors, gpus.warnings + fit.warnings, gpus.summary + fit.summary)
 
 
 CHECKS: tuple[Check, ...] = (pods,)
+#: The checks that take the render's pod walk as a third argument (``walks``, as :func:`pods`).
+WALKING: tuple[Check, ...] = (pods,)

@@ -26,11 +26,11 @@ from typing import Any
 from kfgen.errors import KfgenError, Problem, did_you_mean, object_ref
 from kfgen.kube import podsecurity
 from kfgen.kube.constants import INSTANCE_LABEL, MANAGED_BY_LABEL, PROFILE_LABEL
-from kfgen.kube.objects import pod_templates
+from kfgen.kube.objects import PodTemplate, pod_templates
 from kfgen.nogc import gc_paused
 from kfgen.profile import Profile
 from kfgen.prototypes.base import Prototype, prototypes
-from kfgen.render.checks import CHECKS, Check
+from kfgen.render.checks import CHECKS, WALKING, Check
 from kfgen.render.order import sort_objects
 from kfgen.render.patches import apply_patches
 from kfgen.render.safety import OPT_INS, PARAM_CHECKED, findings
@@ -39,6 +39,7 @@ SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-no
 
 Json = dict[str, Any]
 Key = tuple[str, str, str, str]
+Walks = dict[int, list[PodTemplate]]  # id(object) -> its pod templates (pod_walks)
 
 
 @dataclass
@@ -136,7 +137,8 @@ def patched(profile: Profile, rendered: list[_Instance]) -> list[_Instance]:
     return out
 
 
-def secured(profile: Profile, rendered: list[_Instance], before: list[_Instance]) -> list[str]:
+def secured(profile: Profile, rendered: list[_Instance], before: list[_Instance],
+            walks: Walks | None = None) -> list[str]:
     """Step 2c: every object meets :mod:`kfgen.render.safety`, apart from what its instance's params opt in to
     (a ``manifests`` instance's allowSecretValues …). *before* is *rendered* before the patches: what a patch
     changed was checked at the patch (refused there, or let through by the patch's own opt-in, which covers
@@ -144,7 +146,8 @@ def secured(profile: Profile, rendered: list[_Instance], before: list[_Instance]
     ``manifests`` objects hold was refused where they are written; what is left comes from a prototype (every
     prototype's containers have requests and limits: a finding here is a kfgen bug, reported rather than
     written). What a prototype exposes outside the cluster its own params check (``PARAM_CHECKED``). Returns a
-    warning for each instance that puts objects outside the profile's namespace."""
+    warning for each instance that puts objects outside the profile's namespace. *walks*: :func:`pod_walks` of
+    *rendered* (walked here without it)."""
     problems: list[Problem] = []
     warnings: list[str] = []
     components = profile.components
@@ -153,7 +156,7 @@ def secured(profile: Profile, rendered: list[_Instance], before: list[_Instance]
         skip = PARAM_CHECKED | {rule for rule, name in OPT_INS.items() if params.get(name)}
         elsewhere: set[str] = set()
         for obj, was in zip(inst.objects, original.objects, strict=True):
-            found = findings(obj, skip)
+            found = findings(obj, skip, None if walks is None else walks[id(obj)])
             if found and obj is not was:  # patched: only what the prototype's object had is left to report
                 had = {(f.rule, f.pointer) for f in findings(was, skip)}
                 found = [f for f in found if (f.rule, f.pointer) in had]
@@ -195,7 +198,8 @@ def collisions(profile: Profile, rendered: list[_Instance]) -> dict[Key, str]:
     return owner
 
 
-def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str]) -> list[Json]:
+def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str],
+               walks: Walks | None = None) -> list[Json]:
     """Step 4: a Namespace for each namespace the instances use (not the system ones), unless an
     instance renders it itself. Each is labelled for the PodSecurity admission plugin (enforce, audit
     and warn) with its Pod Security Standard level: ``restricted``, unless the profile's ``podSecurity``
@@ -207,7 +211,8 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
     held to that namespace's level the same way, and ``podSecurity`` may name the namespace; but kfgen renders
     no Namespace for it (it would take over a namespace someone else manages, and pruning could delete it).
     There, as in a namespace whose Namespace an instance renders itself, the entry labels nothing: it only
-    states the level the user vouches the cluster's labels allow there."""
+    states the level the user vouches the cluster's labels allow there. *walks*: :func:`pod_walks` of *rendered*
+    (walked here without it)."""
     rank = {level: i for i, level in enumerate(podsecurity.LEVELS)}  # weakest first
     allowed = profile.pod_security
     used = {inst.namespace for inst in rendered}
@@ -219,7 +224,7 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
     pod_level = podsecurity.pod_level
     for inst in rendered:
         for obj in inst.objects:
-            templates = pod_templates(obj)
+            templates = pod_templates(obj) if walks is None else walks[id(obj)]
             if not templates:
                 continue
             ns = obj.get("metadata", {}).get("namespace") or inst.namespace
@@ -291,12 +296,20 @@ def _unknown_namespace(profile: Profile, ns: str, used: set[str]) -> Problem:
         hint=guess or "remove the line, or fix the namespace's name")
 
 
+def pod_walks(rendered: list[_Instance]) -> Walks:
+    """id(object) -> :func:`kfgen.kube.objects.pod_templates` of each object of *rendered*: the render walks each
+    object's pods once and :func:`secured`, :func:`namespaces` and the checks (:data:`kfgen.render.checks.WALKING`)
+    share the result. The objects must outlive it and stay as they are (nothing in the pipeline mutates them)."""
+    return {id(obj): pod_templates(obj) for inst in rendered for obj in inst.objects}
+
+
 @gc_paused
 def render_profile(profile: Profile, checks: tuple[Check, ...] = CHECKS) -> RenderResult:
     rendered, warnings = instances(profile)
     labelled = labels(profile, rendered)
     rendered = patched(profile, labelled)
-    warnings.extend(secured(profile, rendered, labelled))
+    walks = pod_walks(rendered)
+    warnings.extend(secured(profile, rendered, labelled, walks))
     owner = collisions(profile, rendered)
     instance_of: dict[int, str] = {}
     objects: list[Json] = []
@@ -304,13 +317,13 @@ def render_profile(profile: Profile, checks: tuple[Check, ...] = CHECKS) -> Rend
         for obj in inst.objects:
             instance_of[id(obj)] = inst.name
             objects.append(obj)
-    for ns_obj in namespaces(profile, rendered, owner):
+    for ns_obj in namespaces(profile, rendered, owner, walks):
         instance_of[id(ns_obj)] = ""
         objects.append(ns_obj)
     summary: list[str] = []
     problems: list[Problem] = []
     for check in checks:
-        result = check(profile, objects)
+        result = check(profile, objects, walks) if check in WALKING else check(profile, objects)
         problems.extend(result.errors)
         warnings.extend(result.warnings)
         summary.extend(result.summary)

@@ -36,11 +36,12 @@ and ``resources``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kfgen.errors import did_you_mean, object_ref
+from kfgen.kube.objects import PodTemplate
 from kfgen.kube.objects import pod_templates as _pod_templates
 
 Json = dict[str, Any]
@@ -80,24 +81,22 @@ def pod_templates(obj: Json) -> list[tuple[str, Json]]:
     return [(t.pointer, t.spec) for t in _pod_templates(obj)]
 
 
-def findings(obj: Json, skip: frozenset[str] = frozenset()) -> list[Finding]:
+def findings(obj: Json, skip: frozenset[str] = frozenset(),
+             templates: list[PodTemplate] | None = None) -> list[Finding]:
     """Everything :mod:`kfgen.render.safety` refuses in *obj* (empty: nothing), apart from the rules in *skip*
-    (not even looked at: the render skips what it does not refuse, for 1,000s of objects)."""
+    (not even looked at: the render skips what it does not refuse, for 1,000s of objects). Only the rules the
+    object's kind can break are looked at (:data:`_BY_KIND`; any other kind: its pod templates' ``image`` and
+    ``resources``). *templates*: :func:`kfgen.kube.objects.pod_templates` of *obj* when the caller has walked
+    it already (the render walks each object once for all its checks)."""
     kind = obj.get("kind")
-    if kind == "Secret":
-        return [] if "secretValues" in skip or not (obj.get("data") or obj.get("stringData")) else _secret(obj)
-    if kind in ("Role", "ClusterRole"):
-        return [] if "rbacWildcards" in skip else _rbac(obj)
-    if kind in ("RoleBinding", "ClusterRoleBinding"):
-        return [] if "adminRoleBindings" in skip else _binding(obj)
-    if kind == "Service":
-        return [] if "externalExposure" in skip else _service(obj)
-    if kind == "Ingress":
-        return [] if "externalExposure" in skip else _ingress(obj)
+    by_kind = _BY_KIND.get(kind) if type(kind) is str else None
+    if by_kind is not None:
+        rule, check = by_kind
+        return [] if rule in skip else check(obj)
     out: list[Finding] = []
     resources = "resources" not in skip
-    for at, pod in pod_templates(obj):
-        out.extend(_containers(obj, at, pod, resources))
+    for t in _pod_templates(obj) if templates is None else templates:
+        out.extend(_containers(obj, t.pointer, t.spec, resources))
     return out
 
 
@@ -233,6 +232,20 @@ def _ingress(obj: Json) -> list[Finding]:
         "externalExposure", "/spec", f"{object_ref(obj)} routes requests from outside the cluster to {to}, "
         "whether or not they authenticate anyone", expected="no Ingress", found=f"an Ingress to {to}",
         hint=_exposure_hint("leave the Ingress out"))]
+
+
+def _secret_values(obj: Json) -> list[Finding]:
+    return _secret(obj) if obj.get("data") or obj.get("stringData") else []
+
+
+#: kind -> (its rule, the check of that rule): the kinds that can break a rule other than ``image`` and
+#: ``resources`` (a Secret's values, a role's rules, a binding's role, a Service's or an Ingress's exposure) and
+#: have no pod template; every other kind is looked at for its pod templates only.
+_BY_KIND: dict[str, tuple[str, Callable[[Json], list[Finding]]]] = {
+    "Secret": ("secretValues", _secret_values),
+    "Role": ("rbacWildcards", _rbac), "ClusterRole": ("rbacWildcards", _rbac),
+    "RoleBinding": ("adminRoleBindings", _binding), "ClusterRoleBinding": ("adminRoleBindings", _binding),
+    "Service": ("externalExposure", _service), "Ingress": ("externalExposure", _ingress)}
 
 
 def _containers(obj: Json, at: str, pod: Json, resources: bool) -> list[Finding]:

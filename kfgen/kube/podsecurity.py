@@ -116,7 +116,120 @@ def violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], 
     pods of 1,000s of objects). Every control of the Pod Security Standards is checked: baseline's
     hostProcess, host namespaces, privileged, capabilities, hostPath, host ports, host probes and lifecycle
     hooks, AppArmor (field and annotation), SELinux, /proc mount, seccomp and sysctls; restricted's volume
-    types, privilege escalation, runAsNonRoot, runAsUser 0, seccomp and capabilities."""
+    types, privilege escalation, runAsNonRoot, runAsUser 0, seccomp and capabilities.
+
+    A pod shaped as kfgen renders them (:func:`_plainly_restricted`: only the fields that cannot break a
+    control, set as ``restricted`` wants) is answered from the keys it has; any other goes through every
+    control (:func:`_violations`)."""
+    if _plainly_restricted(spec, annotations):
+        return [], []
+    return _violations(spec, annotations)
+
+
+#: Pod spec fields that may break a control and that :func:`_plainly_restricted` leaves to :func:`_violations`
+#: (no pod of kfgen's has them).
+_POD_FIELDS_TO_CHECK = frozenset({"hostNetwork", "hostPID", "hostIPC", "ephemeralContainers"})
+_PLAIN_VOLUME_FIELDS = _RESTRICTED_VOLUMES | {"name"}
+#: securityContext fields that break no control whatever their value, or whose value
+#: :func:`_plainly_restricted` checks (runAsUser, runAsNonRoot, seccompProfile, capabilities,
+#: allowPrivilegeEscalation); any other field (privileged, sysctls, seLinuxOptions …) sends the pod to the full check.
+_PLAIN_POD_CONTEXT = frozenset({"runAsUser", "runAsGroup", "runAsNonRoot", "fsGroup", "fsGroupChangePolicy",
+                                "supplementalGroups", "seccompProfile"})
+_PLAIN_CONTEXT = frozenset({"allowPrivilegeEscalation", "capabilities", "runAsUser", "runAsGroup", "runAsNonRoot",
+                            "readOnlyRootFilesystem", "seccompProfile"})
+_RESTRICTED_SECCOMP = ("RuntimeDefault", "Localhost")  # a tuple: `in` compares, never hashes
+_HANDLER_ACTIONS = ("httpGet", "tcpSocket")
+#: Container fields a control reads besides securityContext (host ports, probes' and hooks' hosts).
+_CONTAINER_FIELDS_TO_CHECK = frozenset({"ports", "lifecycle", *_PROBES})
+#: The securityContext kfgen.kube.objects.security_context() writes by default (most containers kfgen renders):
+#: equal to it (and with False and True, not 0 and 1, which compare equal) it meets every control.
+_DEFAULT_CONTEXT = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
+                    "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def _plainly_restricted(spec: Json, annotations: Json | None) -> bool:
+    """Whether the pod plainly meets ``restricted``: True only when :func:`_violations` would find nothing
+    (tests/test_perf_render_podsecurity.py compares the two); False sends the pod to the full check, which also
+    gives the same exceptions for values of the wrong type (a pod of a user's object that is not valid yet). It
+    reads what the controls read, from the fields the pod has: no field outside those that cannot break a
+    control, no AppArmor annotation, volumes of the types ``restricted`` allows, no host in a probe, no host
+    port, no lifecycle hooks, and each container's securityContext as :func:`kfgen.kube.objects.security_context`
+    writes it (no privilege escalation, ALL dropped, at most NET_BIND_SERVICE added, non-root, seccomp
+    RuntimeDefault or Localhost, on the container or the pod)."""
+    if type(spec) is not dict or not _POD_FIELDS_TO_CHECK.isdisjoint(spec):
+        return False
+    if annotations:
+        if type(annotations) is not dict or not all(
+                type(key) is str and not key.startswith(APPARMOR_ANNOTATION) for key in annotations):
+            return False
+    pod_sc = spec.get("securityContext")
+    pod_seccomp = pod_non_root = None
+    if pod_sc:
+        if type(pod_sc) is not dict or not _PLAIN_POD_CONTEXT.issuperset(pod_sc) or pod_sc.get("runAsUser") == 0:
+            return False
+        seccomp = pod_sc.get("seccompProfile")
+        if seccomp:
+            if type(seccomp) is not dict:
+                return False
+            pod_seccomp = seccomp.get("type")
+            if pod_seccomp is not None and pod_seccomp not in _RESTRICTED_SECCOMP:
+                return False
+        pod_non_root = pod_sc.get("runAsNonRoot")
+    volumes = spec.get("volumes")
+    if volumes and (type(volumes) is not list
+                    or not all(type(v) is dict and _PLAIN_VOLUME_FIELDS.issuperset(v) for v in volumes)):
+        return False
+    init, main = spec.get("initContainers"), spec.get("containers")
+    if (init and type(init) is not list) or (main and type(main) is not list):
+        return False
+    for c in [*init, *main] if init and main else init or main or ():
+        if type(c) is not dict:
+            return False
+        sc = c.get("securityContext")
+        if not (sc == _DEFAULT_CONTEXT and sc["allowPrivilegeEscalation"] is False and sc["runAsNonRoot"] is True
+                or _plain_context(sc, pod_non_root, pod_seccomp)):
+            return False
+        if _CONTAINER_FIELDS_TO_CHECK.isdisjoint(c):
+            continue
+        if c.get("lifecycle"):
+            return False
+        ports = c.get("ports")
+        if ports and (type(ports) is not list or not all(type(p) is dict and not p.get("hostPort") for p in ports)):
+            return False
+        for probe in _PROBES:
+            handler = c.get(probe)
+            if handler:
+                if type(handler) is not dict:
+                    return False
+                for action in _HANDLER_ACTIONS:
+                    target = handler.get(action)
+                    if target and (type(target) is not dict or target.get("host")):
+                        return False
+    return True
+
+
+def _plain_context(sc: Any, pod_non_root: Any, pod_seccomp: Any) -> bool:
+    """Whether a container's securityContext *sc* (in a pod whose own says *pod_non_root*, *pod_seccomp*) breaks
+    no control, read as :func:`_plainly_restricted` reads a pod (False: not plainly)."""
+    if (type(sc) is not dict or not _PLAIN_CONTEXT.issuperset(sc) or sc.get("allowPrivilegeEscalation") is not False
+            or sc.get("runAsNonRoot", pod_non_root) is not True or sc.get("runAsUser") == 0):
+        return False
+    caps = sc.get("capabilities")
+    if type(caps) is not dict:
+        return False
+    drop, added = caps.get("drop"), caps.get("add")
+    if type(drop) is not list or "ALL" not in drop or not caps.keys() <= {"drop", "add"}:
+        return False
+    if added and (type(added) is not list or not all(type(a) is str and a == "NET_BIND_SERVICE" for a in added)):
+        return False
+    seccomp = sc.get("seccompProfile")
+    if not seccomp:
+        return pod_seccomp is not None  # then RuntimeDefault or Localhost (_plainly_restricted checked it)
+    return type(seccomp) is dict and seccomp.get("type", pod_seccomp) in _RESTRICTED_SECCOMP
+
+
+def _violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], list[str]]:
+    """:func:`violations`, control by control."""
     base: list[str] = []
     restricted: list[str] = []
     if annotations:
@@ -175,7 +288,7 @@ def violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], 
             restricted.append(f"container {name}: runAsNonRoot is not true")
         if sc.get("runAsUser") == 0:
             restricted.append(f"container {name}: runAsUser: 0")
-        if seccomp.get("type", pod_seccomp) not in ("RuntimeDefault", "Localhost"):
+        if seccomp.get("type", pod_seccomp) not in _RESTRICTED_SECCOMP:
             restricted.append(f"container {name}: seccompProfile is not RuntimeDefault or Localhost")
         if "ALL" not in (caps.get("drop") or []):
             restricted.append(f"container {name}: capabilities do not drop ALL")

@@ -68,7 +68,7 @@ def test_edit_that_stops_the_render_is_refused_with_the_render_problem(project: 
     res = invoke("param", "set", "kubeflow-core", "jupyterHubServiceType", "LoadBalancer", "-p", "lab")
     assert res.exit_code == 2
     assert "profiles/lab.yaml:" in res.output and "dummy authenticator" in res.output
-    assert "the edit would stop profile 'lab' from rendering; the profile is unchanged." in res.output
+    assert "the edit would stop profile 'lab' from rendering; profiles/lab.yaml is unchanged." in res.output
     assert "kfgen param set INSTANCE KEY VALUE KEY VALUE ... -p lab" in res.output
     assert snapshot(project) == before
     assert not (project / "out").exists()
@@ -204,3 +204,58 @@ def test_param_list_columns_fit_the_header(project: Path) -> None:
     assert all(line.index(line.split()[1]) == lines[0].index("PARAM") for line in lines[1:])
     res = invoke("param", "list", "nope", "-p", "t")
     assert res.exit_code == 2 and "1 problem; nothing to list." in res.output
+
+
+KID = "extends: lab\ncomponents:\n  job:\n    params:\n      num_workers: 3\n"
+
+
+def test_edit_of_a_parent_stopping_only_a_child_names_the_edited_file_without_the_pairs_hint(project: Path) -> None:
+    (project / "profiles" / "kid.yaml").write_text(KID)
+    assert invoke("param", "set", "job", "num_workers", "1", "-p", "lab").exit_code == 0
+    assert invoke("render", "-p", "kid", "--stdout").exit_code == 0
+    before = snapshot(project)
+    res = invoke("param", "set", "job", "num_gpus", "1", "-p", "lab")  # lab: 1 worker fits; kid: 3 GPUs > 2
+    assert res.exit_code == 2, res.output
+    assert "the edit would stop profile 'kid' from rendering; profiles/lab.yaml is unchanged." in res.output
+    assert "the profile is unchanged" not in res.output and "hint: change several params" not in res.output
+    assert snapshot(project) == before
+
+
+def test_no_pairs_hint_when_several_pairs_were_given(project: Path) -> None:
+    before = snapshot(project)
+    res = invoke("param", "set", "kubeflow-core", "jupyterHubServiceType", "LoadBalancer", "reportUsage", "true",
+                 "-p", "lab")
+    assert res.exit_code == 2, res.output
+    assert "the edit would stop profile 'lab' from rendering; profiles/lab.yaml is unchanged." in res.output
+    assert "change several params in one edit" not in res.output
+    assert snapshot(project) == before
+
+
+def test_partial_edit_names_the_partial_file(project: Path) -> None:
+    res = invoke("param", "set", "serve", "numGpus", "5", "-p", "_base")
+    assert res.exit_code == 2
+    assert "stop profile 'prod' from rendering; profiles/_base.yaml is unchanged." in res.output
+    assert "change several params" not in res.output
+
+
+def test_a_line_the_edit_would_write_is_said_to_be_after_the_edit(project: Path) -> None:
+    lab = project / "profiles" / "lab.yaml"
+    n = len(lab.read_text().splitlines())
+    res = invoke("param", "set", "job", "num_workers", "-1", "-p", "lab")  # a new last line, n + 1
+    assert res.exit_code == 2, res.output
+    assert (f"error: profiles/lab.yaml:{n + 1}: components.job.params.num_workers: invalid value "
+            f"(line {n + 1} after the edit: a line the edit would write)") in res.output
+
+
+def test_lines_the_edit_leaves_are_mapped_back_to_the_file() -> None:
+    from kfgen.edit.check import _line_map, _relined
+    from kfgen.errors import Problem
+
+    before, after = "a\nb\nc\n", "a\nnew\nb\nc\n"
+    lines = _line_map(before, after)
+    assert lines == {1: 1, 3: 2, 4: 3}
+    assert _relined(Problem("m", file="f", line=4), "f", lines).line == 3  # c: line 3 of the file
+    moved = _relined(Problem("m", file="f", line=2), "f", lines)
+    assert moved.line == 2 and moved.message == "m (line 2 after the edit: a line the edit would write)"
+    other = Problem("m", file="g", line=4)
+    assert _relined(other, "f", lines) is other  # another file's lines are its own

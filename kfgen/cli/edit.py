@@ -64,16 +64,18 @@ may be fixed one edit at a time.
 """
 
 
-def _refused(exc: Exception, name: str) -> typer.Exit:
-    """The exit of an edit that was refused, with what to do next."""
+def _refused(exc: Exception, name: str, hint: str | None = None) -> typer.Exit:
+    """The exit of an edit that was refused, saying which file is unchanged; *hint*: what to do next, shown
+    when the edit stopped profile *name* alone (not when it stopped profiles that extend the edited file)."""
     from kfgen.edit.check import EditRefused
 
     if isinstance(exc, EditRefused) and exc.profiles:
         names = [f"'{n}'" for n in exc.profiles]
         who = f"profile {names[0]}" if len(names) == 1 else f"profiles {', '.join(names[:-1])} and {names[-1]}"
-        return fail(exc, 2, f"the edit would stop {who} from rendering; the profile is unchanged.\n"
-                            "hint: change several params in one edit: kfgen param set INSTANCE KEY VALUE "
-                            f"KEY VALUE ... -p {name}")
+        tail = f"\nhint: {hint}" if hint and exc.profiles == [name] else ""
+        return fail(exc, 2, f"the edit would stop {who} from rendering; {exc.file} is unchanged.{tail}")
+    if isinstance(exc, EditRefused):
+        return fail(exc, 2, f"{exc.file} is unchanged.")
     return fail(exc, 2, "the profile is unchanged.")
 
 
@@ -100,7 +102,9 @@ def param_set(
     try:
         change = set_params(profiles_dir, profile, instance, raws)
     except KfgenError as exc:
-        raise _refused(exc, profile) from None
+        several = ("change several params in one edit: kfgen param set INSTANCE KEY VALUE KEY VALUE ... "
+                   f"-p {profile}") if len(raws) == 1 else None
+        raise _refused(exc, profile, several) from None
     _changed(change)
 
 

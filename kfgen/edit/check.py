@@ -10,6 +10,9 @@ loaded, validated and rendered exactly as ``kfgen render`` would (checks include
 - a profile that did not render before may still fail (so that a broken profile can be fixed one edit at a
   time): the edit is refused only for a new problem about a value the edit itself wrote, and the result
   says that the profile still does not render.
+
+A problem in the edited file is found in the text the edit would write: its line is mapped back to the file's
+line where the edit leaves that line as it was, and otherwise said to be the line "after the edit".
 """
 
 from __future__ import annotations
@@ -22,18 +25,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kfgen.errors import KfgenError, Problem
-from kfgen.profile import Profile, display, list_profiles, load_profile, validate_profile
+from kfgen.profile import Profile, display, list_profiles, load_profile, profile_path, validate_profile
 
 # A problem as compared before and after an edit: where it is and what it says.
 _Key = tuple[tuple[str | int, ...], str]
 
 
 class EditRefused(KfgenError):
-    """The edit would stop *profiles* from rendering (or makes a value it writes invalid)."""
+    """The edit of *file* would stop *profiles* from rendering (or makes a value it writes invalid)."""
 
-    def __init__(self, problems: list[Problem], profiles: list[str]):
+    def __init__(self, problems: list[Problem], profiles: list[str], file: str = ""):
         super().__init__(problems)
         self.profiles = profiles
+        self.file = file
 
 
 def affected(profiles_dir: Path, name: str) -> list[str]:
@@ -82,12 +86,14 @@ def check_text(profiles_dir: Path, name: str, text: str, before: dict[str, list[
     refused: list[Problem] = []
     stopped: list[str] = []
     notes: list[str] = []
+    path = profile_path(profiles_dir, name)
+    lines = _line_map(path.read_text(encoding="utf-8") if path.is_file() else "", text)
     with _scratch(profiles_dir, name, text) as tmp:
         for other, old in before.items():
             try:
                 _render(tmp, profiles_dir, other)
             except KfgenError as exc:
-                after = [_renamed(p, tmp, profiles_dir) for p in exc.problems]
+                after = [_relined(_renamed(p, tmp, profiles_dir), display(path), lines) for p in exc.problems]
             else:
                 if old:
                     notes.append(f"profile '{other}' renders now (it did not before this edit)")
@@ -107,8 +113,31 @@ def check_text(profiles_dir: Path, name: str, text: str, before: dict[str, list[
                          f"({n} problem{'s' if n != 1 else ''}; 'kfgen render -p {other}' shows them)")
     if refused:
         unique = {p.format(): p for p in refused}  # a parent's problem shows again in each child
-        raise EditRefused(list(unique.values()), stopped)
+        raise EditRefused(list(unique.values()), stopped, display(path))
     return notes
+
+
+def _line_map(before: str, after: str) -> dict[int, int]:
+    """Line number in *after* -> the same line's number in *before*, for the lines an edit left as they were."""
+    import difflib
+
+    mapped: dict[int, int] = {}
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
+    for tag, i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            mapped.update({j + 1: i1 + (j - j1) + 1 for j in range(j1, j2)})
+    return mapped
+
+
+def _relined(problem: Problem, file: str, lines: dict[int, int]) -> Problem:
+    """*problem*, when it is in the edited *file*, at that file's line (*lines*: see :func:`_line_map`), or said
+    to be at a line the edit would write."""
+    if problem.file != file or problem.line is None:
+        return problem
+    if problem.line in lines:
+        return dataclasses.replace(problem, line=lines[problem.line])
+    return dataclasses.replace(problem, message=f"{problem.message} (line {problem.line} after the edit: a line "
+                                                "the edit would write)")
 
 
 @contextmanager

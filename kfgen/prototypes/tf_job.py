@@ -24,7 +24,8 @@ Decisions, and what changed from ksonnet:
   policy from it; ``ExitCode`` is only valid there).
 * Replicas with GPUs (of ``gpuResource``, default ``nvidia.com/gpu``) get that resource's ``NoSchedule``
   toleration (operator ``Exists``) unless ``tolerations`` is given: then those are used as written, on every
-  replica; an explicit ``[]`` means none.
+  replica; an explicit ``[]`` means none (GPU nodes without taints). A non-empty ``tolerations`` that tolerates
+  no taint of ``gpuResource`` while replicas have GPUs renders with a warning (they would stay Pending).
 * ``env`` (literal values or ``secretKeyRef`` / ``configMapKeyRef`` / ``fieldRef``), ``envFrom``, ``ports``,
   ``volumes`` (claims, emptyDir, configMap, secret; hostPath only with ``allowHostPath``), ``nodeSelector``,
   ``tolerations``, ``workingDir``, ``command`` and the pod-template settings apply to every replica type;
@@ -85,6 +86,7 @@ from kfgen.prototypes.params import (
     render_env,
     repeated,
     unique_ports,
+    untolerated_gpu_taint,
 )
 
 CONTAINER = "tensorflow"  # the container name the training operator looks for
@@ -269,7 +271,8 @@ class TfJobParams(Params):
         description="Node labels every replica pod must match.")
     tolerations: list[Toleration] | None = Field(
         None, description="Tolerations of every replica pod. Unset: replicas with GPUs tolerate the <gpuResource> "
-                          "NoSchedule taint; [] : none.")
+                          "NoSchedule taint; [] : none (say so when your GPU nodes are not tainted). A list "
+                          "without a toleration of <gpuResource> while replicas have GPUs renders with a warning.")
     podLabels: dict[LabelKey, str] = Field(
         default_factory=dict, json_schema_extra=DEFAULT_MAP,
         description="Labels of every replica pod.")
@@ -492,6 +495,13 @@ def render(ctx: RenderContext, params: TfJobParams) -> Rendered:
     warnings = []
     if params.image_gpu is not None and not params.num_gpus:
         warnings.append("image_gpu is not used: num_gpus is 0, so every replica runs image")
+    if params.tolerations:
+        gpu_types = [rtype for rtype, count in params.replica_counts().items()
+                     if count and (params.gpuResource in params.replica_resources(rtype).limits
+                                   or (rtype == "Worker" and params.num_gpus))]
+        if gpu_types:
+            warnings += untolerated_gpu_taint("tolerations", params.tolerations, params.gpuResource,
+                                              f"{', '.join(gpu_types)} replicas request {params.gpuResource}")
     return Rendered([tfjob(ctx, params)], warnings)
 
 

@@ -26,7 +26,8 @@ Decisions, and what changed from ksonnet:
 * Neither S3 nor GCP adds the HTTP proxy (ksonnet did, comparing a string with a number).
 * GPUs (``numGpus`` > 0): the ``nvidia.com/gpu`` limit and, unless ``tolerations`` is given, the toleration of
   the ``nvidia.com/gpu`` NoSchedule taint GPU nodes carry (as tf-job's replicas and the notebooks);
-  ``nodeSelector`` and ``tolerations`` place the pods.
+  ``nodeSelector`` and ``tolerations`` place the pods. ``tolerations`` given without one of that taint warns
+  (the pods would stay Pending on tainted GPU nodes); ``[]`` says the GPU nodes carry no taint, no warning.
 * A readiness probe (TCP 9000: the server opens its gRPC port once the model is loaded).
 * Pod Security Standard ``restricted`` (uid 1000, every capability dropped, seccomp RuntimeDefault), CPU
   and memory requests and limits on every container, and no service-account token (the server never
@@ -62,6 +63,7 @@ from kfgen.prototypes.params import (
     Toleration,
     described,
     refused_at,
+    untolerated_gpu_taint,
 )
 
 SERVING_VERSION = "2.18.0"
@@ -126,7 +128,9 @@ class TfServingParams(Params):
         description="Node labels the model server pods must match.")
     tolerations: list[Toleration] | None = Field(
         None, description=f"Tolerations of the model server pods. Unset: with numGpus > 0 they tolerate the "
-                          f"{GPU_RESOURCE} NoSchedule taint (GPU nodes carry it); [] : none.")
+                          f"{GPU_RESOURCE} NoSchedule taint (GPU nodes carry it); [] : none (say so when your GPU "
+                          f"nodes are not tainted). A list without a toleration of {GPU_RESOURCE} while numGpus > 0 "
+                          "renders with a warning.")
     serviceType: ServiceType = Field(
         "ClusterIP", description="Type of the Service. NodePort or LoadBalancer (reachable from outside the cluster) "
         "needs allowUnauthenticatedExternalAccess: TF Serving authenticates nobody.")
@@ -300,6 +304,8 @@ def render(ctx: RenderContext, p: TfServingParams) -> Rendered:
                                                                                 peers)], labels=labels))
 
     warnings = exposed
+    if p.numGpus:
+        warnings += untolerated_gpu_taint("tolerations", p.tolerations, GPU_RESOURCE, f"numGpus is {p.numGpus}")
     if (p.s3Enable or p.modelPath.startswith("s3://")) and p.modelServerImage is None:
         warnings.append("tensorflow/serving images since 2.7 cannot read s3:// paths "
                         "(tensorflow/serving#1963); set modelServerImage to a build with S3 support")

@@ -59,10 +59,14 @@ def test_consent_for_one_service_does_not_cover_the_other() -> None:
     assert [p.path[-1] for p in err.value.problems] == ["tfAmbassadorServiceType"]
 
 
-def test_cluster_ip_needs_no_opt_in_and_warns_nothing() -> None:
+def test_cluster_ip_needs_no_opt_in_and_an_opt_in_there_only_warns_that_it_allows_nothing() -> None:
+    assert PROTOTYPE.render_instance(CTX, CoreParams()).warnings == []
     out = PROTOTYPE.render_instance(CTX, CoreParams(tfAmbassadorAllowUnauthenticatedExternalAccess=True,
                                                     tfJobUiAllowUnauthenticatedExternalAccess=True))
-    assert out.warnings == [] and out.objects == render()
+    assert out.objects == render()
+    assert [w.split(":")[0] for w in out.warnings] == ["tfAmbassadorAllowUnauthenticatedExternalAccess",
+                                                       "tfJobUiAllowUnauthenticatedExternalAccess"]
+    assert all("true allows nothing here" in w for w in out.warnings)
 
 
 def _sources(policy: dict[str, Any], port: int) -> list[Any] | None:

@@ -10,6 +10,8 @@ import pytest
 
 from kfgen.kube.constants import GPU_RESOURCE
 from kfgen.prototypes.base import Prototype, RenderContext
+from kfgen.prototypes.core import PROTOTYPE as CORE
+from kfgen.prototypes.manifests import PROTOTYPE as MANIFESTS
 from kfgen.prototypes.tf_cnn import PROTOTYPE as TF_CNN
 from kfgen.prototypes.tf_job import PROTOTYPE as TF_JOB
 from kfgen.prototypes.tf_serving import PROTOTYPE as TF_SERVING
@@ -89,3 +91,91 @@ def test_tf_cnn_has_no_tolerations_param_and_keeps_the_default_gpu_toleration() 
 def test_the_tolerations_description_says_what_an_empty_list_means(proto: Prototype) -> None:
     text = proto.params.model_fields["tolerations"].description or ""
     assert "not tainted" in text and "warning" in text
+
+
+# --- opt-ins that allow nothing
+
+SUFFIX = ": remove it, so that it cannot silently allow what is added later"
+
+
+def test_tf_serving_opt_in_with_cluster_ip_warns() -> None:
+    (warning,) = warnings(TF_SERVING, **SERVING, allowUnauthenticatedExternalAccess=True)
+    assert warning.startswith("allowUnauthenticatedExternalAccess: true allows nothing here (serviceType is "
+                              "ClusterIP") and warning.endswith(SUFFIX)
+    used = warnings(TF_SERVING, **SERVING, serviceType="NodePort", allowUnauthenticatedExternalAccess=True)
+    assert len(used) == 1 and "allows nothing" not in used[0]  # the exposure warning only
+
+
+@pytest.mark.parametrize("consent, service_type", [
+    ("tfAmbassadorAllowUnauthenticatedExternalAccess", "tfAmbassadorServiceType"),
+    ("tfJobUiAllowUnauthenticatedExternalAccess", "tfJobUiServiceType"),
+])
+def test_core_service_opt_ins_with_cluster_ip_warn(consent: str, service_type: str) -> None:
+    (warning,) = warnings(CORE, **{consent: True})
+    assert warning.startswith(f"{consent}: true allows nothing here ({service_type} is ClusterIP")
+    assert warning.endswith(SUFFIX)
+    used = warnings(CORE, **{consent: True, service_type: "LoadBalancer"})
+    assert len(used) == 1 and "allows nothing" not in used[0]
+
+
+HUB_OPT_IN = "jupyterHubAllowUnauthenticatedExternalAccess"
+
+
+@pytest.mark.parametrize("params, why", [
+    pytest.param({}, "jupyterHubServiceType is ClusterIP without jupyterHubExternalIPs", id="not-exposed"),
+    pytest.param({"jupyterHubServiceType": "LoadBalancer", "jupyterHubAuthenticator": "native",
+                  "jupyterHubAdminUsers": ["admin"]}, "jupyterHubAuthenticator is native", id="native"),
+    pytest.param({"jupyterHubExternalIPs": ["192.0.2.1"], "jupyterHubAuthenticator": "shared-password",
+                  "jupyterHubPasswordSecret": "pw"}, "jupyterHubAuthenticator is shared-password", id="shared"),
+    pytest.param({"jupyterHubAuthenticator": "iap", "cloud": "gcp"}, "jupyterHubAuthenticator is iap", id="iap"),
+])
+def test_hub_opt_in_that_allows_nothing_warns(params: dict[str, Any], why: str) -> None:
+    (warning,) = warnings(CORE, **params, **{HUB_OPT_IN: True})
+    assert warning.startswith(f"{HUB_OPT_IN}: true allows nothing here ({why}") and warning.endswith(SUFFIX)
+
+
+def test_hub_opt_in_that_allows_the_dummy_hub_warns_about_the_exposure_only() -> None:
+    for params in ({"jupyterHubServiceType": "NodePort"}, {"jupyterHubExternalIPs": ["192.0.2.1"]}):
+        (warning,) = warnings(CORE, **params, **{HUB_OPT_IN: True})
+        assert "with the dummy authenticator" in warning and "allows nothing" not in warning
+
+
+def test_core_defaults_do_not_warn() -> None:
+    assert warnings(CORE) == []
+
+
+CONFIG_MAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
+SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": "v"}}
+EMPTY_SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "e"}, "type": "Opaque"}
+ROLE = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r"},
+        "rules": [{"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}]}
+NARROW_ROLE = {**ROLE, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
+ADMIN_BINDING = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                 "metadata": {"name": "b"},
+                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+                 "subjects": [{"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"}]}
+EDIT_IN_NAMESPACE = {**ADMIN_BINDING, "kind": "RoleBinding",
+                     "roleRef": {**ADMIN_BINDING["roleRef"], "name": "edit"}}
+SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"},
+           "spec": {"type": "NodePort", "selector": {"app": "a"}, "ports": [{"port": 80}]}}
+CLUSTER_IP = {**SERVICE, "spec": {**SERVICE["spec"], "type": "ClusterIP"}}
+
+
+@pytest.mark.parametrize("opt_in, useless, useful", [
+    ("allowSecretValues", [CONFIG_MAP, EMPTY_SECRET], [SECRET]),
+    ("allowRbacWildcards", [NARROW_ROLE], [ROLE]),
+    ("allowAdminRoleBindings", [EDIT_IN_NAMESPACE], [ADMIN_BINDING]),
+    ("allowExternalExposure", [CLUSTER_IP], [SERVICE]),
+])
+def test_manifests_opt_in_that_allows_nothing_warns(opt_in: str, useless: list[dict[str, Any]],
+                                                    useful: list[dict[str, Any]]) -> None:
+    (warning,) = warnings(MANIFESTS, objects=useless, **{opt_in: True})
+    assert warning.startswith(f"{opt_in}: true allows nothing here (no ") and warning.endswith(SUFFIX)
+    assert warnings(MANIFESTS, objects=[*useless, *useful], **{opt_in: True}) == []
+    assert warnings(MANIFESTS, objects=useless) == []
+
+
+def test_manifests_warns_for_each_opt_in_that_allows_nothing() -> None:
+    out = warnings(MANIFESTS, objects=[SECRET], allowSecretValues=True, allowRbacWildcards=True,
+                   allowExternalExposure=True)
+    assert [w.split(":")[0] for w in out] == ["allowRbacWildcards", "allowExternalExposure"]

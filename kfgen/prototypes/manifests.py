@@ -25,6 +25,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 
 from kfgen.errors import KfgenError, Problem, object_ref
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
+from kfgen.prototypes.params import unused_opt_in
 
 #: Kinds without a namespace (every other kind gets the instance's namespace when it names none).
 CLUSTER_SCOPED = frozenset({
@@ -131,6 +132,7 @@ def render(ctx: RenderContext, p: ManifestsParams) -> Rendered:
                            else ("components", ctx.instance, "params", "files"))
     problems = []
     opt_ins = [rule for rule, name in OPT_INS.items() if getattr(p, name)]
+    used: set[str] = set()  # the rules an opt-in of this instance allows something of
     for obj, origin in zip(objects, origins, strict=True):
         invalid = validate_objects([obj], ctx.kubernetes_version)
         for problem in invalid:
@@ -138,11 +140,26 @@ def render(ctx: RenderContext, p: ManifestsParams) -> Rendered:
             problems.append(Problem(f"{object_ref(obj)}{at}: {problem.message}", path=origin,
                                     expected=problem.expected, found=problem.found, hint=problem.hint))
         if not invalid:  # the checks kfgen's own output meets (kfgen.render.safety)
+            found = findings(obj)
+            used.update(f.rule for f in found)
             problems.extend(Problem(f.message, path=origin, pointer=f.pointer, expected=f.expected, found=f.found,
-                                    hint=f.hint) for f in allowed(findings(obj), opt_ins))
+                                    hint=f.hint) for f in allowed(found, opt_ins))
     if problems:
         raise KfgenError(problems)
-    return Rendered(objects)
+    return Rendered(objects, [unused_opt_in(OPT_INS[rule], _NOTHING_ALLOWED[rule])
+                              for rule in opt_ins if rule not in used])
+
+
+#: Why an opt-in of manifests allows nothing, by rule (kfgen.render.safety.OPT_INS), when none of the objects
+#: has a finding of that rule.
+_NOTHING_ALLOWED = {
+    "secretValues": "no Secret among the objects carries data or stringData",
+    "rbacWildcards": "no Role or ClusterRole among the objects has a '*' or an aggregationRule selecting every "
+                     "ClusterRole",
+    "adminRoleBindings": "no binding among the objects grants cluster-admin, or admin or edit cluster-wide",
+    "externalExposure": "no object makes anything reachable from outside the cluster (no NodePort or LoadBalancer "
+                        "Service, no externalIPs, no Ingress)",
+}
 
 
 PROTOTYPE = Prototype(

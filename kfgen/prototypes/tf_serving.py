@@ -64,6 +64,7 @@ from kfgen.prototypes.params import (
     described,
     refused_at,
     untolerated_gpu_taint,
+    unused_opt_in,
 )
 
 SERVING_VERSION = "2.18.0"
@@ -236,7 +237,8 @@ def _mappings(ctx: RenderContext, model: str, native: bool) -> dict[str, str]:
 def _exposure(ctx: RenderContext, p: TfServingParams, model: str) -> list[str]:
     """Refuse a Service reachable from outside the cluster without the opt-in; the warning when it is set."""
     if p.serviceType == "ClusterIP":
-        return []
+        return [unused_opt_in("allowUnauthenticatedExternalAccess", "serviceType is ClusterIP: the Service is not "
+                              "reachable from outside the cluster")] if p.allowUnauthenticatedExternalAccess else []
     ports = f"gRPC {GRPC_PORT}" + (f" and HTTP {HTTP_PORT}" if p.deployHttpProxy else "")
     what = (f"Service {ctx.instance} is reachable from outside the cluster (serviceType: {p.serviceType}) and TF "
             f"Serving authenticates nobody: anyone who reaches it queries model {model} ({ports}) and reads its "

@@ -57,7 +57,7 @@ def render(ctx: RenderContext, p: CoreParams) -> Rendered:
     exposure.check(ctx, p)
     parts = (jupyterhub, storage, operator, dashboard, gateway, spartakus, network)
     return Rendered([o for part in parts for o in part.objects(ctx, p)],
-                    jupyterhub.security_warnings(p) + exposure.warnings(p))
+                    jupyterhub.security_warnings(p) + exposure.warnings(p) + exposure.unused_opt_ins(p))
 
 
 PROTOTYPE = Prototype(

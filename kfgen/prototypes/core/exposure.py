@@ -15,6 +15,7 @@ from typing import NamedTuple
 from kfgen.errors import KfgenError, Problem
 from kfgen.prototypes.base import RenderContext
 from kfgen.prototypes.core.params import CoreParams
+from kfgen.prototypes.params import unused_opt_in
 
 
 class Door(NamedTuple):
@@ -60,3 +61,11 @@ def warnings(p: CoreParams) -> list[str]:
     """What the user should know before applying: Services exposed without authentication on purpose."""
     return [f"Service {d.service} is exposed outside the cluster ({d.service_type}: {getattr(p, d.service_type)}) "
             f"without authentication ({d.consent}: true): anyone who reaches it gets {d.what}" for d in exposed(p)]
+
+
+def unused_opt_ins(p: CoreParams) -> list[str]:
+    """Opt-ins set for a Service that is not exposed (ClusterIP): they allow nothing now, and would let a later
+    change of its type expose it without a word."""
+    return [unused_opt_in(d.consent, f"{d.service_type} is ClusterIP: Service {d.service} is not reachable from "
+                                     "outside the cluster")
+            for d in _doors(p) if getattr(p, d.consent) and getattr(p, d.service_type) == "ClusterIP"]

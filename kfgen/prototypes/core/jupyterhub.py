@@ -27,7 +27,7 @@ from kfgen.kube.quantity import parse_quantity
 from kfgen.prototypes.base import RenderContext
 from kfgen.prototypes.core.params import CoreParams
 from kfgen.prototypes.core.storage import shared_claim
-from kfgen.prototypes.params import GPU_TOLERATION
+from kfgen.prototypes.params import GPU_TOLERATION, unused_opt_in
 
 HUB_CONFIG_DIR = "/etc/config"
 PROXY_TOKEN_DIR = "/run/jupyterhub-proxy"
@@ -310,9 +310,17 @@ def check_exposure(ctx: RenderContext, p: CoreParams) -> None:
 
 
 def security_warnings(p: CoreParams) -> list[str]:
-    """What the user should know before applying: a hub exposed without authentication on purpose."""
+    """What the user should know before applying: a hub exposed without authentication on purpose, or
+    jupyterHubAllowUnauthenticatedExternalAccess set where it allows nothing (a real authenticator, or a hub not
+    reachable from outside the cluster): it would silently cover a later change."""
     exposed = exposure(p)
-    if not exposed or (p.jupyterHubAuthenticator or "dummy") != "dummy":
+    auth = p.jupyterHubAuthenticator or "dummy"
+    if p.jupyterHubAllowUnauthenticatedExternalAccess and (auth != "dummy" or not exposed):
+        why = (f"jupyterHubAuthenticator is {auth}: the hub authenticates its users" if auth != "dummy" else
+               "jupyterHubServiceType is ClusterIP without jupyterHubExternalIPs: the hub is not reachable from "
+               "outside the cluster")
+        return [unused_opt_in("jupyterHubAllowUnauthenticatedExternalAccess", why)]
+    if not exposed or auth != "dummy":
         return []
     return [f"JupyterHub is exposed outside the cluster ({'; '.join(exposed)}) with the dummy authenticator "
             "(jupyterHubAllowUnauthenticatedExternalAccess: true): anyone who reaches Service tf-hub-lb can log "

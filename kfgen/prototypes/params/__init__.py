@@ -59,6 +59,7 @@ from kfgen.prototypes.params.spec import (
     Spec,
     k8s_definition,
     repeated,
+    unused_opt_in,
 )
 from kfgen.prototypes.params.volumes import (
     VOLUME_SOURCES,
@@ -123,4 +124,5 @@ __all__ = [
     "repeated",
     "unique_ports",
     "untolerated_gpu_taint",
+    "unused_opt_in",
 ]

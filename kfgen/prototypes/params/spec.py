@@ -35,6 +35,12 @@ def repeated(values: list[str]) -> list[str]:
     return sorted(twice)
 
 
+def unused_opt_in(param: str, why: str) -> str:
+    """The warning for an opt-in (an ``allow…: true`` param) that allows nothing in this render, *why* saying why:
+    left in, it would later allow, without a word, what a change of other params adds."""
+    return f"{param}: true allows nothing here ({why}): remove it, so that it cannot silently allow what is added later"
+
+
 def k8s_definition(definition: str) -> Any:
     """An AfterValidator checking a mapping against Kubernetes' own (strict) definition *definition*, e.g.
     ``io.k8s.api.core.v1.Affinity``: unknown fields and wrong types are refused where the user wrote them."""

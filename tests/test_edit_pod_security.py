@@ -36,7 +36,7 @@ def test_generate_refuses_to_lower_a_level_the_profile_writes(profiles: Path, en
     assert hint.startswith(f"if you accept 'baseline' pods in g1, change the entry to `g1: baseline` yourself "
                            f"(profiles/g.yaml:{line}); or give the instance another namespace: kfgen generate core "
                            "kf -p g --param reportUsage=false --namespace OTHER")
-    assert "added `" not in res.output and "the profile is unchanged" in res.output
+    assert "added `" not in res.output and "profiles/g.yaml is unchanged" in res.output
     assert snapshot(profiles) == before
 
 
@@ -88,5 +88,5 @@ def test_generate_with_a_bad_namespace_writes_nothing(profiles: Path, namespace:
         assert "podSecurity" not in (profiles / "g.yaml").read_text()
         return
     assert res.exit_code == 2, res.output
-    assert "components.t.namespace" in res.output and "the profile is unchanged" in res.output
+    assert "components.t.namespace" in res.output and "profiles/g.yaml is unchanged" in res.output
     assert snapshot(profiles) == before

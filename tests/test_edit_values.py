@@ -40,7 +40,7 @@ def test_int_param_refuses_yaml11_integer_spellings(lab: Path, value: str, hint:
     assert res.exit_code == 2, res.output
     assert "components.mnist.params.num_workers: param 'num_workers'" in res.output
     assert f"found:    '{value}'" in res.output and "expected: a decimal integer" in res.output
-    assert f"hint:     {hint}" in res.output and "the profile is unchanged" in res.output
+    assert f"hint:     {hint}" in res.output and "profiles/lab.yaml is unchanged" in res.output
     assert lab.read_bytes() == before
     res = invoke("generate", "tf-job", "job2", "--param", f"num_workers={value}", "-p", "lab")
     assert res.exit_code == 2 and hint in res.output

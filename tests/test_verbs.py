@@ -80,7 +80,7 @@ def test_set_refuses_invalid_values_and_leaves_the_file(project: Path, key: str,
     res = run("param", "set", "mnist", key, value, "-p", "lab")
     assert res.exit_code == 2
     assert message in res.output
-    assert "the profile is unchanged" in res.output
+    assert "profiles/lab.yaml is unchanged" in res.output
     assert lab.read_bytes() == before
 
 

@@ -64,19 +64,20 @@ may be fixed one edit at a time.
 """
 
 
-def _refused(exc: Exception, name: str, hint: str | None = None) -> typer.Exit:
-    """The exit of an edit that was refused, saying which file is unchanged; *hint*: what to do next, shown
-    when the edit stopped profile *name* alone (not when it stopped profiles that extend the edited file)."""
+def _refused(exc: Exception, profiles_dir: Path, name: str, hint: str | None = None) -> typer.Exit:
+    """The exit of an edit of profile *name* that was refused, saying which file is unchanged; *hint*: what to
+    do next, shown when the edit stopped profile *name* alone (not profiles that extend the edited file)."""
     from kfgen.edit.check import EditRefused
+    from kfgen.profile import display, profile_path
 
+    path = profile_path(profiles_dir, name)
+    unchanged = f"{display(path)} is unchanged." if path.is_file() else "the profile is unchanged."
     if isinstance(exc, EditRefused) and exc.profiles:
         names = [f"'{n}'" for n in exc.profiles]
         who = f"profile {names[0]}" if len(names) == 1 else f"profiles {', '.join(names[:-1])} and {names[-1]}"
         tail = f"\nhint: {hint}" if hint and exc.profiles == [name] else ""
-        return fail(exc, 2, f"the edit would stop {who} from rendering; {exc.file} is unchanged.{tail}")
-    if isinstance(exc, EditRefused):
-        return fail(exc, 2, f"{exc.file} is unchanged.")
-    return fail(exc, 2, "the profile is unchanged.")
+        return fail(exc, 2, f"the edit would stop {who} from rendering; {unchanged}{tail}")
+    return fail(exc, 2, unchanged)
 
 
 def param_set(
@@ -104,7 +105,7 @@ def param_set(
     except KfgenError as exc:
         several = ("change several params in one edit: kfgen param set INSTANCE KEY VALUE KEY VALUE ... "
                    f"-p {profile}") if len(raws) == 1 else None
-        raise _refused(exc, profile, several) from None
+        raise _refused(exc, profiles_dir, profile, several) from None
     _changed(change)
 
 
@@ -127,7 +128,7 @@ def param_unset(
     try:
         change = unset_param(profiles_dir, profile, instance, key)
     except KfgenError as exc:
-        raise _refused(exc, profile) from None
+        raise _refused(exc, profiles_dir, profile) from None
     _changed(change)
 
 
@@ -187,7 +188,7 @@ def generate(
     try:
         change = run_generate(profiles_dir, profile, prototype, instance, raws, namespace)
     except KfgenError as exc:
-        raise _refused(exc, profile) from None
+        raise _refused(exc, profiles_dir, profile) from None
     _changed(change)
     for line in change.added:
         typer.echo(line)

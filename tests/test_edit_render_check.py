@@ -175,8 +175,22 @@ def test_partial_edit_that_stops_a_child_is_refused(project: Path) -> None:
 
 
 def test_generate_in_a_partial_is_refused(project: Path) -> None:
+    before = snapshot(project)
     res = invoke("generate", "tf-job", "j", "-p", "_base", "--param", "image=x")
-    assert res.exit_code == 2 and "partial" in res.output
+    assert res.exit_code == 2 and "error: profiles/_base.yaml: '_base' is a partial: generate adds instances to " \
+                                  "profiles, not to partials" in res.output
+    assert "rendering" not in res.output  # not about rendering a partial
+    text = " ".join(res.output.split())
+    assert ("hint: generate it into a profile that extends it (prod): 'kfgen generate tf-job j -p prod'; or write it "
+            "under components: in the partial yourself and set its params with 'kfgen param set j KEY VALUE -p "
+            "_base'") in text
+    assert "1 problem; profiles/_base.yaml is unchanged." in res.output
+    (project / "profiles" / "_lone.yaml").write_text("namespace: x\n")  # extended by no profile
+    res = invoke("generate", "tf-job", "j", "-p", "_lone")
+    assert res.exit_code == 2 and "hint: generate it into a profile; or write it" in " ".join(res.output.split())
+    res = invoke("generate", "tf-job", "j", "-p", "_nope")  # no such partial: the usual unknown-profile error
+    assert res.exit_code == 2 and "_nope" in res.output and "adds instances to profiles" not in res.output
+    assert snapshot(project) == before | {"profiles/_lone.yaml": snapshot(project)["profiles/_lone.yaml"]}
 
 
 def test_param_set_changes_exactly_one_line_in_a_child(project: Path) -> None:

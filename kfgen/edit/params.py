@@ -162,6 +162,16 @@ def generate(profiles_dir: Path, name: str, prototype: str, instance: str, raws:
     profile writes is never lowered: :func:`kfgen.edit.pod_security.lowering`)."""
     from kfgen.actions import get_prototype
 
+    if name.startswith("_") and profile_path(profiles_dir, name).is_file():
+        children = affected(profiles_dir, name)
+        into = (f"generate it into a profile that extends it ({', '.join(children)}): 'kfgen generate {prototype} "
+                f"{instance} -p {children[0]}'" if children else "generate it into a profile")
+        raise KfgenError(Problem(
+            f"'{name}' is a partial: generate adds instances to profiles, not to partials",
+            file=display(profile_path(profiles_dir, name)), found=repr(name),
+            expected="a profile (a NAME.yaml file without '_')",
+            hint=f"{into}; or write it under components: in the partial yourself and set its params with "
+                 f"'kfgen param set {instance} KEY VALUE -p {name}' (checked in every profile that extends it)"))
     loaded = _load_for_edit(profiles_dir, name, partial_ok=False)
     path = profile_path(profiles_dir, name)
     proto = get_prototype(prototype)

@@ -36,6 +36,7 @@ from kfgen.render.patches import apply_patches
 from kfgen.render.safety import OPT_INS, PARAM_CHECKED, findings
 
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+_OPT_IN_NAMES = frozenset(OPT_INS.values())
 
 Json = dict[str, Any]
 Key = tuple[str, str, str, str]
@@ -153,7 +154,8 @@ def secured(profile: Profile, rendered: list[_Instance], before: list[_Instance]
     components = profile.components
     for inst, original in zip(rendered, before, strict=True):
         params = vars(components[inst.name].params)  # a params model's fields are in its __dict__
-        skip = PARAM_CHECKED | {rule for rule, name in OPT_INS.items() if params.get(name)}
+        skip = PARAM_CHECKED if _OPT_IN_NAMES.isdisjoint(params) else (
+            PARAM_CHECKED | {rule for rule, name in OPT_INS.items() if params.get(name)})  # most params have none
         elsewhere: set[str] = set()
         for obj, was in zip(inst.objects, original.objects, strict=True):
             found = findings(obj, skip, None if walks is None else walks[id(obj)])

@@ -260,7 +260,15 @@ def _containers(obj: Json, at: str, pod: Json, resources: bool) -> list[Finding]
             if not c.get("image"):
                 out.append(_no_image(obj, at, field, i, c, containers))
                 continue  # its missing resources follow from the same mistake: one problem, not two
-            missing = _missing_resources(c.get("resources")) if resources else None
+            if not resources:
+                continue
+            res = c.get("resources")
+            if type(res) is dict:  # the usual case, without a call: requests and limits of both
+                requests, limits = res.get("requests"), res.get("limits")
+                if (type(requests) is dict and type(limits) is dict and "cpu" in requests and "memory" in requests
+                        and "cpu" in limits and "memory" in limits):
+                    continue
+            missing = _missing_resources(res)
             if missing:
                 out.append(Finding(
                     "resources", f"{at}/{field}/{i}/resources", f"{object_ref(obj)}: {field[:-1]} '{c.get('name')}' "

@@ -230,6 +230,12 @@ def init(
                    "(no starter profile written)")
     if done.appended:
         typer.echo(f"added to {display(directory / '.gitignore')}: {' '.join(done.appended)}")
+    if done.out_ignored:
+        lines = "; ".join(f"line {n.partition(': ')[0]} `{n.partition(': ')[2]}`" for n in done.out_ignored)
+        negated = " ".join(line for line in done.appended if line.startswith("!"))
+        err(f"warning: {display(directory / '.gitignore')} ignored out/ ({lines}), but kfgen's out/ is committed: "
+            f"CI's 'kfgen render --all --check' would fail on a clean checkout. Appended {negated} (git tracks "
+            f"out/ again); or remove {lines.replace('; ', ' and ')} yourself")
     for path in done.skipped:  # named as is, not where a symlink points
         shown = Path(display(path.parent)) / path.name
         typer.echo(f"kept {shown} (it exists; kfgen init never overwrites a file)")

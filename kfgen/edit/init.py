@@ -190,6 +190,7 @@ class InitResult:
     appended: list[str] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)  # the profiles profiles/ held (then no starter is written)
+    out_ignored: list[str] = field(default_factory=list)  # .gitignore lines ('LINE: TEXT') that ignored out/
     pip_spec: str | None = None  # the workflow's default pip requirement (None: KFGEN_PIP_SPEC must be set)
 
 
@@ -219,7 +220,8 @@ def init_project(directory: Path, name: str, namespace: str, kubernetes_version:
     for rel, text in files.items():
         path = directory / rel
         if rel == ".gitignore" and path.is_file() and not path.is_symlink():
-            result.appended = _append_missing(path, text)
+            probes = [p for n in (result.profiles or [name]) for p in (f"out/{n}/", f"out/{n}/objects.yaml")]
+            result.appended, result.out_ignored = _append_missing(path, text, ["out/", *probes])
         elif path.exists() or path.is_symlink():
             result.skipped.append(path)
         else:
@@ -228,19 +230,33 @@ def init_project(directory: Path, name: str, namespace: str, kubernetes_version:
     return result
 
 
-def _append_missing(path: Path, text: str) -> list[str]:
-    """Append the lines of *text* that *path* lacks (after a comment saying so); returns those lines."""
+def _append_missing(path: Path, text: str, probes: list[str]) -> tuple[list[str], list[str]]:
+    """Append the lines of *text* that *path* lacks (after a comment saying so), and, where *path*'s lines
+    keep *probes* (paths under out/) out of git, the negations that make git track them
+    (:mod:`kfgen.edit.gitignore`) followed by kfgen's own out/ lines again (the last matching line wins).
+    Returns the lines appended and the ignoring lines (``LINE: TEXT``)."""
+    from kfgen.edit.gitignore import negations, out_blockers
+
     try:
         current = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KfgenError(Problem(f"cannot read {display(path)}: {getattr(exc, 'strerror', None) or exc}",
                                  file=display(path))) from None
     have = {line.strip() for line in current.splitlines()}
-    missing = [line for line in text.splitlines() if line.strip() and not line.startswith("#")
-               and line.strip() not in have]
+    ours = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    missing = [line for line in ours if line.strip() not in have]
+    blockers = out_blockers(current, probes)
+    undo = negations(current, probes)
+    if undo:  # kfgen's out/ lines again after the negations, so that its leftovers stay ignored
+        missing = [*undo, *(line for line in ours if line.startswith("out/")),
+                   *(line for line in missing if not line.startswith("out/"))]
     if not missing:
-        return []
-    block = "\n".join(["# added by kfgen init: out/ is committed, kfgen's leftovers are not", *missing]) + "\n"
+        return [], []
+    head = ["# added by kfgen init: out/ is committed, kfgen's leftovers are not"]
+    if undo:
+        head.append(f"# ({'; '.join(f'line {r.line} `{r.text}`' for r in blockers)} kept out/ out of git: "
+                    f"{' and '.join(undo)} make{'s' if len(undo) == 1 else ''} git track it)")
+    block = "\n".join([*head, *missing]) + "\n"
     sep = "" if not current or current.endswith("\n") else "\n"
     write_file(path, current + sep + ("\n" if current else "") + block)
-    return missing
+    return missing, [f"{r.line}: {r.text}" for r in blockers] if undo else []

@@ -56,7 +56,7 @@ def test_a_pod_below_restricted_is_an_error_with_the_line_to_add(tmp_path: Path,
     assert ("profiles/p.yaml:3: components.train: instance 'train': TFJob team-a/train replica Chief meets only the "
             "Pod Security Standard 'privileged', below namespace team-a's 'restricted'") in text
     assert "found:    privileged: hostPath volume" in text
-    assert "add `podSecurity: {team-a: privileged}` at the top level of the profile" in text
+    assert "add `podSecurity: {team-a: privileged}` at the top level of profiles/p.yaml" in text
     assert not (out / "p").exists()
 
 
@@ -150,7 +150,7 @@ def test_a_pod_in_a_namespace_no_instance_uses(tmp_path: Path, monkeypatch: pyte
     code, text, out = run(tmp_path, "namespace: team-a\ncomponents:\n" + extra, monkeypatch)
     assert code == 2, text
     assert "Deployment other/app meets only the Pod Security Standard 'baseline', below namespace other's" in text
-    assert ("add `podSecurity: {other: baseline}` at the top level of the profile: kfgen renders no Namespace for "
+    assert ("add `podSecurity: {other: baseline}` at the top level of profiles/p.yaml: kfgen renders no Namespace for "
             "other (no instance uses it) and leaves its labels alone, so the entry labels nothing: it states that "
             "you vouch the cluster lets pods of other run at 'baseline'") in text
     assert "every pod of other may then run" not in text
@@ -162,7 +162,7 @@ def test_a_pod_in_a_namespace_no_instance_uses(tmp_path: Path, monkeypatch: pyte
     code, text, _ = run(tmp_path, "namespace: team-a\npodSecurity: {other: baseline}\ncomponents:\n"
                         + _manifests(_baseline_deployment("other"), _baseline_deployment("team-a")), monkeypatch)
     assert code == 2, text
-    assert "add `team-a: baseline` under podSecurity: in the profile (every pod of team-a may then run at" in text
+    assert "add `team-a: baseline` under podSecurity: in profiles/p.yaml (every pod of team-a may then run at" in text
 
 
 def test_pod_security_may_not_name_a_namespace_without_pods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,7 +180,7 @@ def test_a_namespace_an_instance_renders_itself_is_not_labelled_by_pod_security(
     extra = _manifests(namespace, _baseline_deployment("team-a"))
     code, text, _ = run(tmp_path, "namespace: team-a\ncomponents:\n" + extra, monkeypatch)
     assert code == 2, text
-    assert ("add `podSecurity: {team-a: baseline}` at the top level of the profile: instance 'extra' renders "
+    assert ("add `podSecurity: {team-a: baseline}` at the top level of profiles/p.yaml: instance 'extra' renders "
             "Namespace team-a with the labels it gives it, so the entry labels nothing") in text
     code, text, out = run(tmp_path, "namespace: team-a\npodSecurity: {team-a: baseline}\ncomponents:\n" + extra,
                           monkeypatch)
@@ -188,3 +188,15 @@ def test_a_namespace_an_instance_renders_itself_is_not_labelled_by_pod_security(
     (ns,) = [o for path in (out / "p").glob("*.yaml") for o in yaml.safe_load_all(path.read_text())
              if o and o["kind"] == "Namespace"]
     assert podsecurity.ENFORCE_LABEL not in ns["metadata"]["labels"]  # the instance's Namespace, as it wrote it
+
+
+def test_the_hint_names_the_rendered_profiles_own_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that moves the parent's pods to another namespace is told to add the entry to its own file (the
+    error still points at the instance's line, in the parent)."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "base.yaml").write_text(
+        "namespace: team-a\npodSecurity: {team-a: privileged}\ncomponents:\n" + HOST_PATH_JOB)
+    code, text, _ = run(tmp_path, "extends: base\nnamespace: team-b\n", monkeypatch)
+    assert code == 2
+    assert "error: profiles/base.yaml:4: components.train" in text  # where the pod comes from
+    assert "add `team-b: privileged` under podSecurity: in profiles/p.yaml" in text  # where the fix goes

@@ -272,8 +272,9 @@ def _below(profile: Profile, instance: str, obj: Json, where: str, ns: str, leve
     only states what the user vouches the cluster allows there, and the hint says so."""
     what = object_ref(obj) + (f" replica {where}" if where else "")
     line = f"{ns}: {needs}"
-    hint = (f"add `{line}` under podSecurity: in the profile" if profile.pod_security
-            else f"add `podSecurity: {{{line}}}` at the top level of the profile")
+    own = profile.sources.default_file or "the profile"  # the rendered profile's own file, not a parent's
+    hint = (f"add `{line}` under podSecurity: in {own}" if profile.pod_security
+            else f"add `podSecurity: {{{line}}}` at the top level of {own}")
     hint = (f"{hint} (every pod of {ns} may then run at '{needs}')" if unlabelled is None else
             f"{hint}: {unlabelled}, so the entry labels nothing: it states that you vouch the cluster lets pods "
             f"of {ns} run at '{needs}' (its pod-security.kubernetes.io/enforce label)")
@@ -281,7 +282,7 @@ def _below(profile: Profile, instance: str, obj: Json, where: str, ns: str, leve
         ("components", instance),
         f"instance '{instance}': {what} meets only the Pod Security Standard '{needs}', below namespace {ns}'s "
         f"'{level}'", expected=f"pods that meet '{level}' in namespace {ns}", found=f"{needs}: {'; '.join(why)}",
-        hint=f"make the pod meet '{level}' (a patch can set its securityContext), or, if it must run so, {hint}")
+        hint=f"make the pod meet '{level}' (a patch can change what it misses), or, if it must run so, {hint}")
 
 
 def _unknown_namespace(profile: Profile, ns: str, used: set[str]) -> Problem:

@@ -94,7 +94,7 @@ def kinds(env: SimpleNamespace, served: bool = True) -> str:
     if served in env.kinds:
         return env.kinds[served]
     ws, found, custom = Workspace(env.profiles, env.dir / "out"), set(), set()
-    for path in sorted(env.profiles.glob("*.yaml")):
+    for path in sorted(p for p in env.profiles.glob("*.yaml") if not p.name.startswith("_")):  # no partials
         _, result, _ = ws.render(path.stem)
         for o in result.objects:
             group = o["apiVersion"].rpartition("/")[0]
@@ -336,7 +336,7 @@ def test_a_wrong_context_or_server_is_refused_with_nothing_changed(env: SimpleNa
     def pin(key: str, value: str):
         def change(d: dict[str, Any]) -> None:
             d["components"].pop("tf-sample")  # a change an apply would make (prune the TFJob)
-            d["cluster"][key] = value
+            d.setdefault("cluster", {})[key] = value  # merged with _lab-cluster's nodes
         return change
 
     edit_profile(env, "gpu-lab", pin("context", CONTEXT))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,3 +186,43 @@ def test_the_api_server_agrees_on_every_case(control_plane: Any) -> None:
                 disagreements.append(f"{name} under {level}: server {'admits' if admitted else 'refuses'} "
                                      f"({proc.stderr.strip()}); kfgen says {ours}")
     assert not disagreements, "\n".join(disagreements)
+
+
+@pytest.mark.parametrize(("version", "allowed", "refused"), [
+    ("1.25", "net.ipv4.tcp_syncookies", "net.ipv4.ip_local_reserved_ports"),  # reserved ports: 1.27
+    ("1.28", "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time"),  # keepalive: 1.29
+    ("1.31", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_rmem"),  # rmem/wmem: 1.32
+    ("v1.36.4", "net.ipv4.tcp_wmem", "net.ipv4.tcp_notsent_lowat"),  # 1.37
+    ("1.37", "net.ipv4.tcp_slow_start_after_idle", "kernel.msgmax"),
+])
+def test_the_sysctls_baseline_allows_follow_the_clusters_version(version: str, allowed: str, refused: str) -> None:
+    def spec(name: str) -> dict[str, Any]:
+        _, s = pod(lambda a, s, c: pod_ctx(s).update(sysctls=[{"name": name, "value": "1"}]))
+        return s
+
+    assert podsecurity.pod_level(spec(allowed), None, version) == ("restricted", [])
+    level, why = podsecurity.pod_level(spec(refused), None, version)
+    assert level == "privileged" and why == [f"sysctl {refused}"]
+    assert podsecurity.pod_level(spec(refused), None, None)[0] == ("privileged" if refused == "kernel.msgmax"
+                                                                    else "restricted")  # None: the newest
+    assert podsecurity.safe_sysctls("not a version") == podsecurity.SAFE_SYSCTLS
+
+
+def test_a_profile_for_an_older_cluster_refuses_a_newer_sysctl(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from kfgen.cli import app
+
+    (tmp_path / "profiles").mkdir()
+    patch = ("    patches:\n      - target: {kind: TFJob, name: train}\n        jsonPatch:\n"
+             "          - {op: add, path: /spec/tfReplicaSpecs/Chief/template/spec/securityContext/sysctls,\n"
+             "             value: [{name: net.ipv4.tcp_rmem, value: '4096 131072 6291456'}]}\n")
+    job = "components:\n  train:\n    prototype: tf-job\n    params: {image: 'registry.example/train:1.0'}\n" + patch
+    monkeypatch.chdir(tmp_path)
+    for version, code in (("1.31", 2), ("1.32", 0)):
+        (tmp_path / "profiles" / "p.yaml").write_text(f'namespace: team\nkubernetesVersion: "{version}"\n' + job)
+        res = CliRunner().invoke(app, ["render", "-p", "p", "--stdout"])
+        assert res.exit_code == code, res.output
+        if code:
+            assert "sysctl net.ipv4.tcp_rmem" in res.output

@@ -64,7 +64,7 @@ def needed(profile: Profile, instances: Iterable[str]) -> list[Entry]:
                 continue
             for t in pod_templates(obj):
                 where = t.replica
-                level, reasons = pod_level(t.spec, t.annotations)
+                level, reasons = pod_level(t.spec, t.annotations, profile.kubernetes_version)
                 if LEVELS.index(level) >= LEVELS.index(allowed.get(ns, "restricted")):
                     continue
                 what = object_ref(obj) + (f" replica {where}" if where else "")

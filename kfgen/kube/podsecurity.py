@@ -31,12 +31,32 @@ _BASELINE_CAPABILITIES = frozenset({
 #: enforce-version, so the cluster's own applies): 1.0's five, ip_local_reserved_ports (1.27), the four TCP
 #: keepalive/fin ones (1.29), tcp_rmem and tcp_wmem (1.32), tcp_slow_start_after_idle and tcp_notsent_lowat
 #: (1.37). k8s.io/pod-security-admission policy/check_sysctls.go; tests/test_render_security_pss.py has a case per name.
-SAFE_SYSCTLS = frozenset({
-    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem", "net.ipv4.tcp_slow_start_after_idle",
-    "net.ipv4.tcp_notsent_lowat"})
+#: The Kubernetes minor from which each is allowed (policy/check_sysctls.go's VersionedChecks).
+SYSCTLS_SINCE: dict[str, tuple[int, int]] = {
+    "kernel.shm_rmid_forced": (1, 0), "net.ipv4.ip_local_port_range": (1, 0),
+    "net.ipv4.ip_unprivileged_port_start": (1, 0), "net.ipv4.tcp_syncookies": (1, 0),
+    "net.ipv4.ping_group_range": (1, 0), "net.ipv4.ip_local_reserved_ports": (1, 27),
+    "net.ipv4.tcp_keepalive_time": (1, 29), "net.ipv4.tcp_fin_timeout": (1, 29),
+    "net.ipv4.tcp_keepalive_intvl": (1, 29), "net.ipv4.tcp_keepalive_probes": (1, 29),
+    "net.ipv4.tcp_rmem": (1, 32), "net.ipv4.tcp_wmem": (1, 32),
+    "net.ipv4.tcp_slow_start_after_idle": (1, 37), "net.ipv4.tcp_notsent_lowat": (1, 37)}
+SAFE_SYSCTLS = frozenset(SYSCTLS_SINCE)
+
+
+def safe_sysctls(kubernetes_version: str | None = None) -> frozenset[str]:
+    """The sysctls baseline allows on a cluster of *kubernetes_version* ('1.31', 'v1.31.2'; None: the newest
+    kfgen knows, :data:`SAFE_SYSCTLS`): the cluster's PodSecurity admission judges pods by its own version."""
+    if kubernetes_version is None:
+        return SAFE_SYSCTLS
+    parts = str(kubernetes_version).strip().lstrip("v").split(".")
+    try:
+        minor = (int(parts[0]), int(parts[1]))
+    except (IndexError, ValueError):
+        return SAFE_SYSCTLS
+    return _SAFE_BY_VERSION.setdefault(minor, frozenset(n for n, since in SYSCTLS_SINCE.items() if since <= minor))
+
+
+_SAFE_BY_VERSION: dict[tuple[int, int], frozenset[str]] = {}
 _RESTRICTED_VOLUMES = frozenset({
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected",
     "secret"})
@@ -110,7 +130,8 @@ def _probe_hosts(container: Json) -> list[tuple[str, str]]:
     return found
 
 
-def violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], list[str]]:
+def violations(spec: Json, annotations: Json | None = None,
+               kubernetes_version: str | None = None) -> tuple[list[str], list[str]]:
     """(:func:`baseline_violations`, :func:`restricted_violations`) of the pod spec (and its template's
     *annotations*: the legacy AppArmor ones), in one pass over it (the render labels every Namespace from the
     pods of 1,000s of objects). Every control of the Pod Security Standards is checked: baseline's
@@ -120,10 +141,11 @@ def violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], 
 
     A pod shaped as kfgen renders them (:func:`_plainly_restricted`: only the fields that cannot break a
     control, set as ``restricted`` wants) is answered from the keys it has; any other goes through every
-    control (:func:`_violations`)."""
+    control (:func:`_violations`). *kubernetes_version*: the cluster's, which decides the sysctls baseline
+    allows (:func:`safe_sysctls`; None: the newest)."""
     if _plainly_restricted(spec, annotations):
         return [], []
-    return _violations(spec, annotations)
+    return _violations(spec, annotations, kubernetes_version)
 
 
 #: Pod spec fields that may break a control and that :func:`_plainly_restricted` leaves to :func:`_violations`
@@ -228,7 +250,8 @@ def _plain_context(sc: Any, pod_non_root: Any, pod_seccomp: Any) -> bool:
     return type(seccomp) is dict and seccomp.get("type", pod_seccomp) in _RESTRICTED_SECCOMP
 
 
-def _violations(spec: Json, annotations: Json | None = None) -> tuple[list[str], list[str]]:
+def _violations(spec: Json, annotations: Json | None = None,
+                kubernetes_version: str | None = None) -> tuple[list[str], list[str]]:
     """:func:`violations`, control by control."""
     base: list[str] = []
     restricted: list[str] = []
@@ -253,8 +276,9 @@ def _violations(spec: Json, annotations: Json | None = None) -> tuple[list[str],
                 restricted.append(f"volume {v.get('name')}: {', '.join(sorted(kinds - _RESTRICTED_VOLUMES))}")
     pod_sc = spec.get("securityContext") or {}
     if pod_sc:
+        safe = safe_sysctls(kubernetes_version)
         for sysctl in pod_sc.get("sysctls") or []:
-            if sysctl.get("name") not in SAFE_SYSCTLS:
+            if sysctl.get("name") not in safe:
                 base.append(f"sysctl {sysctl.get('name')}")
         _baseline_context("pod ", pod_sc, base)
     pod_seccomp = (pod_sc.get("seccompProfile") or {}).get("type")
@@ -298,10 +322,11 @@ def _violations(spec: Json, annotations: Json | None = None) -> tuple[list[str],
     return base, restricted
 
 
-def pod_level(spec: Json, annotations: Json | None = None) -> tuple[Level, list[str]]:
-    """The strictest Pod Security Standard level *spec* (with its template's *annotations*) meets, and why it
-    misses the next stricter one."""
-    base, restricted = violations(spec, annotations)
+def pod_level(spec: Json, annotations: Json | None = None,
+              kubernetes_version: str | None = None) -> tuple[Level, list[str]]:
+    """The strictest Pod Security Standard level *spec* (with its template's *annotations*) meets on a cluster
+    of *kubernetes_version* (None: the newest kfgen knows), and why it misses the next stricter one."""
+    base, restricted = violations(spec, annotations, kubernetes_version)
     if base:
         return "privileged", base
     return ("baseline", restricted) if restricted else ("restricted", [])

@@ -216,6 +216,7 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
     states the level the user vouches the cluster's labels allow there. *walks*: :func:`pod_walks` of *rendered*
     (walked here without it)."""
     rank = {level: i for i, level in enumerate(podsecurity.LEVELS)}  # weakest first
+    version = profile.kubernetes_version  # the cluster's PodSecurity admission judges by its own version
     allowed = profile.pod_security
     used = {inst.namespace for inst in rendered}
     # the namespaces kfgen renders a Namespace for: the instances', but those an instance renders itself
@@ -235,7 +236,7 @@ def namespaces(profile: Profile, rendered: list[_Instance], owner: dict[Key, str
             with_pods.add(ns)
             level = allowed.get(ns, "restricted")
             for t in templates:
-                needs, why = pod_level(t.spec, t.annotations)
+                needs, why = pod_level(t.spec, t.annotations, version)
                 if rank[needs] < rank[level]:
                     below.append(_below(profile, inst.name, obj, t.replica, ns, level, needs, why,
                                         None if ns in labelled else _unlabelled(ns, used, owner)))

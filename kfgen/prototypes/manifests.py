@@ -26,6 +26,12 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 from kfgen.errors import KfgenError, Problem, object_ref
 from kfgen.prototypes.base import Params, Prototype, RenderContext, Rendered
 from kfgen.prototypes.params import unused_opt_in
+from kfgen.prototypes.params.spec import (
+    AdminRoleBindingsOptIn,
+    ExternalExposureOptIn,
+    RbacWildcardsOptIn,
+    SecretValuesOptIn,
+)
 
 #: Kinds without a namespace (every other kind gets the instance's namespace when it names none).
 CLUSTER_SCOPED = frozenset({
@@ -42,21 +48,10 @@ class ManifestsParams(Params):
     objects: list[dict[str, Any]] = Field([], description="Kubernetes objects, inline (apiVersion, kind, metadata …).")
     files: list[str] = Field(
         [], description="YAML files of objects, relative to the profiles directory (read when the profile loads).")
-    allowSecretValues: bool = Field(
-        False, description="Allow Secrets with data/stringData among the objects (their values land in out/ in "
-                           "clear); off: refused, create them with kubectl, a SealedSecret or an ExternalSecret.")
-    allowRbacWildcards: bool = Field(
-        False, description="Allow '*' in the verbs, resources, apiGroups or nonResourceURLs of the Roles and "
-                           "ClusterRoles among the objects, and ClusterRole aggregationRule selectors requiring no "
-                           "label (they aggregate every ClusterRole); off: refused, name what the role needs.")
-    allowAdminRoleBindings: bool = Field(
-        False, description="Allow RoleBindings and ClusterRoleBindings to ClusterRole cluster-admin, and "
-                           "ClusterRoleBindings to admin or edit (every namespace) among the objects; off: refused, "
-                           "bind a role naming what the subjects need.")
-    allowExternalExposure: bool = Field(
-        False, description="Allow objects that make something reachable from outside the cluster: Services of type "
-                           "NodePort or LoadBalancer or with externalIPs, Ingresses. Check first that what they expose "
-                           "authenticates every request. Off: refused.")
+    allowSecretValues: SecretValuesOptIn = False
+    allowRbacWildcards: RbacWildcardsOptIn = False
+    allowAdminRoleBindings: AdminRoleBindingsOptIn = False
+    allowExternalExposure: ExternalExposureOptIn = False
     _loaded: list[dict[str, Any]] = PrivateAttr(default_factory=list)  # the objects read from files
 
     @field_validator("files", mode="after")

@@ -26,6 +26,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kfgen.errors import KfgenError, Problem, object_ref
+from kfgen.prototypes.params.spec import (
+    AdminRoleBindingsOptIn,
+    ExternalExposureOptIn,
+    RbacWildcardsOptIn,
+    SecretValuesOptIn,
+)
 from kfgen.render.safety import OPT_INS, allowed, findings
 
 Json = dict[str, Any]
@@ -88,19 +94,11 @@ class Patch(BaseModel):
         None, description="Strategic-merge-style patch: mappings merge, null deletes, lists of named items merge by "
                           "name (volumeMounts by mountPath), other lists are replaced.")
     jsonPatch: list[JsonPatchOp] | None = Field(None, description="JSON Patch (RFC 6902) operations, in order.")
-    allowSecretValues: bool = Field(
-        False, description="Let this patch put values in a Secret's data/stringData (they land in out/ in clear); "
-                           "off: refused, create the Secret with kubectl, a SealedSecret or an ExternalSecret.")
-    allowRbacWildcards: bool = Field(
-        False, description="Let this patch put '*' in an RBAC rule's verbs, resources, apiGroups or nonResourceURLs, "
-                           "or a selector requiring no label in a ClusterRole's aggregationRule; off: refused.")
-    allowAdminRoleBindings: bool = Field(
-        False, description="Let this patch bind ClusterRole cluster-admin, or admin/edit in a ClusterRoleBinding "
-                           "(every namespace); off: refused, bind a role naming what the subjects need.")
-    allowExternalExposure: bool = Field(
-        False, description="Let this patch make something reachable from outside the cluster (a Service of type "
-                           "NodePort or LoadBalancer, externalIPs, an Ingress); check first that what it exposes "
-                           "authenticates every request. Off: refused.")
+    # the opt-ins cover this patch's change only
+    allowSecretValues: SecretValuesOptIn = False
+    allowRbacWildcards: RbacWildcardsOptIn = False
+    allowAdminRoleBindings: AdminRoleBindingsOptIn = False
+    allowExternalExposure: ExternalExposureOptIn = False
 
     @property
     def opt_ins(self) -> tuple[str, ...]:

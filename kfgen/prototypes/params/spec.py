@@ -6,9 +6,9 @@ coercion), so a typo inside ``resources:`` is reported like a typo in a top-leve
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 
 from kfgen.prototypes.base import Params
 
@@ -39,6 +39,24 @@ def unused_opt_in(param: str, why: str) -> str:
     """The warning for an opt-in (an ``allow…: true`` param) that allows nothing in this render, *why* saying why:
     left in, it would later allow, without a word, what a change of other params adds."""
     return f"{param}: true allows nothing here ({why}): remove it, so that it cannot silently allow what is added later"
+
+
+# The opt-ins of kfgen.render.safety's rules (its OPT_INS), one type each, shared by every place that takes them (a
+# patch, a manifests instance): "these objects" are the patch's change, or the manifests instance's objects.
+SecretValuesOptIn = Annotated[bool, Field(
+    description="Allow these objects to put values in a Secret's data/stringData (they land in out/ in clear); off: "
+                "refused, create the Secret with kubectl, a SealedSecret or an ExternalSecret.")]
+RbacWildcardsOptIn = Annotated[bool, Field(
+    description="Allow '*' in the verbs, resources, apiGroups or nonResourceURLs of these objects' RBAC rules, and "
+                "ClusterRole aggregationRule selectors requiring no label (they aggregate every ClusterRole); off: "
+                "refused, name what the role needs.")]
+AdminRoleBindingsOptIn = Annotated[bool, Field(
+    description="Allow these objects to bind ClusterRole cluster-admin, or admin/edit in a ClusterRoleBinding "
+                "(every namespace); off: refused, bind a role naming what the subjects need.")]
+ExternalExposureOptIn = Annotated[bool, Field(
+    description="Allow these objects to make something reachable from outside the cluster (a Service of type "
+                "NodePort or LoadBalancer, externalIPs, an Ingress); check first that what they expose "
+                "authenticates every request. Off: refused.")]
 
 
 def k8s_definition(definition: str) -> Any:
